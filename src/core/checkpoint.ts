@@ -1,0 +1,128 @@
+import type { Cursor, Segment } from './stream.js';
+
+export type JobStatus = 'running' | 'interrupted' | 'failed' | 'succeeded';
+export type SegmentStatus = 'pending' | 'running' | 'done' | 'failed';
+
+export interface JobRecord {
+  id: string;
+  planName: string;
+  planHash: string;
+  planPath: string | undefined;
+  kind: string;
+  status: JobStatus;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | undefined;
+  error: string | undefined;
+}
+
+export interface SegmentState {
+  jobId: string;
+  id: string;
+  stream: string;
+  /** Where this segment writes (target stream name). */
+  target: string;
+  index: number;
+  total: number;
+  spec: unknown;
+  cursor: Cursor | undefined;
+  status: SegmentStatus;
+  items: number;
+  bytes: number;
+  rejected: number;
+  updatedAt: string;
+}
+
+export interface RunnerHolder {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+export interface RunnerLease {
+  jobId: string;
+  token: string;
+  holder: RunnerHolder;
+  expiresAt: number;
+}
+
+export interface DeadLetter {
+  stream: string;
+  key: string;
+  reason: string;
+  /** JSON text of the item as it was handed to the sink (after mapping); may be truncated for huge items. */
+  payload?: string;
+}
+
+export interface DeadLetterRecord extends DeadLetter {
+  id: number;
+  jobId: string;
+  segmentId: string;
+  createdAt: string;
+}
+
+export interface CommitInput {
+  cursor: Cursor | undefined;
+  /** Items made durable since the previous commit (added to the segment's totals). */
+  items: number;
+  bytes: number;
+  deadLetters: readonly DeadLetter[];
+  done: boolean;
+}
+
+export interface JobEvent {
+  id: number;
+  jobId: string;
+  at: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export interface NewJob {
+  planName: string;
+  planHash: string;
+  planPath?: string;
+  kind: string;
+  /** The plan as compiled, secrets left as `${env:...}` references, so resume can re-read it. */
+  planText: string;
+}
+
+/**
+ * Durable job state. The SQLite store is the default; the engine's unit tests use an in-memory one.
+ * Every method that changes state is one transaction.
+ */
+export interface CheckpointStore {
+  createJob(job: NewJob): JobRecord;
+  /** The latest job of this plan name + hash that has not succeeded, if any. */
+  findUnfinishedJob(planName: string, planHash: string): JobRecord | undefined;
+  getJob(jobId: string): JobRecord | undefined;
+  getPlanText(jobId: string): string | undefined;
+  listJobs(): JobRecord[];
+  setJobStatus(jobId: string, status: JobStatus, error?: string): void;
+
+  /** Take the job's runner lock; throws FerryError JOB_LOCKED naming the holder if a live runner has it. */
+  acquireRunner(jobId: string, ttlMs: number): RunnerLease;
+  /** Extend the lock; throws JOB_LOCKED if it was taken over (our lease expired). */
+  renewRunner(lease: RunnerLease, ttlMs: number): RunnerLease;
+  releaseRunner(lease: RunnerLease): void;
+  /** Current holder, if the lock is live. */
+  runnerOf(jobId: string): RunnerHolder | undefined;
+
+  /** Record the job's segments once; later calls with the same ids keep existing progress. */
+  ensureSegments(jobId: string, segments: readonly (Segment & { target: string })[]): void;
+  listSegments(jobId: string): SegmentState[];
+  setSegmentStatus(jobId: string, segmentId: string, status: SegmentStatus): void;
+  /** Cursor, totals and dead letters of one flushed batch, in one transaction; refuses a stale lease. */
+  commit(lease: RunnerLease, segmentId: string, input: CommitInput): void;
+
+  deadLetters(jobId: string, opts?: { limit?: number }): DeadLetterRecord[];
+  countDeadLetters(jobId: string): number;
+
+  appendEvent(jobId: string, type: string, data: Record<string, unknown>): void;
+  events(jobId: string, opts?: { afterId?: number; limit?: number }): JobEvent[];
+
+  saveVerifyResult(jobId: string, result: { stream: string; verifier: string; outcome: string; report: unknown }): void;
+  verifyResults(jobId: string): { stream: string; verifier: string; outcome: string; report: unknown; at: string }[];
+
+  close(): void;
+}

@@ -1,0 +1,38 @@
+import type { FerryRecord } from './record.js';
+import type { RateUnit, Sink } from './sink.js';
+import type { Source } from './source.js';
+
+/** A JSON Schema object (draft 2020-12 subset that ajv understands). */
+export type JsonSchema = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, data?: Record<string, unknown>): void;
+  info(msg: string, data?: Record<string, unknown>): void;
+  warn(msg: string, data?: Record<string, unknown>): void;
+}
+
+export interface ConnectorContext {
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+/**
+ * What the registry knows about a store. The plan schema is assembled from these, so a new store is one folder plus
+ * one line in the registry.
+ */
+export interface ConnectorDescriptor {
+  /** The plan's `type:` value. */
+  type: string;
+  title: string;
+  kind: 'document' | 'object';
+  /** Schema of the connection block (`source:` / `target:`), without `type`. */
+  optionsSchema: JsonSchema;
+  /** Extra keys a stream may carry when this store is its source or its target. */
+  sourceStreamSchema?: Record<string, JsonSchema>;
+  targetStreamSchema?: Record<string, JsonSchema>;
+  /** Rate units this store's sink understands beyond `items_per_second` / `bytes_per_second`. */
+  rateUnits?: readonly RateUnit[];
+  /** Absent until the connector's source is implemented. */
+  createSource?(options: Record<string, unknown>, ctx: ConnectorContext): Promise<Source<FerryRecord>>;
+  createSink?(options: Record<string, unknown>, ctx: ConnectorContext): Promise<Sink<FerryRecord>>;
+}

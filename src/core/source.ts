@@ -1,0 +1,27 @@
+import type { Batch, Cursor, Segment, StreamRef } from './stream.js';
+
+export type DigestAlgo = 'sha256';
+
+export interface SourceCapabilities {
+  segmentable: boolean;
+  exactCount: boolean;
+  digests: ReadonlySet<DigestAlgo>;
+}
+
+export interface ReadRequest {
+  segment: Segment;
+  /** Resume strictly after this cursor; undefined means from the start of the segment. */
+  after?: Cursor;
+  batchSize: number;
+  signal: AbortSignal;
+}
+
+export interface Source<T> extends AsyncDisposable {
+  readonly capabilities: SourceCapabilities;
+  /** Streams matching a plan's `from:` (a name or a pattern). */
+  streams(pattern: string, signal: AbortSignal): Promise<StreamRef[]>;
+  /** Split a stream into about `desired` segments; sources that cannot split return one. */
+  segments?(stream: StreamRef, desired: number, signal: AbortSignal): Promise<Segment[]>;
+  read(req: ReadRequest): AsyncIterable<Batch<T>>;
+  count?(stream: StreamRef, signal: AbortSignal): Promise<number>;
+}

@@ -1,0 +1,82 @@
+/** Types of a plan as written in YAML (after `${env:...}` interpolation and schema validation). */
+
+export type PlanKind = 'migration' | 'backup' | 'restore';
+
+/** `source:` / `target:`: selected by `type`, the rest are that store's options. */
+export interface ConnectionBlock {
+  type: string;
+  [option: string]: unknown;
+}
+
+export interface FieldMap {
+  rename?: Record<string, string>;
+  exclude?: string[];
+  include?: string[];
+  /** Computed fields from templates over the record: `pk: "INVOICE#${invoice_id}"`. */
+  set?: Record<string, string>;
+  nulls?: 'omit' | 'null';
+}
+
+export interface StreamSpec {
+  /** Source stream: a name or a pattern (`public.*`). */
+  from: string;
+  /** Target stream; default chosen by the target connector (e.g. table name without schema). */
+  to?: string;
+  /** Segments wanted for each matched stream; default from limits.concurrency. */
+  segments?: number;
+  map?: FieldMap;
+  /** Connector-specific stream options (validated against the connectors' stream schemas). */
+  [option: string]: unknown;
+}
+
+export interface Limits {
+  /** Segments processed at once across the job. */
+  concurrency?: number;
+  /** Items read per source batch. */
+  batch_size?: number;
+  items_per_second?: number;
+  bytes_per_second?: number;
+  /** DynamoDB write capacity units per second. */
+  wcu?: number;
+  /** Cosmos DB request units per second. */
+  ru?: number;
+  /** Firestore writes per second. */
+  writes_per_second?: number;
+  /** Object-store requests per second. */
+  requests_per_second?: number;
+  /** Use the target SDK's own ramp-up (e.g. Firestore 500/50/5). */
+  ramp_up?: boolean;
+  /** Attempts for one retryable write before the job stops. */
+  max_retries?: number;
+}
+
+export type VerifySpec = 'count' | 'checksum' | 'sample' | { sample: number };
+
+export interface OnError {
+  /** Dead letters allowed before the job stops; default 0. */
+  max_rejected?: number;
+}
+
+export interface Plan {
+  version: 1;
+  kind: PlanKind;
+  name: string;
+  description?: string;
+  source: ConnectionBlock;
+  target: ConnectionBlock;
+  streams: StreamSpec[];
+  limits?: Limits;
+  verify?: VerifySpec[];
+  on_error?: OnError;
+}
+
+/** A validated plan plus where it came from and its identity. */
+export interface LoadedPlan {
+  plan: Plan;
+  /** File path, if loaded from a file. */
+  path: string | undefined;
+  /** The YAML text as written (env references not expanded), stored with the job so resume re-reads the same plan. */
+  text: string;
+  /** sha256 of the canonical JSON of the plan before interpolation: unchanged plan ⇒ same hash. */
+  hash: string;
+}
