@@ -1,0 +1,12 @@
+/** The state store: SQLite (better-sqlite3) implementation of the core `CheckpointStore` contract. */
+export {
+  DEFAULT_STATE_PATH,
+  MAX_DEAD_LETTER_PAYLOAD,
+  SqliteStateStore,
+  openStateStore,
+  type CheckpointRecord,
+  type JobTotals,
+  type StateStoreOptions,
+} from './sqlite-store.js';
+export { LATEST_SCHEMA_VERSION, MIGRATIONS, currentSchemaVersion, migrate, type Migration } from './migrations.js';
+export { JOB_ID_PATTERN, isJobId, newJobId } from './ids.js';
