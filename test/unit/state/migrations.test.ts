@@ -1,0 +1,153 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FerryError } from '../../../src/errors.js';
+import {
+  DEFAULT_STATE_PATH,
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS,
+  currentSchemaVersion,
+  migrate,
+  openStateStore,
+  type Migration,
+} from '../../../src/state/index.js';
+import { newJob, tempDir } from './helpers.js';
+
+function caught(fn: () => unknown): FerryError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(FerryError);
+    return e as FerryError;
+  }
+  throw new Error('expected a FerryError');
+}
+
+describe('state migrations', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir, cleanup } = tempDir()));
+  afterEach(() => cleanup());
+
+  it('are numbered in increasing order, starting at 1', () => {
+    expect(MIGRATIONS[0]?.version).toBe(1);
+    MIGRATIONS.forEach((m, i) => i > 0 && expect(m.version).toBeGreaterThan(MIGRATIONS[i - 1]!.version));
+    expect(LATEST_SCHEMA_VERSION).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version);
+  });
+
+  it('apply to a fresh file DB, creating parent directories, in WAL mode with foreign keys', () => {
+    const path = join(dir, 'a', 'b', 'ferry.db');
+    const store = openStateStore(path);
+    expect(store.path).toBe(path);
+    expect(store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+    store.close();
+    expect(existsSync(path)).toBe(true);
+
+    const db = new Database(path);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .pluck()
+      .all() as string[];
+    for (const t of ['jobs', 'segments', 'checkpoints', 'dead_letters', 'verify_results', 'events', 'runner_locks']) {
+      expect(tables).toContain(t);
+    }
+    const rows = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
+    expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+    db.close();
+  });
+
+  it('are idempotent on reopen and keep the data', () => {
+    const path = join(dir, 'ferry.db');
+    const s1 = openStateStore(path);
+    const job = s1.createJob(newJob());
+    s1.close();
+    const before = new Database(path).prepare('SELECT * FROM schema_migrations').all();
+
+    const s2 = openStateStore(path);
+    expect(s2.getJob(job.id)).toEqual(job);
+    expect(s2.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+    s2.close();
+    const after = new Database(path).prepare('SELECT * FROM schema_migrations').all();
+    expect(after).toEqual(before);
+  });
+
+  it('turn foreign keys on and set a busy timeout for the connection', () => {
+    const store = openStateStore(join(dir, 'ferry.db'), { busyTimeoutMs: 1234 });
+    const db = (store as unknown as { db: Database.Database }).db;
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(1234);
+    store.close();
+  });
+
+  it('refuse a DB written by a newer ferry, naming both versions', () => {
+    const path = join(dir, 'ferry.db');
+    openStateStore(path).close();
+    const db = new Database(path);
+    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from-the-future', '2030-01-01')")
+      .run(LATEST_SCHEMA_VERSION + 41);
+    db.close();
+
+    const e = caught(() => openStateStore(path));
+    expect(e.code).toBe('STATE');
+    expect(e.message).toContain(`schema version ${LATEST_SCHEMA_VERSION + 41}`);
+    expect(e.message).toContain(`up to ${LATEST_SCHEMA_VERSION}`);
+    expect(e.message).toContain(path);
+    expect(e.hint).toMatch(/newer ferry/);
+  });
+
+  it('upgrade an older DB with the pending migrations only, each in a transaction', () => {
+    const db = new Database(':memory:');
+    const v1: Migration[] = [{ version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER)' }];
+    expect(migrate(db, 'mem', v1)).toEqual([1]);
+    db.prepare('INSERT INTO a VALUES (7)').run();
+
+    const broken: Migration[] = [
+      ...v1,
+      { version: 2, name: 'two', sql: 'CREATE TABLE b (y INTEGER); CREATE TABLE a (dup INTEGER)' },
+    ];
+    expect(() => migrate(db, 'mem', broken)).toThrow(/already exists/);
+    expect(currentSchemaVersion(db)).toBe(1);
+    // The failed migration left nothing behind: table b was rolled back with it.
+    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'b'").pluck().get()).toBe(0);
+
+    const v2: Migration[] = [...v1, { version: 2, name: 'two', sql: 'ALTER TABLE a ADD COLUMN y TEXT' }];
+    expect(migrate(db, 'mem', v2)).toEqual([2]);
+    expect(migrate(db, 'mem', v2)).toEqual([]);
+    expect(db.prepare('SELECT x FROM a').pluck().get()).toBe(7);
+    db.close();
+  });
+
+  it('refuse a file that is not a SQLite database, with a clear STATE error', () => {
+    const path = join(dir, 'notes.txt');
+    writeFileSync(path, 'this is not a database, just some text that is long enough to have a header '.repeat(20));
+    const e = caught(() => openStateStore(path));
+    expect(e.code).toBe('STATE');
+    expect(e.message).toContain(path);
+  });
+
+  it('with mustExist, refuse to create a missing DB', () => {
+    const path = join(dir, 'missing', 'ferry.db');
+    const e = caught(() => openStateStore(path, { mustExist: true }));
+    expect(e.code).toBe('STATE');
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('default to state/ferry.db relative to the working directory', () => {
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+    } catch {
+      return; // a worker thread cannot chdir; the path logic is still covered by the explicit-path tests
+    }
+    try {
+      const store = openStateStore();
+      expect(store.path).toBe(resolve(dir, DEFAULT_STATE_PATH));
+      store.close();
+      expect(existsSync(join(dir, 'state', 'ferry.db'))).toBe(true);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});
