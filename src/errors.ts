@@ -88,7 +88,7 @@ export function exitCodeFor(e: unknown): number {
 /** Remove anything that looks like a credential from a message before it reaches a log, report or the state DB. */
 export function redact(text: string): string {
   return text
-    .replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1***@')
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1***@')
     .replace(/\b(AccountKey|SharedAccessSignature|password|secret|token|key)=([^;&\s]+)/gi, '$1=***')
     .replace(/\b(sig)=([^&\s]+)/gi, '$1=***');
 }
