@@ -1,0 +1,72 @@
+/**
+ * Holds the job's runner lease for the length of a run: renews it every ttl/3 so a live runner never loses it to a
+ * slow batch, and reports loss at once (the lease expired and someone else took the job, or the store failed).
+ * After a loss the runner must stop without committing: another runner owns the job's progress now.
+ */
+import type { CheckpointStore, RunnerLease } from '../core/checkpoint.js';
+import { FerryError } from '../errors.js';
+
+export const DEFAULT_LEASE_TTL_MS = 30_000;
+
+export class LeaseKeeper {
+  private leaseValue: RunnerLease;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private lostError: FerryError | undefined;
+
+  private constructor(
+    private readonly store: CheckpointStore,
+    lease: RunnerLease,
+    private readonly ttlMs: number,
+    private readonly onLost: (e: FerryError) => void,
+  ) {
+    this.leaseValue = lease;
+  }
+
+  /** Take the lease (throws JOB_LOCKED naming the holder) and start renewing it. */
+  static acquire(store: CheckpointStore, jobId: string, ttlMs: number, onLost: (e: FerryError) => void): LeaseKeeper {
+    const keeper = new LeaseKeeper(store, store.acquireRunner(jobId, ttlMs), ttlMs, onLost);
+    keeper.timer = setInterval(() => keeper.renew(), Math.max(1, Math.floor(ttlMs / 3)));
+    // Renewal must not keep a finished process alive.
+    keeper.timer.unref?.();
+    return keeper;
+  }
+
+  /** The current lease (renewals may replace it). */
+  get lease(): RunnerLease {
+    return this.leaseValue;
+  }
+
+  get lost(): FerryError | undefined {
+    return this.lostError;
+  }
+
+  renew(): void {
+    if (this.lostError || !this.timer) return;
+    try {
+      this.leaseValue = this.store.renewRunner(this.leaseValue, this.ttlMs);
+    } catch (e) {
+      this.stopTimer();
+      this.lostError = new FerryError('JOB_LOCKED', `lost the runner lease of job ${this.leaseValue.jobId}: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+        hint: 'another runner may have taken the job over; stopped without committing. Check `ferry status` before resuming',
+      });
+      this.onLost(this.lostError);
+    }
+  }
+
+  /** Stop renewing and give the lease back (not after a loss: it is no longer ours). */
+  release(): void {
+    this.stopTimer();
+    if (this.lostError) return;
+    try {
+      this.store.releaseRunner(this.leaseValue);
+    } catch {
+      // The lease expires on its own; a failed release must not hide the job's real outcome.
+    }
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
