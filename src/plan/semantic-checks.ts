@@ -1,0 +1,82 @@
+/**
+ * Checks JSON Schema cannot express, or expresses with poor messages: which connector `type`s exist, whether a
+ * rate limit is in a unit the target understands, whether the two stores can feed each other.
+ */
+import type { ConnectorDescriptor } from '../core/connector.js';
+import type { RateUnit } from '../core/sink.js';
+import { connectors, connectorTypes, findConnector, unknownConnectorMessage } from '../connectors/registry.js';
+import type { Diagnostic } from './diagnostics.js';
+import { RATE_LIMIT_KEYS } from './plan-schema.js';
+import type { YamlLocator } from './yaml-locator.js';
+
+export interface ResolvedStores {
+  source: ConnectorDescriptor | undefined;
+  target: ConnectorDescriptor | undefined;
+  diagnostics: Diagnostic[];
+}
+
+/** Find the descriptors of `source.type` and `target.type`, reporting a missing, wrong or unknown type. */
+export function resolveStores(data: Record<string, unknown>, loc: YamlLocator): ResolvedStores {
+  const diagnostics: Diagnostic[] = [];
+  const pick = (role: 'source' | 'target'): ConnectorDescriptor | undefined => {
+    const block = data[role];
+    if (!isRecord(block)) return undefined; // absent or not a mapping: the schema reports it
+    const known = `known types: ${connectorTypes.join(', ')}`;
+    if (!('type' in block)) {
+      const at = loc.has([role, 'type']) ? loc.keyAt([role, 'type']) : loc.containerAt([role]);
+      diagnostics.push(loc.diagnostic(at, [role, 'type'], `${loc.has([role, 'type']) ? 'required key has no value' : 'required key missing'}; ${known}`));
+      return undefined;
+    }
+    if (typeof block.type !== 'string') {
+      diagnostics.push(loc.diagnostic(loc.valueAt([role, 'type']), [role, 'type'], `must be a connector type (a string); ${known}`));
+      return undefined;
+    }
+    const found = findConnector(block.type);
+    if (!found) diagnostics.push(loc.diagnostic(loc.valueAt([role, 'type']), [role, 'type'], unknownConnectorMessage(block.type)));
+    return found;
+  };
+  return { source: pick('source'), target: pick('target'), diagnostics };
+}
+
+/** Cross-key rules, run on data that may still have schema errors (so each rule guards its own inputs). */
+export function crossChecks(
+  data: Record<string, unknown>,
+  source: ConnectorDescriptor | undefined,
+  target: ConnectorDescriptor | undefined,
+  loc: YamlLocator,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  // A migration keeps the data's shape: rows/documents go to a document store, objects to an object store.
+  // Backups and restores may cross (a table exported to a bucket and back).
+  if (data.kind === 'migration' && source && target && source.kind !== target.kind) {
+    out.push(
+      loc.diagnostic(
+        loc.valueAt(['target', 'type']),
+        ['target', 'type'],
+        `a migration from a ${source.kind} store (${source.type}) needs a ${source.kind} store as target, not ${target.type}; use kind: backup to export`,
+      ),
+    );
+  }
+  // Limits are in the target's own units: `wcu` on a Firestore target is a mistake, not a no-op.
+  const limits = data.limits;
+  if (target && isRecord(limits)) {
+    const units: readonly RateUnit[] = ['items', 'bytes', ...(target.rateUnits ?? [])];
+    for (const [unit, key] of Object.entries(RATE_LIMIT_KEYS) as [RateUnit, string][]) {
+      if (!(key in limits) || units.includes(unit)) continue;
+      const owners = connectors.filter((c) => c.rateUnits?.includes(unit)).map((c) => c.type);
+      const usable = units.map((u) => RATE_LIMIT_KEYS[u as keyof typeof RATE_LIMIT_KEYS]).join(', ');
+      out.push(
+        loc.diagnostic(
+          loc.keyAt(['limits', key]),
+          ['limits', key],
+          `a ${owners.join('/')} unit, but the target is ${target.type}; use ${usable}`,
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
