@@ -1,4 +1,6 @@
 /** Types of a plan as written in YAML (after `${env:...}` interpolation and schema validation). */
+import type { WriteMode } from '../core/sink.js';
+import type { Diagnostic } from './diagnostics.js';
 
 export type PlanKind = 'migration' | 'backup' | 'restore';
 
@@ -24,6 +26,9 @@ export interface StreamSpec {
   to?: string;
   /** Segments wanted for each matched stream; default from limits.concurrency. */
   segments?: number;
+  /** How the sink writes: `upsert` (default, idempotent so resume is safe), `replace`, or `insert` (create only). */
+  write?: WriteMode;
+  /** Field mapping; document stores only. */
   map?: FieldMap;
   /** Connector-specific stream options (validated against the connectors' stream schemas). */
   [option: string]: unknown;
@@ -70,13 +75,24 @@ export interface Plan {
   on_error?: OnError;
 }
 
+/** The defaults `loadPlan*` fills in (see src/plan/defaults.ts), so consumers need no `??` of their own. */
+export interface ResolvedPlan extends Plan {
+  streams: (StreamSpec & { write: WriteMode })[];
+  limits: Limits & Required<Pick<Limits, 'concurrency' | 'batch_size' | 'max_retries'>>;
+  verify: VerifySpec[];
+  on_error: Required<OnError>;
+}
+
 /** A validated plan plus where it came from and its identity. */
 export interface LoadedPlan {
-  plan: Plan;
+  /** Interpolated, validated, defaults applied. */
+  plan: ResolvedPlan;
   /** File path, if loaded from a file. */
   path: string | undefined;
   /** The YAML text as written (env references not expanded), stored with the job so resume re-reads the same plan. */
   text: string;
   /** sha256 of the canonical JSON of the plan before interpolation: unchanged plan ⇒ same hash. */
   hash: string;
+  /** Problems that do not stop the plan (a credential written literally, an unresolved YAML tag). */
+  warnings: Diagnostic[];
 }
