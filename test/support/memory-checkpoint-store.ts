@@ -1,0 +1,277 @@
+/**
+ * An in-memory CheckpointStore with the same semantics as the SQLite one where the engine can tell: commits refuse
+ * a stale lease token and a done segment, `ensureSegments` keeps existing progress, leases expire on the store's
+ * clock. The data lives in a separate object so a "restarted process" (a new store over the same data) sees what
+ * the crashed one committed, and nothing else.
+ */
+import type {
+  CheckpointStore,
+  CommitInput,
+  DeadLetterRecord,
+  JobEvent,
+  JobRecord,
+  JobStatus,
+  NewJob,
+  RunnerHolder,
+  RunnerLease,
+  SegmentState,
+  SegmentStatus,
+} from '../../src/core/checkpoint.js';
+import type { Segment } from '../../src/core/stream.js';
+import { FerryError } from '../../src/errors.js';
+import type { CrashSwitch } from './memory-crash.js';
+
+interface Lock {
+  token: string;
+  holder: RunnerHolder;
+  expiresAt: number;
+}
+
+export class MemoryStoreData {
+  jobs = new Map<string, JobRecord & { planText: string }>();
+  segments = new Map<string, Map<string, SegmentState>>();
+  locks = new Map<string, Lock>();
+  deadLetters: DeadLetterRecord[] = [];
+  events: JobEvent[] = [];
+  verify: { jobId: string; stream: string; verifier: string; outcome: string; report: unknown; at: string }[] = [];
+  /** Every successful commit, in order (tests replay and audit them). */
+  commits: { segmentId: string; input: CommitInput }[] = [];
+  seq = 0;
+}
+
+export interface MemoryStoreOptions {
+  data?: MemoryStoreData;
+  now?: () => number;
+  pid?: number;
+  host?: string;
+  crash?: CrashSwitch;
+  /** Called after each successful commit. */
+  onCommit?: (segmentId: string, input: CommitInput) => void;
+  /** Called before a renewal; throw to simulate a lost lease or a broken store. */
+  onRenew?: (lease: RunnerLease) => void;
+}
+
+function clone<T>(v: T): T {
+  return structuredClone(v);
+}
+
+export class MemoryCheckpointStore implements CheckpointStore {
+  readonly data: MemoryStoreData;
+  private readonly now: () => number;
+  private readonly pid: number;
+  private readonly host: string;
+  private readonly crash: CrashSwitch | undefined;
+  private readonly opts: MemoryStoreOptions;
+  /** Operation names in call order (for tests). */
+  readonly calls: string[] = [];
+
+  constructor(opts: MemoryStoreOptions = {}) {
+    this.opts = opts;
+    this.data = opts.data ?? new MemoryStoreData();
+    this.now = opts.now ?? Date.now;
+    this.pid = opts.pid ?? process.pid;
+    this.host = opts.host ?? 'memory';
+    this.crash = opts.crash;
+  }
+
+  private op(name: string): void {
+    this.calls.push(name);
+    this.crash?.tick(`store.${name}`);
+  }
+
+  private iso(t = this.now()): string {
+    return new Date(t).toISOString();
+  }
+
+  private job(jobId: string): JobRecord & { planText: string } {
+    const j = this.data.jobs.get(jobId);
+    if (!j) throw new FerryError('JOB_NOT_FOUND', `no job ${jobId}`);
+    return j;
+  }
+
+  createJob(job: NewJob): JobRecord {
+    this.op('createJob');
+    const id = `job-${++this.data.seq}`;
+    const at = this.iso();
+    const rec = {
+      id,
+      planName: job.planName,
+      planHash: job.planHash,
+      planPath: job.planPath,
+      kind: job.kind,
+      status: 'running' as JobStatus,
+      createdAt: at,
+      updatedAt: at,
+      finishedAt: undefined,
+      error: undefined,
+      planText: job.planText,
+    };
+    this.data.jobs.set(id, rec);
+    this.data.segments.set(id, new Map());
+    const { planText: _p, ...out } = rec;
+    return out;
+  }
+
+  findUnfinishedJob(planName: string, planHash: string): JobRecord | undefined {
+    this.op('findUnfinishedJob');
+    return [...this.data.jobs.values()].reverse().find((j) => j.planName === planName && j.planHash === planHash && j.status !== 'succeeded');
+  }
+
+  getJob(jobId: string): JobRecord | undefined {
+    this.op('getJob');
+    const j = this.data.jobs.get(jobId);
+    if (!j) return undefined;
+    const { planText: _p, ...out } = j;
+    return { ...out };
+  }
+
+  getPlanText(jobId: string): string | undefined {
+    this.op('getPlanText');
+    return this.data.jobs.get(jobId)?.planText;
+  }
+
+  listJobs(): JobRecord[] {
+    this.op('listJobs');
+    return [...this.data.jobs.keys()].map((id) => this.getJob(id)!);
+  }
+
+  setJobStatus(jobId: string, status: JobStatus, error?: string): void {
+    this.op('setJobStatus');
+    const j = this.job(jobId);
+    j.status = status;
+    j.error = error;
+    j.updatedAt = this.iso();
+    j.finishedAt = status === 'succeeded' || status === 'failed' ? j.updatedAt : undefined;
+  }
+
+  acquireRunner(jobId: string, ttlMs: number): RunnerLease {
+    this.op('acquireRunner');
+    this.job(jobId);
+    const now = this.now();
+    const lock = this.data.locks.get(jobId);
+    if (lock && lock.expiresAt > now && !(lock.holder.pid === this.pid && lock.holder.host === this.host)) {
+      throw new FerryError('JOB_LOCKED', `job ${jobId} is being run by pid ${lock.holder.pid} on host ${lock.holder.host}`);
+    }
+    const token = lock && lock.holder.pid === this.pid && lock.holder.host === this.host ? lock.token : `t${++this.data.seq}`;
+    const holder = lock?.token === token ? lock.holder : { pid: this.pid, host: this.host, since: this.iso(now) };
+    const next = { token, holder, expiresAt: now + ttlMs };
+    this.data.locks.set(jobId, next);
+    return { jobId, ...clone(next) };
+  }
+
+  renewRunner(lease: RunnerLease, ttlMs: number): RunnerLease {
+    this.op('renewRunner');
+    this.opts.onRenew?.(lease);
+    const lock = this.data.locks.get(lease.jobId);
+    if (!lock || lock.token !== lease.token) throw new FerryError('JOB_LOCKED', `lease of job ${lease.jobId} was taken over`);
+    lock.expiresAt = this.now() + ttlMs;
+    return { ...lease, expiresAt: lock.expiresAt };
+  }
+
+  releaseRunner(lease: RunnerLease): void {
+    this.op('releaseRunner');
+    const lock = this.data.locks.get(lease.jobId);
+    if (lock?.token === lease.token) this.data.locks.delete(lease.jobId);
+  }
+
+  runnerOf(jobId: string): RunnerHolder | undefined {
+    this.op('runnerOf');
+    const lock = this.data.locks.get(jobId);
+    return lock && lock.expiresAt > this.now() ? { ...lock.holder } : undefined;
+  }
+
+  ensureSegments(jobId: string, segments: readonly (Segment & { target: string })[]): void {
+    this.op('ensureSegments');
+    this.job(jobId);
+    const map = this.data.segments.get(jobId)!;
+    for (const s of segments) {
+      if (map.has(s.id)) continue;
+      map.set(s.id, {
+        jobId,
+        id: s.id,
+        stream: s.stream,
+        target: s.target,
+        index: s.index,
+        total: s.total,
+        spec: clone(s.spec),
+        cursor: undefined,
+        status: 'pending',
+        items: 0,
+        bytes: 0,
+        rejected: 0,
+        updatedAt: this.iso(),
+      });
+    }
+  }
+
+  listSegments(jobId: string): SegmentState[] {
+    this.op('listSegments');
+    const map = this.data.segments.get(jobId);
+    if (!map) return [];
+    return [...map.values()]
+      .sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.index - b.index))
+      .map((s) => clone(s));
+  }
+
+  setSegmentStatus(jobId: string, segmentId: string, status: SegmentStatus): void {
+    this.op('setSegmentStatus');
+    const s = this.data.segments.get(jobId)?.get(segmentId);
+    if (!s) throw new FerryError('NOT_FOUND', `job ${jobId} has no segment ${segmentId}`);
+    s.status = status;
+  }
+
+  commit(lease: RunnerLease, segmentId: string, input: CommitInput): void {
+    this.op('commit');
+    const lock = this.data.locks.get(lease.jobId);
+    if (!lock || lock.token !== lease.token) throw new FerryError('JOB_LOCKED', `stale lease: cannot commit ${segmentId}`);
+    const s = this.data.segments.get(lease.jobId)?.get(segmentId);
+    if (!s) throw new FerryError('NOT_FOUND', `job ${lease.jobId} has no segment ${segmentId}`);
+    if (s.status === 'done') throw new FerryError('INTERNAL', `segment ${segmentId} is already done; refusing a commit`);
+    if (input.cursor !== undefined) s.cursor = input.cursor;
+    s.items += input.items;
+    s.bytes += input.bytes;
+    s.rejected += input.deadLetters.length;
+    s.status = input.done ? 'done' : 'running';
+    const at = this.iso();
+    s.updatedAt = at;
+    for (const d of input.deadLetters) {
+      this.data.deadLetters.push({ ...d, id: this.data.deadLetters.length + 1, jobId: lease.jobId, segmentId, createdAt: at });
+    }
+    this.data.commits.push({ segmentId, input: clone(input) });
+    this.opts.onCommit?.(segmentId, input);
+  }
+
+  deadLetters(jobId: string, opts: { limit?: number } = {}): DeadLetterRecord[] {
+    this.op('deadLetters');
+    const all = this.data.deadLetters.filter((d) => d.jobId === jobId);
+    return opts.limit === undefined ? all : all.slice(0, opts.limit);
+  }
+
+  countDeadLetters(jobId: string): number {
+    this.op('countDeadLetters');
+    return this.data.deadLetters.filter((d) => d.jobId === jobId).length;
+  }
+
+  appendEvent(jobId: string, type: string, data: Record<string, unknown>): void {
+    this.op('appendEvent');
+    this.data.events.push({ id: this.data.events.length + 1, jobId, at: this.iso(), type, data: clone(data) });
+  }
+
+  events(jobId: string, opts: { afterId?: number; limit?: number } = {}): JobEvent[] {
+    this.op('events');
+    const all = this.data.events.filter((e) => e.jobId === jobId && e.id > (opts.afterId ?? 0));
+    return opts.limit === undefined ? all : all.slice(0, opts.limit);
+  }
+
+  saveVerifyResult(jobId: string, result: { stream: string; verifier: string; outcome: string; report: unknown }): void {
+    this.op('saveVerifyResult');
+    this.data.verify.push({ jobId, ...result, at: this.iso() });
+  }
+
+  verifyResults(jobId: string): { stream: string; verifier: string; outcome: string; report: unknown; at: string }[] {
+    this.op('verifyResults');
+    return this.data.verify.filter((v) => v.jobId === jobId).map(({ jobId: _j, ...r }) => r);
+  }
+
+  close(): void {}
+}
