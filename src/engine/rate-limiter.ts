@@ -6,11 +6,12 @@
  * bucket of `ceiling * burstSeconds`. A write takes its cost from every bucket before it is sent.
  *
  * A write whose cost exceeds the bucket is taken in bucket-sized pieces, one after another: it waits as long as its
- * cost requires but never deadlocks. The bucket size stays at the ceiling's burst while the rate adapts (only the
- * refill changes), so a piece sized earlier can always still fit.
+ * cost requires but never deadlocks.
  *
  * Adaptation (AIMD): a throttle signal (a throttled error, a write that came back with items to retry, a
  * `retryAfterMs`) multiplies the rate by `decrease` (floored at `minFactor` of the ceiling) and empties the buckets;
+ * the buckets keep refilling at the ceiling and a unit of cost takes `1 / factor` tokens instead. (bottleneck 2.19's
+ * `updateSettings` stops the reservoir heartbeat for good, so the refill itself must never be changed.)
  * signals within `cooldownMs` of a decrease count as the same episode, so eight writes throttled at once halve the
  * rate once, not eight times. Each `quietMs` without a signal adds `increase` of the ceiling back, never above it.
  * The increase is applied lazily when a write asks for tokens, so the limiter owns no timer of its own.
@@ -92,7 +93,6 @@ export class RateLimiter {
   private factorValue = 1;
   private lastSignal: number;
   private lastDecrease = Number.NEGATIVE_INFINITY;
-  private pendingApply: Promise<unknown> = Promise.resolve();
   private stopped = false;
   /** Tokens granted per unit since creation (tests measure the rate with it). */
   readonly granted: Partial<Record<RateUnit, number>> = {};
@@ -152,14 +152,15 @@ export class RateLimiter {
   async acquire(cost: Cost, signal?: AbortSignal): Promise<void> {
     if (!this.limited) return;
     this.maybeIncrease();
-    await this.pendingApply;
     for (const b of this.buckets) {
       let remaining = cost[b.unit] ?? 0;
       while (remaining > 0) {
         if (signal?.aborted) throw abortedError(signal);
         if (this.stopped) throw abortedError(signal);
-        const piece = Math.min(remaining, b.size);
-        await this.take(b, piece, signal);
+        // At a reduced rate each unit of cost takes 1/factor tokens; a piece never takes more than the bucket holds.
+        const factor = this.factorValue;
+        const piece = Math.min(remaining, b.size * factor);
+        await this.take(b, Math.min(b.size, piece / factor), signal);
         this.granted[b.unit] = (this.granted[b.unit] ?? 0) + piece;
         remaining -= piece;
       }
@@ -178,7 +179,7 @@ export class RateLimiter {
     }
     const next = Math.max(this.cfg.minFactor, this.factorValue * this.cfg.decrease);
     this.factorValue = next;
-    this.apply(true);
+    this.drain();
     this.onChange?.({ direction: 'down', factor: next, rates: this.rates(), reason });
   }
 
@@ -206,19 +207,17 @@ export class RateLimiter {
     const steps = Math.floor(quiet / this.cfg.quietMs);
     this.factorValue = Math.min(1, this.factorValue + steps * this.cfg.increase);
     this.lastSignal += steps * this.cfg.quietMs;
-    this.apply(false);
     this.onChange?.({ direction: 'up', factor: this.factorValue, rates: this.rates(), reason: 'quiet period' });
   }
 
-  private apply(drain: boolean): void {
-    const updates = this.buckets.map((b) =>
-      b.limiter.updateSettings({
-        reservoirIncreaseAmount: (this.rateOf(b) * this.cfg.tickMs) / 1000,
-        // On a throttle signal, spend nothing more until the next refill.
-        ...(drain ? { reservoir: 0 } : {}),
-      }),
-    );
-    this.pendingApply = Promise.all(updates).catch(() => {});
+  /** Empty the buckets: after a throttle signal nothing more is spent until the next refill. */
+  private drain(): void {
+    for (const b of this.buckets) {
+      void (async () => {
+        const current = await b.limiter.currentReservoir();
+        if (current !== null && current > 0) await b.limiter.incrementReservoir(-current);
+      })().catch(() => {});
+    }
   }
 
   private take(b: Bucket, weight: number, signal?: AbortSignal): Promise<void> {
