@@ -1,0 +1,37 @@
+import path from 'node:path';
+import { reportError, type Io } from './output.js';
+
+/** Global options every command sees. */
+export interface GlobalArgs {
+  state?: string;
+  json?: boolean;
+  debug?: boolean;
+}
+
+export interface CliContext {
+  io: Io;
+  /** Set by the command's handler; main returns it. */
+  exitCode: number;
+}
+
+/** `--state`, else FERRY_STATE, else state/ferry.db under the working directory. */
+export function statePath(ctx: CliContext, args: GlobalArgs): string {
+  const p = args.state ?? ctx.io.env.FERRY_STATE ?? path.join('state', 'ferry.db');
+  return path.resolve(ctx.io.cwd, p);
+}
+
+/** JSON when asked, or when stdout is not a terminal (pipes, CI logs). */
+export function wantsJson(ctx: CliContext, args: GlobalArgs): boolean {
+  return Boolean(args.json) || !ctx.io.isTTY;
+}
+
+/** Wrap a handler: any error becomes one clear message and an exit code, never an unhandled rejection. */
+export function handler<A extends GlobalArgs>(ctx: CliContext, fn: (args: A) => Promise<number> | number) {
+  return async (args: A): Promise<void> => {
+    try {
+      ctx.exitCode = await fn(args);
+    } catch (e) {
+      ctx.exitCode = reportError(ctx.io, e, Boolean(args.debug));
+    }
+  };
+}

@@ -1,0 +1,126 @@
+import os from 'node:os';
+import type { CheckpointStore, JobRecord } from '../core/checkpoint.js';
+import type { Logger } from '../core/connector.js';
+import { openConnectors, runJob, type JobSummary } from '../engine/index.js';
+import { EXIT, FerryError, isFerryError, redact } from '../errors.js';
+import type { LoadedPlan } from '../plan/index.js';
+import type { CliContext } from './context.js';
+import { formatCount, formatDuration, reportError } from './output.js';
+import { reporterFor, type Reporter } from './progress.js';
+
+/**
+ * Run or resume one job from the CLI: connectors, signals (first Ctrl-C drains, second aborts), progress, summary.
+ * Returns the exit code.
+ */
+export async function executeJob(
+  ctx: CliContext,
+  opts: { loaded: LoadedPlan; store: CheckpointStore; job: JobRecord; json: boolean; debug: boolean },
+): Promise<number> {
+  const { io } = ctx;
+  const { loaded, store, job } = opts;
+  const reporter: Reporter = reporterFor(io, opts.json);
+  const stop = new AbortController();
+  const abort = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals === 1) {
+      reporter.note(`${sig}: finishing in-flight batches and checkpointing; press Ctrl-C again to abort now`);
+      stop.abort();
+    } else {
+      reporter.note(`${sig}: aborting now; the job stays resumable from its last checkpoint`);
+      abort.abort();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const logger = cliLogger(reporter, opts.debug);
+
+  let summary: JobSummary | undefined;
+  let failure: unknown;
+  try {
+    await using conns = await openConnectors(loaded.plan, { signal: abort.signal, logger });
+    summary = await runJob({
+      plan: loaded,
+      store,
+      job,
+      source: conns.source,
+      sink: conns.sink,
+      stopSignal: stop.signal,
+      abortSignal: abort.signal,
+      onEvent: (e) => reporter.onEvent(e),
+    });
+  } catch (e) {
+    failure = e;
+  } finally {
+    reporter.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  if (summary) {
+    if (!opts.json && io.isTTY) io.out(describeSummary(summary));
+    if (summary.status === 'succeeded') return EXIT.OK;
+    if (summary.status === 'interrupted') {
+      io.err(`ferry: job ${job.id} interrupted; nothing is lost`);
+      io.err(`  fix: continue it with \`ferry resume ${job.id}\``);
+      return EXIT.INTERRUPTED;
+    }
+    const err = summary.error;
+    io.err(redact(`ferry: job ${job.id} failed: ${err?.message ?? 'unknown error'}`));
+    if (err?.hint) io.err(redact(`  fix: ${err.hint}`));
+    io.err(`  then: \`ferry resume ${job.id}\` continues from the last checkpoint`);
+    return err?.code === 'INTERRUPTED' ? EXIT.INTERRUPTED : EXIT.FAILED;
+  }
+  const code = reportError(io, failure, opts.debug);
+  if (isFerryError(failure) && failure.code === 'INTERRUPTED') {
+    io.err(`  then: \`ferry resume ${job.id}\` continues from the last checkpoint`);
+  } else if (!(isFerryError(failure) && (failure.code === 'JOB_LOCKED' || failure.code === 'JOB_FINISHED'))) {
+    // The job was not run to the end; leave it resumable and say so.
+    if (store.getJob(job.id)?.status === 'running') store.setJobStatus(job.id, 'failed', messageOf(failure));
+    io.err(`  then: \`ferry resume ${job.id}\` continues from the last checkpoint`);
+  }
+  return code;
+}
+
+function messageOf(e: unknown): string {
+  return redact(e instanceof Error ? e.message : String(e));
+}
+
+export function describeSummary(s: JobSummary): string {
+  const lines = [
+    '',
+    `job ${s.jobId} ${s.status} in ${formatDuration(s.durationMs)}`,
+    `  items ${formatCount(s.items)} (this run ${formatCount(s.run.items)}), dead letters ${formatCount(s.rejected)}`,
+  ];
+  for (const st of s.streams) {
+    const count = st.count === undefined ? '' : ` of ${formatCount(st.count)}`;
+    lines.push(
+      `  ${st.stream} → ${st.target}: ${formatCount(st.totals.items)}${count} items, ` +
+        `${st.doneSegments}/${st.segments} segments, ${formatCount(st.totals.rejected)} dead letters`,
+    );
+  }
+  if (s.rejected > 0) lines.push(`  dead letters: \`ferry dead-letters ${s.jobId}\``);
+  return lines.join('\n');
+}
+
+function cliLogger(reporter: Reporter, debug: boolean): Logger {
+  return {
+    debug: (msg) => {
+      if (debug) reporter.note(redact(msg));
+    },
+    info: (msg) => reporter.note(redact(msg)),
+    warn: (msg) => reporter.note(redact(`warning: ${msg}`)),
+  };
+}
+
+/** Who runs a job, for messages. */
+export function runnerName(): string {
+  return `pid ${process.pid} on ${os.hostname()}`;
+}
+
+export function unfinishedJobError(job: JobRecord, planFile: string): FerryError {
+  return new FerryError('USAGE', `plan "${job.planName}" has an unfinished job ${job.id} (${job.status}, started ${job.createdAt})`, {
+    hint: `continue it with \`ferry resume ${job.id}\`, or start over with \`ferry run ${planFile} --new\``,
+  });
+}

@@ -1,0 +1,48 @@
+import type { CheckpointStore, JobRecord, SegmentState } from '../core/checkpoint.js';
+
+/** What `ferry status` and `ferry jobs` show of a job, in JSON and on a terminal. */
+export interface JobView {
+  id: string;
+  plan: string;
+  kind: string;
+  status: string;
+  /** The live runner, if the job is running; absent when the runner is gone (killed). */
+  runner?: { pid: number; host: string; since: string };
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  error?: string;
+  segments: { total: number; done: number; running: number; failed: number };
+  items: number;
+  bytes: number;
+  deadLetters: number;
+  next?: string;
+}
+
+export function jobView(store: CheckpointStore, job: JobRecord, segs?: SegmentState[]): JobView {
+  const segments = segs ?? store.listSegments(job.id);
+  const runner = store.runnerOf(job.id);
+  const view: JobView = {
+    id: job.id,
+    plan: job.planName,
+    kind: job.kind,
+    // A job marked running whose runner lock has expired was killed: say so, it is resumable.
+    status: job.status === 'running' && !runner ? 'stalled' : job.status,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    segments: {
+      total: segments.length,
+      done: segments.filter((s) => s.status === 'done').length,
+      running: segments.filter((s) => s.status === 'running').length,
+      failed: segments.filter((s) => s.status === 'failed').length,
+    },
+    items: segments.reduce((a, s) => a + s.items, 0),
+    bytes: segments.reduce((a, s) => a + s.bytes, 0),
+    deadLetters: store.countDeadLetters(job.id),
+  };
+  if (runner) view.runner = runner;
+  if (job.finishedAt) view.finishedAt = job.finishedAt;
+  if (job.error) view.error = job.error;
+  if (view.status !== 'succeeded' && view.status !== 'running') view.next = `ferry resume ${job.id}`;
+  return view;
+}

@@ -1,0 +1,39 @@
+import type { Argv, CommandModule } from 'yargs';
+import { FerryError } from '../errors.js';
+import { loadPlanText } from '../plan/index.js';
+import { handler, type CliContext, type GlobalArgs } from './context.js';
+import { executeJob } from './execute.js';
+import { jobNotFound } from './status.js';
+import { withStore } from './store.js';
+
+interface ResumeArgs extends GlobalArgs {
+  job: string;
+}
+
+/**
+ * `ferry resume JOB`: continue from the last checkpoints. The plan is re-read from the text stored with the job, so
+ * an edited plan file cannot change a half-done job; `${env:...}` is expanded again from today's environment.
+ */
+export function resumeCommand(ctx: CliContext): CommandModule<GlobalArgs, ResumeArgs> {
+  return {
+    command: 'resume <job>',
+    describe: 'continue an interrupted, failed or killed job',
+    builder: (y: Argv<GlobalArgs>) => y.positional('job', { type: 'string', demandOption: true, describe: 'job id' }) as Argv<ResumeArgs>,
+    handler: handler<ResumeArgs>(ctx, (args) =>
+      withStore(ctx, args, { create: false }, async (store) => {
+        const job = store?.getJob(args.job);
+        if (!store || !job) throw jobNotFound(args.job);
+        if (job.status === 'succeeded') {
+          throw new FerryError('JOB_FINISHED', `job ${job.id} already succeeded; there is nothing to resume`, {
+            hint: `start a new job with \`ferry run ${job.planPath ?? 'PLAN'} --new\``,
+          });
+        }
+        const text = store.getPlanText(job.id);
+        if (text === undefined) throw new FerryError('STATE', `job ${job.id} has no stored plan`, { hint: 'start a new job with `ferry run PLAN`' });
+        const loaded = loadPlanText(text, job.planPath ?? `<job ${job.id}>`, ctx.io.env);
+        ctx.io.err(`ferry: resuming job ${job.id} of plan "${job.planName}"`);
+        return executeJob(ctx, { loaded, store, job, json: Boolean(args.json) || !ctx.io.isTTY, debug: Boolean(args.debug) });
+      }),
+    ),
+  };
+}

@@ -1,0 +1,41 @@
+import type { Argv, CommandModule } from 'yargs';
+import { loadPlanFile } from '../plan/index.js';
+import { handler, type CliContext, type GlobalArgs } from './context.js';
+import { executeJob, unfinishedJobError } from './execute.js';
+import { withStore } from './store.js';
+import { formatDiagnostics } from '../plan/index.js';
+
+interface RunArgs extends GlobalArgs {
+  plan: string;
+  new?: boolean;
+}
+
+/** `ferry run PLAN`: validate the plan, refuse to silently restart an unfinished job, run a new one. */
+export function runCommand(ctx: CliContext): CommandModule<GlobalArgs, RunArgs> {
+  return {
+    command: 'run <plan>',
+    describe: 'run a plan as a new job',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('plan', { type: 'string', demandOption: true, describe: 'plan file (YAML)' })
+        .option('new', { type: 'boolean', describe: 'start a new job even if this plan has an unfinished one' }) as Argv<RunArgs>,
+    handler: handler<RunArgs>(ctx, async (args) => {
+      const loaded = await loadPlanFile(args.plan, ctx.io.env);
+      if (loaded.warnings.length > 0) ctx.io.err(formatDiagnostics(loaded.warnings));
+      return withStore(ctx, args, { create: true }, async (store) => {
+        const s = store!;
+        const unfinished = s.findUnfinishedJob(loaded.plan.name, loaded.hash);
+        if (unfinished && !args.new) throw unfinishedJobError(unfinished, args.plan);
+        const job = s.createJob({
+          planName: loaded.plan.name,
+          planHash: loaded.hash,
+          planPath: loaded.path ?? args.plan,
+          kind: loaded.plan.kind,
+          planText: loaded.text,
+        });
+        ctx.io.err(`ferry: job ${job.id} started for plan "${job.planName}"`);
+        return executeJob(ctx, { loaded, store: s, job, json: Boolean(args.json) || !ctx.io.isTTY, debug: Boolean(args.debug) });
+      });
+    }),
+  };
+}
