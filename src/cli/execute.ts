@@ -14,10 +14,27 @@ import { reporterFor, type Reporter } from './progress.js';
  */
 export async function executeJob(
   ctx: CliContext,
-  opts: { loaded: LoadedPlan; store: CheckpointStore; job: JobRecord; json: boolean; debug: boolean },
+  opts: {
+    loaded: LoadedPlan;
+    store: CheckpointStore;
+    /** The job, or how to create it: a new job is recorded only once both connectors opened. */
+    job: JobRecord | (() => JobRecord);
+    json: boolean;
+    debug: boolean;
+  },
 ): Promise<number> {
   const { io } = ctx;
-  const { loaded, store, job } = opts;
+  const { loaded, store } = opts;
+  // Opening the connectors first means a plan whose store is unreachable or unsupported leaves no job behind.
+  const logger = cliLogger({ onEvent: () => {}, note: (t) => io.err(t), stop: () => {} }, opts.debug);
+  const conns = await openConnectors(loaded.plan, { signal: new AbortController().signal, logger });
+  let job: JobRecord;
+  try {
+    job = typeof opts.job === 'function' ? opts.job() : opts.job;
+  } catch (e) {
+    await conns[Symbol.asyncDispose]();
+    throw e;
+  }
   const reporter: Reporter = reporterFor(io, opts.json);
   const stop = new AbortController();
   const abort = new AbortController();
@@ -34,12 +51,10 @@ export async function executeJob(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const logger = cliLogger(reporter, opts.debug);
 
   let summary: JobSummary | undefined;
   let failure: unknown;
   try {
-    await using conns = await openConnectors(loaded.plan, { signal: abort.signal, logger });
     summary = await runJob({
       plan: loaded,
       store,
@@ -53,6 +68,7 @@ export async function executeJob(
   } catch (e) {
     failure = e;
   } finally {
+    await conns[Symbol.asyncDispose]();
     reporter.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

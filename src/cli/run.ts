@@ -26,15 +26,18 @@ export function runCommand(ctx: CliContext): CommandModule<GlobalArgs, RunArgs> 
         const s = store!;
         const unfinished = s.findUnfinishedJob(loaded.plan.name, loaded.hash);
         if (unfinished && !args.new) throw unfinishedJobError(unfinished, args.plan);
-        const job = s.createJob({
-          planName: loaded.plan.name,
-          planHash: loaded.hash,
-          planPath: loaded.path ?? args.plan,
-          kind: loaded.plan.kind,
-          planText: loaded.text,
-        });
-        ctx.io.err(`ferry: job ${job.id} started for plan "${job.planName}"`);
-        return executeJob(ctx, { loaded, store: s, job, json: Boolean(args.json) || !ctx.io.isTTY, debug: Boolean(args.debug) });
+        const createJob = () => {
+          const job = s.createJob({
+            planName: loaded.plan.name,
+            planHash: loaded.hash,
+            planPath: loaded.path ?? args.plan,
+            kind: loaded.plan.kind,
+            planText: loaded.text,
+          });
+          ctx.io.err(`ferry: job ${job.id} started for plan "${job.planName}"`);
+          return job;
+        };
+        return executeJob(ctx, { loaded, store: s, job: createJob, json: Boolean(args.json) || !ctx.io.isTTY, debug: Boolean(args.debug) });
       });
     }),
   };
