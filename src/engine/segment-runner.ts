@@ -18,6 +18,7 @@ import { abortedError, backoffDelay, type BackoffOptions, type Sleep } from './b
 import type { BatchWriter, WriteOutcome } from './batch-writer.js';
 import { toDeadLetter } from './dead-letter.js';
 import type { EventInput, Totals } from './events.js';
+import { resilientRead } from './resilient-read.js';
 import type { StreamWork } from './stream-plan.js';
 
 export interface SegmentContext {
@@ -50,12 +51,27 @@ export async function runSegment(ctx: SegmentContext, work: StreamWork, seg: Seg
   ctx.emit({ type: 'segment.start', ...ref, index: seg.index, total: seg.total, resumed: seg.cursor !== undefined, totals: { ...totals } });
 
   let cursor: Cursor | undefined = seg.cursor;
-  const iterable = ctx.source.read({
-    segment: { id: seg.id, stream: seg.stream, index: seg.index, total: seg.total, spec: seg.spec },
-    ...(cursor === undefined ? {} : { after: cursor }),
-    batchSize: ctx.batchSize,
-    signal: ctx.hard,
-  });
+  const segment = { id: seg.id, stream: seg.stream, index: seg.index, total: seg.total, spec: seg.spec };
+  const iterable = resilientRead(
+    (after) => ctx.source.read({ segment, ...(after === undefined ? {} : { after }), batchSize: ctx.batchSize, signal: ctx.hard }),
+    cursor,
+    {
+      maxRetries: ctx.maxRetries,
+      backoff: ctx.backoff,
+      sleep: ctx.sleep,
+      signal: ctx.hard,
+      onRetry: ({ attempt, delayMs, error, retryability }) =>
+        ctx.emit({
+          type: 'retry',
+          ...ref,
+          attempt,
+          delayMs,
+          items: 0,
+          reason: `read failed, re-opening after the last batch: ${error instanceof Error ? error.message : String(error)}`,
+          retryability,
+        }),
+    },
+  );
   const it = iterable[Symbol.asyncIterator]();
   let pending: Promise<IteratorResult<Batch<FerryRecord>>> | undefined = it.next();
   let exhausted = false;

@@ -200,6 +200,35 @@ describe('stopping', () => {
   });
 });
 
+describe('source failures', () => {
+  it('re-opens a read after a transient failure, after the last batch it produced', async () => {
+    const world = new MemoryWorld({ s: { count: 50 } });
+    let batches = 0;
+    const p = world.process({
+      source: {
+        beforeBatch: () => {
+          batches += 1;
+          if (batches === 3 || batches === 4) throw new FerryError('TRANSIENT', 'connection reset');
+        },
+      },
+    });
+    const events: ProgressEvent[] = [];
+    const summary = await runJob({ plan: memoryPlan([{ from: 's', segments: 1 }], { batch_size: 10 }), ...p, onEvent: (e) => events.push(e), ...instant });
+    expect(summary.items).toBe(50);
+    expect(world.sinkData.rows('s')).toEqual(expectedRows(50));
+    expect(p.source.reads.map((r) => r.after)).toEqual([undefined, '{"pos":20}', '{"pos":20}']);
+    expect(p.sink.writeSizes.reduce((a, b) => a + b, 0)).toBe(50); // nothing read twice
+    expect(events.filter((e) => e.type === 'retry')).toHaveLength(2);
+  });
+
+  it('fails the job on a terminal read error', async () => {
+    const world = new MemoryWorld({ s: { count: 50 } });
+    const p = world.process({ source: { beforeBatch: () => Promise.reject(new FerryError('AUTH', 'password authentication failed')) } });
+    await expect(runJob({ plan: memoryPlan([{ from: 's' }]), ...p, ...instant })).rejects.toMatchObject({ code: 'AUTH' });
+    expect(p.store.getJob(p.job.id)!.status).toBe('failed');
+  });
+});
+
 describe('resume', () => {
   it('skips done segments, never re-splits a recorded stream, and prepares resumed targets with upsert', async () => {
     const world = new MemoryWorld({ a: { count: 100 }, b: { count: 50 } });
