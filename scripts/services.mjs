@@ -259,7 +259,6 @@ const postgres = {
         '',
       ].join('\n'),
     );
-    this.bindirCache = bindir;
     const [cmd, args] = this.asUser(user, path.join(bindir, 'postgres'), ['-D', data, '-p', String(port)]);
     return { cmd, args, cwd: home, extra: { data, bindir } };
   },
@@ -294,7 +293,15 @@ const postgres = {
 const dynamodb = {
   name: 'dynamodb',
   get flavour() {
-    return process.env.FERRY_DYNAMODB === 'dynamodb-local' ? 'dynamodb-local' : 'dynalite';
+    const wanted = process.env.FERRY_DYNAMODB || 'dynalite';
+    if (wanted !== 'dynalite' && wanted !== 'dynamodb-local') {
+      throw new ServiceError(`FERRY_DYNAMODB=${wanted}: expected dynalite or dynamodb-local`);
+    }
+    return wanted;
+  },
+  /** A running server of the other flavour is reused unless FERRY_DYNAMODB asks for a particular one. */
+  accepts(entry) {
+    return !process.env.FERRY_DYNAMODB || entry.what === this.what;
   },
   get what() {
     return this.flavour === 'dynalite' ? 'dynalite' : 'DynamoDB Local';
@@ -392,6 +399,9 @@ const firestore = {
     FIRESTORE_EMULATOR_HOST: `${HOST}:${entry.port}`,
     FIRESTORE_PROJECT_ID: FIRESTORE_PROJECT,
     GCLOUD_PROJECT: FIRESTORE_PROJECT,
+    // Without credentials, Google's auth library looks for a GCE metadata server (169.254.169.254), even when the
+    // client talks to the emulator: tell it there is none, so tests send nothing off this machine.
+    METADATA_SERVER_DETECTION: 'none',
   }),
 };
 
@@ -414,7 +424,10 @@ const gcs = {
     const res = await http(`http://${HOST}:${entry.port}/storage/v1/b?project=${FIRESTORE_PROJECT}`);
     return res.ok && (await res.json()).kind === 'storage#buckets';
   },
-  env: (entry) => ({ STORAGE_EMULATOR_HOST: `http://${HOST}:${entry.port}` }),
+  // GCS_ENDPOINT, for `new Storage({ apiEndpoint })`. Not STORAGE_EMULATOR_HOST: when that is set, the Node SDK
+  // (@google-cloud/storage 7) uses it verbatim as the JSON API base URL, without /storage/v1, whatever apiEndpoint
+  // says, and every call to fake-gcs-server answers 404.
+  env: (entry) => ({ GCS_ENDPOINT: `http://${HOST}:${entry.port}` }),
 };
 
 /** gofakes3 (Go, MIT), in memory: multipart uploads with real `<md5>-N` ETags, ListObjectsV2 pages, Content-MD5. */
@@ -655,7 +668,8 @@ async function start(names) {
     const fresh = [];
     for (const server of servers) {
       const entry = state.servers[server.name];
-      if (entry && entry.what === server.what && alive(entry) && (await ready(server, entry))) {
+      const acceptable = entry && (server.accepts ? server.accepts(entry) : entry.what === server.what);
+      if (acceptable && alive(entry) && (await ready(server, entry))) {
         say(`${server.name}: already up on ${HOST}:${entry.port} (pid ${entry.pid}), reused`);
         continue;
       }
@@ -761,7 +775,7 @@ async function env(flags) {
   return 0;
 }
 
-const USAGE = `usage: scripts/services start [NAME...] | stop [NAME...] | status [--json] | env [--json]
+const usage = () => `usage: scripts/services start [NAME...] | stop [NAME...] | status [--json] | env [--json]
 servers: ${SERVERS.map((s) => `${s.name} (${s.what})`).join(', ')}
 cache: ${CACHE} (FERRY_CACHE)   run dir: ${RUN} (FERRY_SERVICES_DIR)`;
 
@@ -775,10 +789,10 @@ async function main(argv) {
     case 'status': return status(flags);
     case 'env': return env(flags);
     case 'help': case '--help': case '-h':
-      process.stdout.write(`${USAGE}\n`);
+      process.stdout.write(`${usage()}\n`);
       return 0;
     default:
-      process.stderr.write(`${USAGE}\n`);
+      process.stderr.write(`${usage()}\n`);
       return 2;
   }
 }
