@@ -1,10 +1,12 @@
 /**
  * Holds the job's runner lease for the length of a run: renews it every ttl/3 so a live runner never loses it to a
- * slow batch, and reports loss at once (the lease expired and someone else took the job, or the store failed).
- * After a loss the runner must stop without committing: another runner owns the job's progress now.
+ * slow batch, and reports loss at once when the store says the lease is no longer ours (JOB_LOCKED, or any terminal
+ * error). A transient renewal failure (a busy database) is retried at the next tick, as long as the last good
+ * renewal is less than 2/3 of a ttl old: beyond that another runner could take over before we renew, so we stop.
+ * After a loss the runner must stop without committing: another runner may own the job's progress now.
  */
 import type { CheckpointStore, RunnerLease } from '../core/checkpoint.js';
-import { FerryError } from '../errors.js';
+import { FerryError, retryabilityOf } from '../errors.js';
 
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 
@@ -12,19 +14,28 @@ export class LeaseKeeper {
   private leaseValue: RunnerLease;
   private timer: ReturnType<typeof setInterval> | undefined;
   private lostError: FerryError | undefined;
+  private lastRenewal: number;
 
   private constructor(
     private readonly store: CheckpointStore,
     lease: RunnerLease,
     private readonly ttlMs: number,
     private readonly onLost: (e: FerryError) => void,
+    private readonly now: () => number,
   ) {
     this.leaseValue = lease;
+    this.lastRenewal = now();
   }
 
   /** Take the lease (throws JOB_LOCKED naming the holder) and start renewing it. */
-  static acquire(store: CheckpointStore, jobId: string, ttlMs: number, onLost: (e: FerryError) => void): LeaseKeeper {
-    const keeper = new LeaseKeeper(store, store.acquireRunner(jobId, ttlMs), ttlMs, onLost);
+  static acquire(
+    store: CheckpointStore,
+    jobId: string,
+    ttlMs: number,
+    onLost: (e: FerryError) => void,
+    now: () => number = Date.now,
+  ): LeaseKeeper {
+    const keeper = new LeaseKeeper(store, store.acquireRunner(jobId, ttlMs), ttlMs, onLost, now);
     keeper.timer = setInterval(() => keeper.renew(), Math.max(1, Math.floor(ttlMs / 3)));
     // Renewal must not keep a finished process alive.
     keeper.timer.unref?.();
@@ -44,7 +55,9 @@ export class LeaseKeeper {
     if (this.lostError || !this.timer) return;
     try {
       this.leaseValue = this.store.renewRunner(this.leaseValue, this.ttlMs);
+      this.lastRenewal = this.now();
     } catch (e) {
+      if (retryabilityOf(e) !== 'terminal' && this.now() - this.lastRenewal < (this.ttlMs * 2) / 3) return;
       this.stopTimer();
       this.lostError = new FerryError('JOB_LOCKED', `lost the runner lease of job ${this.leaseValue.jobId}: ${e instanceof Error ? e.message : String(e)}`, {
         cause: e,
