@@ -1,4 +1,7 @@
 import path from 'node:path';
+import type { ConnectorContext } from '../core/connector.js';
+import { openConnectors, type OpenConnectors } from '../engine/index.js';
+import type { Plan } from '../plan/types.js';
 import { reportError, type Io } from './output.js';
 
 /** Global options every command sees. */
@@ -10,6 +13,8 @@ export interface GlobalArgs {
 
 export interface CliContext {
   io: Io;
+  /** The registry's connectors; tests of the CLI's own behaviour (signals, exit codes) pass in-memory ones. */
+  openConnectors: (plan: Plan, ctx: ConnectorContext) => Promise<OpenConnectors>;
   /** Set by the command's handler; main returns it. */
   exitCode: number;
 }
@@ -35,3 +40,5 @@ export function handler<A extends GlobalArgs>(ctx: CliContext, fn: (args: A) => 
     }
   };
 }
+
+export const defaultOpenConnectors = openConnectors;

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { CheckpointStore, JobRecord } from '../core/checkpoint.js';
 import type { Logger } from '../core/connector.js';
-import { openConnectors, runJob, type JobSummary } from '../engine/index.js';
+import { runJob, type JobSummary } from '../engine/index.js';
 import { EXIT, FerryError, isFerryError, redact } from '../errors.js';
 import type { LoadedPlan } from '../plan/index.js';
 import type { CliContext } from './context.js';
@@ -27,7 +27,7 @@ export async function executeJob(
   const { loaded, store } = opts;
   // Opening the connectors first means a plan whose store is unreachable or unsupported leaves no job behind.
   const logger = cliLogger({ onEvent: () => {}, note: (t) => io.err(t), stop: () => {} }, opts.debug);
-  const conns = await openConnectors(loaded.plan, { signal: new AbortController().signal, logger });
+  const conns = await ctx.openConnectors(loaded.plan, { signal: new AbortController().signal, logger });
   let job: JobRecord;
   try {
     job = typeof opts.job === 'function' ? opts.job() : opts.job;

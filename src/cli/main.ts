@@ -1,7 +1,7 @@
 import yargs from 'yargs';
 import { EXIT } from '../errors.js';
 import { processIo, reportError, type Io } from './output.js';
-import type { CliContext } from './context.js';
+import { defaultOpenConnectors, type CliContext } from './context.js';
 import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
 import { resumeCommand } from './resume.js';
@@ -12,8 +12,12 @@ import { demoCommand } from './demo.js';
 import { connectorsCommand } from './connectors.js';
 
 /** Parse and run one ferry command; returns the process exit code (0, 1, 2 or 130). */
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
-  const ctx: CliContext = { io, exitCode: EXIT.OK };
+export async function main(
+  argv: readonly string[],
+  io: Io = processIo,
+  deps: Partial<Pick<CliContext, 'openConnectors'>> = {},
+): Promise<number> {
+  const ctx: CliContext = { io, exitCode: EXIT.OK, openConnectors: deps.openConnectors ?? defaultOpenConnectors };
   const debug = argv.includes('--debug');
   let usageFailure: { msg: string | undefined; err: Error | undefined } | undefined;
   const parser = yargs([...argv])

@@ -28,6 +28,13 @@ export function resumeCommand(ctx: CliContext): CommandModule<GlobalArgs, Resume
             hint: `start a new job with \`ferry run ${job.planPath ?? 'PLAN'} --new\``,
           });
         }
+        // Refuse before connecting to anything: another runner has it.
+        const holder = store.runnerOf(job.id);
+        if (holder) {
+          throw new FerryError('JOB_LOCKED', `job ${job.id} is being run by pid ${holder.pid} on host ${holder.host} since ${holder.since}`, {
+            hint: 'wait for it to finish, or stop that process (Ctrl-C); a killed runner\'s lock is taken over automatically',
+          });
+        }
         const text = store.getPlanText(job.id);
         if (text === undefined) throw new FerryError('STATE', `job ${job.id} has no stored plan`, { hint: 'start a new job with `ferry run PLAN`' });
         const loaded = loadPlanText(text, job.planPath ?? `<job ${job.id}>`, ctx.io.env);
