@@ -89,12 +89,12 @@ export async function executeJob(
     return err?.code === 'INTERRUPTED' ? EXIT.INTERRUPTED : EXIT.FAILED;
   }
   const code = reportError(io, failure, opts.debug);
-  if (isFerryError(failure) && failure.code === 'INTERRUPTED') {
-    io.err(`  then: \`ferry resume ${job.id}\` continues from the last checkpoint`);
-  } else if (!(isFerryError(failure) && (failure.code === 'JOB_LOCKED' || failure.code === 'JOB_FINISHED'))) {
-    // The job was not run to the end; leave it resumable and say so.
+  const locked = isFerryError(failure) && (failure.code === 'JOB_LOCKED' || failure.code === 'JOB_FINISHED');
+  if (!locked) {
+    // The job did not run to the end: leave it resumable, and say how unless the message already did.
     if (store.getJob(job.id)?.status === 'running') store.setJobStatus(job.id, 'failed', messageOf(failure));
-    io.err(`  then: \`ferry resume ${job.id}\` continues from the last checkpoint`);
+    const said = isFerryError(failure) && `${failure.message} ${failure.hint ?? ''}`.includes(`ferry resume ${job.id}`);
+    if (!said) io.err(`  then: \`ferry resume ${job.id}\` continues from the last checkpoint`);
   }
   return code;
 }

@@ -8,6 +8,7 @@ import { withStore } from './store.js';
 
 interface ResumeArgs extends GlobalArgs {
   job: string;
+  maxRejected?: number;
 }
 
 /**
@@ -18,7 +19,11 @@ export function resumeCommand(ctx: CliContext): CommandModule<GlobalArgs, Resume
   return {
     command: 'resume <job>',
     describe: 'continue an interrupted, failed or killed job',
-    builder: (y: Argv<GlobalArgs>) => y.positional('job', { type: 'string', demandOption: true, describe: 'job id' }) as Argv<ResumeArgs>,
+    builder: (y: Argv<GlobalArgs>) =>
+      y.positional('job', { type: 'string', demandOption: true, describe: 'job id' }).option('max-rejected', {
+        type: 'number',
+        describe: "raise the job's on_error.max_rejected (the plan stored with the job is otherwise used as it was)",
+      }) as Argv<ResumeArgs>,
     handler: handler<ResumeArgs>(ctx, (args) =>
       withStore(ctx, args, { create: false }, async (store) => {
         const job = store?.getJob(args.job);
@@ -38,6 +43,11 @@ export function resumeCommand(ctx: CliContext): CommandModule<GlobalArgs, Resume
         const text = store.getPlanText(job.id);
         if (text === undefined) throw new FerryError('STATE', `job ${job.id} has no stored plan`, { hint: 'start a new job with `ferry run PLAN`' });
         const loaded = loadPlanText(text, job.planPath ?? `<job ${job.id}>`, ctx.io.env);
+        if (args.maxRejected !== undefined) {
+          if (!Number.isInteger(args.maxRejected) || args.maxRejected < 0)
+            throw new FerryError('USAGE', `--max-rejected must be a whole number ≥ 0, got ${args.maxRejected}`);
+          loaded.plan.on_error = { ...loaded.plan.on_error, max_rejected: args.maxRejected };
+        }
         ctx.io.err(`ferry: resuming job ${job.id} of plan "${job.planName}"`);
         return executeJob(ctx, { loaded, store, job, json: Boolean(args.json) || !ctx.io.isTTY, debug: Boolean(args.debug) });
       }),

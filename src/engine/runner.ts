@@ -224,8 +224,8 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
         });
         const rejected = deadLettersBefore + runTotals.rejected;
         if (rejected > maxRejected && !tooMany) {
-          tooMany = new FerryError('TOO_MANY_REJECTED', `${rejected} items rejected, over on_error.max_rejected (${maxRejected})`, {
-            hint: 'inspect them with `ferry dead-letters`, raise on_error.max_rejected if they are acceptable, then `ferry resume`',
+          tooMany = new FerryError('TOO_MANY_REJECTED', `${rejected} ${rejected === 1 ? 'item' : 'items'} rejected, over on_error.max_rejected (${maxRejected})`, {
+            hint: `inspect them with \`ferry dead-letters ${job.id}\`; if they are acceptable, \`ferry resume ${job.id} --max-rejected N\``,
             details: { rejected, maxRejected, lastKey: deadLetters.length ? deadLetters[deadLetters.length - 1]!.key : undefined },
           });
           fail(tooMany);

@@ -1,0 +1,163 @@
+/**
+ * The CLI's own job handling — Ctrl-C draining, a second Ctrl-C aborting, exit codes, resume, refusing to restart an
+ * unfinished plan, dead letters — run in-process with the engine's in-memory source and sink standing in for stores.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/main.js';
+import type { Io } from '../../../src/cli/output.js';
+import type { OpenConnectors } from '../../../src/engine/index.js';
+import { MemorySink, MemorySinkData, type MemorySinkOptions } from '../../support/memory-sink.js';
+import { MemorySource } from '../../support/memory-source.js';
+
+const COUNT = 3000;
+let dir: string;
+let planFile: string;
+let db: string;
+
+function capture(): Io & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), isTTY: false, env: {}, cwd: dir };
+}
+
+function events(io: { stdout: string[] }): { type: string; jobId: string }[] {
+  return io.stdout.flatMap((l) => l.split('\n')).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+}
+
+function opener(data: MemorySinkData, sink: Omit<MemorySinkOptions, 'data'> = {}, slowMs = 2) {
+  return async (): Promise<OpenConnectors> => {
+    const source = new MemorySource({ streams: { items: { count: COUNT } }, beforeBatch: () => delay(slowMs) });
+    const s = new MemorySink({ ...sink, data });
+    return { source, sink: s, async [Symbol.asyncDispose]() {} };
+  };
+}
+
+/** Send SIGINT `times` times once `after` batches have been committed. */
+function interruptAfter(io: { stdout: string[] }, after: number, times: number): () => void {
+  let sent = false;
+  const timer = setInterval(() => {
+    if (sent) return;
+    if (events(io).filter((e) => e.type === 'batch').length >= after) {
+      sent = true;
+      for (let i = 0; i < times; i++) process.emit('SIGINT', 'SIGINT');
+    }
+  }, 1);
+  return () => clearInterval(timer);
+}
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-run-'));
+  db = path.join(dir, 'ferry.db');
+  planFile = path.join(dir, 'plan.yaml');
+  fs.writeFileSync(
+    planFile,
+    [
+      'version: 1',
+      'kind: migration',
+      'name: items-copy',
+      'source: { type: postgres, url: "postgres://ferry@127.0.0.1/db" }',
+      'target: { type: dynamodb, region: us-east-1 }',
+      'streams:',
+      '  - from: items',
+      'limits: { concurrency: 2, batch_size: 50 }',
+      'on_error: { max_rejected: 0 }',
+      '',
+    ].join('\n'),
+  );
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('ferry run / resume', () => {
+  it('Ctrl-C drains, exits 130, says how to resume; resume finishes with exactly the source set', async () => {
+    const data = new MemorySinkData();
+    const io = capture();
+    const stop = interruptAfter(io, 3, 1);
+    const code = await main(['run', planFile, '--state', db], io, { openConnectors: opener(data) });
+    stop();
+    expect(code).toBe(130);
+    const jobId = events(io).find((e) => e.type === 'job.start')!.jobId;
+    expect(io.stderr.join('\n')).toContain(`ferry resume ${jobId}`);
+    const partial = data.rows('items').size;
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(COUNT);
+
+    const st = capture();
+    expect(await main(['status', jobId, '--json', '--state', db], st)).toBe(0);
+    const view = JSON.parse(st.stdout.join('')) as { status: string; items: number };
+    expect(view.status).toBe('interrupted');
+    // Checkpoint after flush: what the state says was written is all durable.
+    expect(view.items).toBeLessThanOrEqual(partial);
+
+    const io2 = capture();
+    expect(await main(['resume', jobId, '--state', db], io2, { openConnectors: opener(data) })).toBe(0);
+    const rows = data.rows('items');
+    expect(rows.size).toBe(COUNT);
+    for (let i = 0; i < COUNT; i++) expect(rows.get(`id=${i}`)).toEqual({ id: i, name: `r${i}` });
+    const done = events(io2).find((e) => e.type === 'job.done') as unknown as { summary: { status: string; items: number } };
+    expect(done.summary).toMatchObject({ status: 'succeeded', items: COUNT });
+
+    // A finished job cannot be resumed again.
+    const io3 = capture();
+    expect(await main(['resume', jobId, '--state', db], io3, { openConnectors: opener(data) })).toBe(1);
+    expect(io3.stderr.join('\n')).toContain('already succeeded');
+  });
+
+  it('a second Ctrl-C aborts at once; the job is still resumable to the exact set', async () => {
+    const data = new MemorySinkData();
+    const io = capture();
+    const stop = interruptAfter(io, 2, 2);
+    const code = await main(['run', planFile, '--state', db], io, { openConnectors: opener(data, {}, 5) });
+    stop();
+    expect(code).toBe(130);
+    const jobId = events(io).find((e) => e.type === 'job.start')!.jobId;
+    expect(await main(['resume', jobId, '--state', db], capture(), { openConnectors: opener(data) })).toBe(0);
+    expect(data.rows('items').size).toBe(COUNT);
+  });
+
+  it('running an unchanged plan whose job is unfinished offers resume instead of starting over (exit 2)', async () => {
+    const data = new MemorySinkData();
+    const io = capture();
+    const stop = interruptAfter(io, 1, 1);
+    expect(await main(['run', planFile, '--state', db], io, { openConnectors: opener(data) })).toBe(130);
+    stop();
+    const jobId = events(io).find((e) => e.type === 'job.start')!.jobId;
+    const again = capture();
+    expect(await main(['run', planFile, '--state', db], again, { openConnectors: opener(data) })).toBe(2);
+    const err = again.stderr.join('\n');
+    expect(err).toContain(`unfinished job ${jobId}`);
+    expect(err).toContain(`ferry resume ${jobId}`);
+    expect(err).toContain('--new');
+    // --new starts a second job.
+    const fresh = capture();
+    expect(await main(['run', planFile, '--state', db, '--new'], fresh, { openConnectors: opener(data) })).toBe(0);
+    expect(events(fresh).find((e) => e.type === 'job.start')!.jobId).not.toBe(jobId);
+  });
+
+  it('dead letters over on_error.max_rejected fail the job (exit 1) and are listed with reason and key', async () => {
+    const data = new MemorySinkData();
+    const io = capture();
+    const reject = (item: { key: Record<string, unknown> }) => (Number(item.key.id) === 42 ? 'item too large: 500 KB > 400 KB' : undefined);
+    const code = await main(['run', planFile, '--state', db], io, { openConnectors: opener(data, { onWrite: () => ({ reject }) }) });
+    expect(code).toBe(1);
+    const err = io.stderr.join('\n');
+    expect(err).toMatch(/max_rejected/);
+    const jobId = events(io).find((e) => e.type === 'job.start')!.jobId;
+    expect(err).toContain(`ferry resume ${jobId}`);
+    const dl = capture();
+    expect(await main(['dead-letters', jobId, '--json', '--state', db], dl)).toBe(0);
+    const rows = JSON.parse(dl.stdout.join('')) as { key: string; reason: string; stream: string }[];
+    expect(rows).toEqual([expect.objectContaining({ key: 'id=42', reason: 'item too large: 500 KB > 400 KB' })]);
+    expect(err).toContain(`ferry resume ${jobId} --max-rejected N`);
+
+    // Resuming with the same limit stops at once; raising it finishes the job with the rest written.
+    expect(await main(['resume', jobId, '--state', db], capture(), { openConnectors: opener(data, { onWrite: () => ({ reject }) }) })).toBe(1);
+    const io2 = capture();
+    expect(await main(['resume', jobId, '--state', db, '--max-rejected', '1'], io2, { openConnectors: opener(data, { onWrite: () => ({ reject }) }) })).toBe(0);
+    expect(data.rows('items').size).toBe(COUNT - 1);
+    expect(data.rows('items').has('id=42')).toBe(false);
+  });
+});
