@@ -29,7 +29,6 @@ const IS_ROOT = process.getuid?.() === 0;
 // Versions are pinned so that every machine builds the same thing.
 const FAKE_GCS_SERVER = { pkg: 'github.com/fsouza/fake-gcs-server', version: 'v1.56.1' };
 const GOFAKES3 = { pkg: 'github.com/johannesboyne/gofakes3/cmd/gofakes3', version: 'v1.2.0' };
-const AMPLIFY_DDB_SIMULATOR = 'amplify-dynamodb-simulator@2.9.30'; // only for FERRY_DYNAMODB=dynamodb-local
 
 const FIRESTORE_PROJECT = 'ferry-test';
 const AWS = { AWS_ACCESS_KEY_ID: 'ferrytest', AWS_SECRET_ACCESS_KEY: 'ferrytest', AWS_REGION: 'us-east-1' };
@@ -289,57 +288,21 @@ const postgres = {
   env: (entry) => ({ PGURL: `postgres://postgres@${HOST}:${entry.port}/ferry` }),
 };
 
-/** DynamoDB: dynalite (npm, Apache-2.0) by default; Amazon's DynamoDB Local with FERRY_DYNAMODB=dynamodb-local. */
+/**
+ * DynamoDB: dynalite (npm, Apache-2.0). Amazon's DynamoDB Local is under the vendor's own terms, not an open-source
+ * licence, so this project does not fetch or run it.
+ */
 const dynamodb = {
   name: 'dynamodb',
-  get flavour() {
-    const wanted = process.env.FERRY_DYNAMODB || 'dynalite';
-    if (wanted !== 'dynalite' && wanted !== 'dynamodb-local') {
-      throw new ServiceError(`FERRY_DYNAMODB=${wanted}: expected dynalite or dynamodb-local`);
-    }
-    return wanted;
-  },
-  /** A running server of the other flavour is reused unless FERRY_DYNAMODB asks for a particular one. */
-  accepts(entry) {
-    return !process.env.FERRY_DYNAMODB || entry.what === this.what;
-  },
-  get what() {
-    return this.flavour === 'dynalite' ? 'dynalite' : 'DynamoDB Local';
-  },
+  what: 'dynalite',
   timeoutMs: 60_000,
   async prepare(port) {
-    if (this.flavour === 'dynalite') {
-      const cli = nodeModule('dynalite/cli.js', 'dynalite is a devDependency');
-      // Tables become ACTIVE at once, as in DynamoDB Local; real DynamoDB takes seconds.
-      return {
-        cmd: process.execPath,
-        args: [cli, '--host', HOST, '--port', String(port), '--createTableMs', '0', '--deleteTableMs', '0',
-          '--updateTableMs', '0'],
-      };
-    }
-    // DynamoDB Local is under Amazon's own licence (not open source); it is used only when asked for.
-    const java = await ensureJava();
-    const dir = path.join(CACHE, AMPLIFY_DDB_SIMULATOR.replace('@', '-'));
-    if (!exists(path.join(dir, 'DynamoDBLocal.jar'))) {
-      say(`dynamodb: fetching DynamoDBLocal.jar from the npm package ${AMPLIFY_DDB_SIMULATOR}`);
-      const tmp = mkdirp(path.join(CACHE, `.tmp-ddb-${process.pid}`));
-      try {
-        const log = path.join(LOGS, 'dynamodb-install.log');
-        await run('npm', ['pack', AMPLIFY_DDB_SIMULATOR, '--pack-destination', tmp, '--silent'], { log, cwd: tmp });
-        const tgz = fs.readdirSync(tmp).find((f) => f.endsWith('.tgz'));
-        if (!tgz) throw new ServiceError(`npm pack ${AMPLIFY_DDB_SIMULATOR} produced no tarball; see ${log}`);
-        await run('tar', ['-xzf', path.join(tmp, tgz), '-C', tmp, 'package/emulator'], { log });
-        fs.rmSync(dir, { recursive: true, force: true });
-        fs.renameSync(path.join(tmp, 'package', 'emulator'), dir);
-      } finally {
-        fs.rmSync(tmp, { recursive: true, force: true });
-      }
-    }
+    const cli = nodeModule('dynalite/cli.js', 'dynalite is a devDependency');
+    // Tables become ACTIVE at once; real DynamoDB takes seconds (connectors still wait for ACTIVE).
     return {
-      cmd: java,
-      args: ['-Xmx384m', '-XX:+UseSerialGC', `-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`,
-        '-jar', path.join(dir, 'DynamoDBLocal.jar'), '-sharedDb', '-inMemory', '-port', String(port)],
-      cwd: dir,
+      cmd: process.execPath,
+      args: [cli, '--host', HOST, '--port', String(port), '--createTableMs', '0', '--deleteTableMs', '0',
+        '--updateTableMs', '0'],
     };
   },
   async probe(entry) {
