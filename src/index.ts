@@ -1,7 +1,7 @@
 /** ferry's public library API: load plans, run jobs on a state store, and the contracts connectors implement. */
 export * from './errors.js';
 export type * from './core/record.js';
-export { Decimal, TypedSet, keyText } from './core/record.js';
+export { Decimal, TimeValue, TypedSet, keyText } from './core/record.js';
 export type * from './core/stream.js';
 export type * from './core/source.js';
 export type * from './core/sink.js';

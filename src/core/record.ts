@@ -42,7 +42,22 @@ export class TypedSet {
   ) {}
 }
 
-/** Store-neutral document values. Timestamps are Date (UTC); bytes are Uint8Array. */
+/**
+ * A date, time or timestamp with its full precision (Postgres keeps microseconds; a JS Date keeps milliseconds).
+ * `iso` is ISO-8601: `date` → `2024-01-31`; `timestamp` → UTC with a `Z` and 0–6 fractional digits
+ * (`2024-01-31T12:00:00.123456Z`); `time` → `12:00:00[.ffffff][±hh:mm]`.
+ */
+export class TimeValue {
+  constructor(
+    readonly kind: 'date' | 'time' | 'timestamp',
+    readonly iso: string,
+  ) {}
+  toJSON(): string {
+    return this.iso;
+  }
+}
+
+/** Store-neutral document values. Instants are Date (ms precision) or TimeValue (full precision); bytes are Uint8Array. */
 export type Value =
   | null
   | boolean
@@ -51,6 +66,7 @@ export type Value =
   | bigint
   | Decimal
   | Date
+  | TimeValue
   | Uint8Array
   | TypedSet
   | readonly Value[]

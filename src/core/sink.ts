@@ -37,6 +37,13 @@ export interface Sink<T> extends AsyncDisposable {
   cost?(items: readonly T[]): Partial<Record<RateUnit, number>>;
   /** Size of one item as the target will count it; defaults to the record's sizeBytes. */
   sizeOf?(item: T): number;
+  /**
+   * Turn a mapped record into what the target will hold: values in types the target can store (per the plan's
+   * options) and `key` set to the target's key (so duplicates and verification use target identity). Pure, no I/O.
+   * Throws FerryError ITEM_REJECTED for a record the target can never hold (it becomes a dead letter). The verifier
+   * calls it too, so the source side of a checksum hashes exactly what the target should hold.
+   */
+  toTarget?(stream: StreamRef, record: T): T;
   prepare(stream: StreamRef, mode: WriteMode, signal: AbortSignal): Promise<void>;
   write(stream: StreamRef, items: readonly T[], signal: AbortSignal): Promise<WriteResult<T>>;
   /** After it resolves, every accepted item is durable. */

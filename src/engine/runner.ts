@@ -142,7 +142,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
       });
     }
 
-    const works = await planStreams({ plan, store, jobId: job.id, source, desiredSegments: concurrency, signal: hard.signal, targetName: opts.targetName });
+    const works = await planStreams({ plan, store, jobId: job.id, source, sink, desiredSegments: concurrency, signal: hard.signal, targetName: opts.targetName });
     for (const work of works) {
       const totals = work.segments.reduce<Totals>((t, s) => addTotals(t, { items: s.items, bytes: s.bytes, rejected: s.rejected }), { ...ZERO });
       Object.assign(jobTotals, addTotals(jobTotals, totals));

@@ -12,7 +12,8 @@ import type { Source } from '../core/source.js';
 import type { Segment, StreamRef } from '../core/stream.js';
 import { FerryError } from '../errors.js';
 import type { Plan, StreamSpec } from '../plan/types.js';
-import { compileFieldMap } from '../transform/field-map.js';
+import type { Sink } from '../core/sink.js';
+import { recordPipeline } from '../transform/pipeline.js';
 
 export interface StreamWork {
   spec: StreamSpec;
@@ -62,6 +63,8 @@ export interface PlanStreamsInput {
   store: CheckpointStore;
   jobId: string;
   source: Source<FerryRecord>;
+  /** Its `toTarget` is the last mapping step. */
+  sink: Pick<Sink<FerryRecord>, 'toTarget'>;
   /** Segments per stream when the plan stream does not say. */
   desiredSegments: number;
   signal: AbortSignal;
@@ -90,7 +93,6 @@ export async function planStreams(input: PlanStreamsInput): Promise<StreamWork[]
         hint: 'check the stream name or pattern in the plan (`ferry plan check` lists what the source has)',
       });
     }
-    const mapper = compileFieldMap(spec.map) as (r: FerryRecord) => FerryRecord;
     for (const ref of refs) {
       const target = namer(spec, ref);
       const k = pairKey(ref.name, target);
@@ -117,13 +119,14 @@ export async function planStreams(input: PlanStreamsInput): Promise<StreamWork[]
         segments = store.listSegments(jobId).filter((s) => ids.has(s.id));
       }
       segments = [...segments].sort((a, b) => a.index - b.index);
+      const targetRef = targetRefOf(spec, ref, target);
       work.push({
         spec,
         source: ref,
         target,
-        targetRef: targetRefOf(spec, ref, target),
+        targetRef,
         mode: writeModeOf(spec),
-        mapper,
+        mapper: recordPipeline(spec.map, input.sink, targetRef),
         segments,
       });
     }
