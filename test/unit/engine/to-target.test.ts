@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FerryRecord } from '../../../src/core/record.js';
+import type { Sink } from '../../../src/core/sink.js';
 import { runJob } from '../../../src/engine/index.js';
 import { FerryError } from '../../../src/errors.js';
 import { memoryPlan, MemoryWorld } from '../../support/memory-world.js';
@@ -11,7 +12,7 @@ describe('sink.toTarget in the record pipeline', () => {
     const world = new MemoryWorld({ s: { count: 20 } });
     const p = world.process();
     // The target keys items by `pk` and cannot hold record 13.
-    p.sink.toTarget = (_stream, r: FerryRecord) => {
+    (p.sink as Sink<FerryRecord>).toTarget = (_stream, r: FerryRecord) => {
       const v = r.value as { ident: number; name: string };
       if (v.ident === 13) throw new FerryError('ITEM_REJECTED', 'number 13 is not allowed here');
       return { key: { pk: `ITEM#${v.ident}` }, value: { pk: `ITEM#${v.ident}`, ...v } };
