@@ -12,7 +12,7 @@ import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FerryError } from '../../../src/errors.js';
 import { openStateStore, type SqliteStateStore } from '../../../src/state/index.js';
-import { newJob, segments, tempDir } from './helpers.js';
+import { caught, newJob, segments, tempDir } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -96,15 +96,6 @@ class Runner {
   }
 }
 
-function caught(fn: () => unknown): FerryError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FerryError);
-    return e as FerryError;
-  }
-  throw new Error('expected a FerryError');
-}
 
 describe('runner lock across processes', () => {
   let moduleUrl: string;

@@ -1,3 +1,5 @@
+import { FerryError } from '../../../src/errors.js';
+import { expect } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,4 +50,15 @@ export function clock(start = Date.parse('2026-11-28T07:36:12.000Z')) {
 
 export function memStore(opts: StateStoreOptions = {}): SqliteStateStore {
   return openStateStore(':memory:', opts);
+}
+
+/** Run fn and return the FerryError it throws (fails the test if it throws nothing or something else). */
+export function caught(fn: () => unknown): FerryError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(FerryError);
+    return e as FerryError;
+  }
+  throw new Error('expected a FerryError');
 }

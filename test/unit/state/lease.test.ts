@@ -3,17 +3,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FerryError } from '../../../src/errors.js';
 import { openStateStore, type SqliteStateStore } from '../../../src/state/index.js';
-import { clock, newJob, segments, tempDir } from './helpers.js';
+import { caught, clock, newJob, segments, tempDir } from './helpers.js';
 
-function caught(fn: () => unknown): FerryError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FerryError);
-    return e as FerryError;
-  }
-  throw new Error('expected a FerryError');
-}
 
 const T0 = Date.parse('2026-11-28T07:36:12.000Z');
 const TTL = 30_000;

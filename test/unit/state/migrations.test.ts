@@ -12,17 +12,8 @@ import {
   openStateStore,
   type Migration,
 } from '../../../src/state/index.js';
-import { newJob, tempDir } from './helpers.js';
+import { caught, newJob, tempDir } from './helpers.js';
 
-function caught(fn: () => unknown): FerryError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FerryError);
-    return e as FerryError;
-  }
-  throw new Error('expected a FerryError');
-}
 
 describe('state migrations', () => {
   let dir: string;

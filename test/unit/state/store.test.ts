@@ -11,17 +11,8 @@ import {
   openStateStore,
   type SqliteStateStore,
 } from '../../../src/state/index.js';
-import { clock, memStore, newJob, segments, tempDir } from './helpers.js';
+import { caught, clock, memStore, newJob, segments, tempDir } from './helpers.js';
 
-function caught(fn: () => unknown): FerryError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FerryError);
-    return e as FerryError;
-  }
-  throw new Error('expected a FerryError');
-}
 
 const SECRET_URL = 'postgres://ferry:s3cr3t-pw@db.internal:5432/app';
 
