@@ -18,8 +18,11 @@ export interface ReadRequest {
 
 export interface Source<T> extends AsyncDisposable {
   readonly capabilities: SourceCapabilities;
-  /** Streams matching a plan's `from:` (a name or a pattern). */
-  streams(pattern: string, signal: AbortSignal): Promise<StreamRef[]>;
+  /**
+   * Streams matching a plan's `from:` (a name or a pattern). `options` are the plan stream's connector-specific keys
+   * (e.g. `key_columns`, `where`); a source picks the ones it knows and may carry them in StreamRef.meta.
+   */
+  streams(pattern: string, signal: AbortSignal, options?: Record<string, unknown>): Promise<StreamRef[]>;
   /** Split a stream into about `desired` segments; sources that cannot split return one. */
   segments?(stream: StreamRef, desired: number, signal: AbortSignal): Promise<Segment[]>;
   read(req: ReadRequest): AsyncIterable<Batch<T>>;

@@ -49,9 +49,14 @@ const ENGINE_KEYS = new Set(['from', 'to', 'segments', 'map', 'write']);
  * stream's connector-specific keys from the plan (e.g. `key: { partition: invoice_id }`).
  */
 export function targetRefOf(spec: StreamSpec, source: StreamRef, target: string): StreamRef {
+  return { name: target, meta: { source: source.name, sourceMeta: source.meta ?? {}, options: streamOptionsOf(spec) } };
+}
+
+/** The plan stream's connector-specific keys (everything the engine does not use itself). */
+export function streamOptionsOf(spec: StreamSpec): Record<string, unknown> {
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(spec)) if (!ENGINE_KEYS.has(k)) options[k] = v;
-  return { name: target, meta: { source: source.name, sourceMeta: source.meta ?? {}, options } };
+  return options;
 }
 
 function wholeStream(name: string): Segment {
@@ -87,7 +92,7 @@ export async function planStreams(input: PlanStreamsInput): Promise<StreamWork[]
   const work: StreamWork[] = [];
   const seen = new Set<string>();
   for (const spec of plan.streams) {
-    const refs = await source.streams(spec.from, signal);
+    const refs = await source.streams(spec.from, signal, streamOptionsOf(spec));
     if (refs.length === 0) {
       throw new FerryError('NOT_FOUND', `no source stream matches "${spec.from}"`, {
         hint: 'check the stream name or pattern in the plan (`ferry plan check` lists what the source has)',
