@@ -8,4 +8,9 @@ export const postgres: ConnectorDescriptor = {
   optionsSchema: postgresOptions,
   sourceStreamSchema: postgresSourceStream,
   targetStreamSchema: postgresTargetStream,
+  // Loaded on use, so commands that never read PostgreSQL (help, plan check) do not load pg.
+  async createSource(options, ctx) {
+    const { openPostgresSource } = await import('./source.js');
+    return openPostgresSource(options, ctx);
+  },
 };

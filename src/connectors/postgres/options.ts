@@ -35,6 +35,12 @@ export const postgresOptions: JsonSchema = {
     },
     schema: str('Schema for stream names written without one (`invoice` means `<schema>.invoice`).', { default: 'public' }),
     application_name: str('Shown in pg_stat_activity, so DBAs can tell the migration apart.', { default: 'ferry' }),
+    max_connections: int(
+      'Connections ferry opens for reading (plus one that holds the snapshot). Keep it at least `limits.concurrency` + 2.',
+      1,
+      1000,
+      10,
+    ),
     create: bool('As a target: create missing tables from the source shape before writing.', false),
   },
   allOf: [exclusive('url', PARTS, 'use either `url` or host/port/database/user/password, not both')],

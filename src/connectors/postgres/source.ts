@@ -1,0 +1,390 @@
+/**
+ * PostgreSQL as a source: tables (and views, when named) read in key order by keyset pagination, split into key
+ * ranges for parallelism, resumable after any batch, all from one exported snapshot by default.
+ *
+ * Loaded lazily by index.ts (`await import('./source.js')`), so `ferry --help` never pays for pg.
+ */
+import type { ConnectorContext, Logger } from '../../core/connector.js';
+import { Decimal, TimeValue, type Doc, type FerryRecord, type KeyPart, type RecordKey, type Value } from '../../core/record.js';
+import type { ReadRequest, Source, SourceCapabilities } from '../../core/source.js';
+import type { Batch, Segment, StreamRef } from '../../core/stream.js';
+import { FerryError } from '../../errors.js';
+import { suggestion } from '../../plan/did-you-mean.js';
+import { describeRelation, listRelations, loadTypes, type PgColumnMeta, type Relation, type RelationKind } from './catalog.js';
+import { connectionSetup } from './connection.js';
+import { PgConnections, type Query } from './connections.js';
+import { OID, TypeDecoders, type TextDecode } from './decode.js';
+import { decodeCursor, encodeCursor, pageQuery, rangeCondition, tupleOf, type KeysetShape, type KeyTuple, type SegmentSpec } from './keyset.js';
+import { DEFAULT_SEGMENT_TUNING, segmentBounds, type SegmentTuning } from './segment-bounds.js';
+import { SnapshotCoordinator } from './snapshot.js';
+import { parseStreamPattern, qualified, quoteIdent } from './stream-pattern.js';
+
+/** StreamRef.meta of a PostgreSQL stream (JSON-serialisable). */
+export interface PostgresStreamMeta {
+  schema: string;
+  table: string;
+  kind: RelationKind;
+  /** The columns rows are identified, ordered and paged by. */
+  keyColumns: string[];
+  /** `format_type` of each key column. */
+  keyTypes: string[];
+  /** Where the key comes from: the table's primary key, or the plan stream's `key_columns`. */
+  keySource: 'primary key' | 'key_columns';
+  columns: PgColumnMeta[];
+  /** pg_class.reltuples (null: never analysed, or a view). */
+  estimatedRows: number | null;
+  /** The plan stream's `where`, if any. */
+  where?: string;
+  /** Read in the job's exported snapshot (the plan stream's `snapshot`, default true). */
+  snapshot: boolean;
+}
+
+/** The plan stream keys this source understands (others, e.g. the target's, are ignored). */
+interface StreamOptions {
+  keyColumns?: string[];
+  where?: string;
+  snapshot: boolean;
+}
+
+interface ResolvedStream {
+  name: string;
+  meta: PostgresStreamMeta;
+  shape: KeysetShape;
+  /** Index of each key column among the columns. */
+  keyIndexes: number[];
+  /** int2/int4 key columns: JSON numbers in tuples and numbers in record keys. */
+  smallKey: boolean[];
+}
+
+export interface PostgresSourceTuning {
+  segments?: Partial<SegmentTuning>;
+}
+
+const RESUMED_SNAPSHOT_WARNING = "this resumed job reads a new snapshot, later than the first run's: rows changed in between are read as they are now";
+
+const SMALL_INT_OIDS = new Set<number>([OID.int2, OID.int4]);
+
+function streamOptions(options: Record<string, unknown> | undefined): StreamOptions {
+  const o = options ?? {};
+  const keyColumns = Array.isArray(o['key_columns']) ? (o['key_columns'] as unknown[]).map(String) : undefined;
+  const where = typeof o['where'] === 'string' && o['where'].trim() !== '' ? o['where'] : undefined;
+  return { ...(keyColumns ? { keyColumns } : {}), ...(where ? { where } : {}), snapshot: o['snapshot'] !== false };
+}
+
+function streamName(schema: string, table: string): string {
+  return `${schema}.${table}`;
+}
+
+/** A record key part: the neutral value in a form every target can index (numbers, bigints, strings). */
+function keyPartOf(v: Value): KeyPart {
+  if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return v;
+  if (v instanceof Decimal) return v.text;
+  if (v instanceof TimeValue) return v.iso;
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  return JSON.stringify(v);
+}
+
+export class PostgresSource implements Source<FerryRecord> {
+  readonly capabilities: SourceCapabilities = { segmentable: true, exactCount: true, digests: new Set() };
+  private readonly decoders = new TypeDecoders();
+  private readonly byName = new Map<string, ResolvedStream>();
+  /** Streams this source instance split: reading any other stream's segments means they come from an earlier run. */
+  private readonly segmented = new Set<string>();
+  /** Last cursor produced per segment: a re-open after it (the engine's retry) is not a resume. */
+  private readonly lastCursor = new Map<string, string>();
+  private snapshotOpening: Promise<SnapshotCoordinator> | undefined;
+  private warnedResume = false;
+  private closed = false;
+  private readonly tuning: SegmentTuning;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly conns: PgConnections,
+    private readonly openSnapshot: () => Promise<SnapshotCoordinator>,
+    private readonly defaultSchema: string,
+    ctx: ConnectorContext,
+    tuning: PostgresSourceTuning = {},
+  ) {
+    this.logger = ctx.logger;
+    this.tuning = { ...DEFAULT_SEGMENT_TUNING, ...tuning.segments };
+  }
+
+  /** The job's snapshot, exported on first need (the first stream listed with `snapshot` on) and then kept. */
+  private snapshot(): Promise<SnapshotCoordinator> {
+    if (!this.snapshotOpening) {
+      this.snapshotOpening = this.openSnapshot();
+      this.snapshotOpening.catch(() => (this.snapshotOpening = undefined));
+    }
+    return this.snapshotOpening;
+  }
+
+  async streams(pattern: string, signal: AbortSignal, options?: Record<string, unknown>): Promise<StreamRef[]> {
+    const opts = streamOptions(options);
+    // Before anything is read or counted, so every stream of the job sees the same instant.
+    if (opts.snapshot) await this.snapshot();
+    const parsed = parseStreamPattern(pattern, this.defaultSchema);
+    return this.conns.with(signal, { doing: `listing ${pattern}` }, async (query) => {
+      const relations = await listRelations(query, parsed);
+      if (relations.length === 0 && parsed.explicit) await this.refuseMissing(query, `${parsed.schema.exact}.${parsed.table.exact}`);
+      const refs: StreamRef[] = [];
+      for (const rel of relations) {
+        const resolved = await this.resolve(query, rel, opts);
+        refs.push({ name: resolved.name, meta: resolved.meta as unknown as Record<string, unknown> });
+      }
+      return refs;
+    });
+  }
+
+  private async refuseMissing(query: Query, name: string): Promise<never> {
+    const { rows } = await query(
+      `SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema') LIMIT 5000`,
+    );
+    const hint = suggestion(name, rows.map((r) => r[0] as string));
+    throw new FerryError('NOT_FOUND', `table ${name} does not exist${hint}`, {
+      hint: 'check the stream\'s `from:` (schema.table; names are case-sensitive as the catalog holds them)',
+    });
+  }
+
+  /** Columns, key and checks of one relation; remembered by name for reads and counts. */
+  private async resolve(query: Query, rel: Relation, opts: StreamOptions): Promise<ResolvedStream> {
+    const name = streamName(rel.schema, rel.table);
+    const shape = await describeRelation(query, rel);
+    this.decoders.add(shape.types);
+    const columnNames = shape.columns.map((c) => c.name);
+
+    let keyColumns: string[];
+    let keySource: PostgresStreamMeta['keySource'];
+    if (opts.keyColumns && opts.keyColumns.join('\u0000') !== shape.primaryKey.join('\u0000')) {
+      const unknown = opts.keyColumns.filter((c) => !columnNames.includes(c));
+      if (unknown.length > 0) {
+        throw new FerryError('CONFIG', `key_columns of ${name} names ${unknown.join(', ')}, which ${rel.kind} ${name} does not have${suggestion(unknown[0]!, columnNames)}`, {
+          hint: `its columns: ${columnNames.join(', ')}`,
+        });
+      }
+      keyColumns = opts.keyColumns;
+      keySource = 'key_columns';
+      await this.checkKeyColumns(query, rel, name, keyColumns, shape.columns, shape.uniqueKeys);
+    } else if (shape.primaryKey.length > 0) {
+      keyColumns = shape.primaryKey;
+      keySource = 'primary key';
+    } else {
+      throw new FerryError('CONFIG', `${rel.kind} ${name} has no primary key; name unique, non-null columns with \`key_columns: [col, ...]\` on its stream`, {
+        hint: 'ferry reads, splits and resumes by a key; pick columns that identify each row',
+        details: { stream: name, columns: columnNames },
+      });
+    }
+
+    const keyIndexes = keyColumns.map((k) => columnNames.indexOf(k));
+    const meta: PostgresStreamMeta = {
+      schema: rel.schema,
+      table: rel.table,
+      kind: rel.kind,
+      keyColumns,
+      keyTypes: keyIndexes.map((i) => shape.columns[i]!.type),
+      keySource,
+      columns: shape.columns,
+      estimatedRows: rel.estimatedRows,
+      ...(opts.where ? { where: opts.where } : {}),
+      snapshot: opts.snapshot,
+    };
+    const resolved: ResolvedStream = {
+      name,
+      meta,
+      shape: { schema: rel.schema, table: rel.table, columns: columnNames, key: keyColumns, keyTypes: meta.keyTypes },
+      keyIndexes,
+      smallKey: keyIndexes.map((i) => SMALL_INT_OIDS.has(this.decoders.resolve(shape.columnTypes[i]!))),
+    };
+    this.byName.set(this.cacheKey(name, keyColumns), resolved);
+    this.byName.set(name, resolved);
+    return resolved;
+  }
+
+  private cacheKey(name: string, key: readonly string[] | undefined): string {
+    return key ? `${name}\u0000${key.join('\u0000')}` : name;
+  }
+
+  /**
+   * Keyset paging skips rows whose key is NULL, and rows sharing a key at a page boundary: refuse NULLs (one scan,
+   * only when the catalog does not rule them out), and warn when no unique index vouches for uniqueness.
+   */
+  private async checkKeyColumns(query: Query, rel: Relation, name: string, key: string[], columns: PgColumnMeta[], uniqueKeys: string[][]) {
+    const nullable = key.filter((k) => columns.find((c) => c.name === k)?.nullable);
+    if (nullable.length > 0) {
+      const { rows } = await query(
+        `SELECT EXISTS (SELECT 1 FROM ${qualified(rel.schema, rel.table)} WHERE ${nullable.map((k) => `${quoteIdent(k)} IS NULL`).join(' OR ')})`,
+      );
+      if (rows[0]![0] === 't') {
+        throw new FerryError('CONFIG', `key_columns of ${name} must not hold NULL, but ${nullable.join(' or ')} does in some rows`, {
+          hint: 'name unique, non-null columns in the stream\'s `key_columns`',
+        });
+      }
+    }
+    if (!uniqueKeys.some((u) => u.every((c) => key.includes(c)))) {
+      this.logger.warn(`no unique index of ${name} covers its key_columns (${key.join(', ')}); ferry trusts they are unique. Rows sharing a key could be skipped, which the count verifier would report`, { stream: name });
+    }
+  }
+
+  /** The stream a segment or a StreamRef names, from memory or from the catalog (e.g. a verifier's own source). */
+  private async lookup(name: string, key: readonly string[] | undefined, opts: StreamOptions, signal: AbortSignal): Promise<ResolvedStream> {
+    const known = this.byName.get(this.cacheKey(name, key));
+    if (known) return known;
+    return this.conns.with(signal, { doing: `describing ${name}` }, async (query) => {
+      const dot = name.indexOf('.');
+      const parsed = parseStreamPattern(`"${name.slice(0, dot).replaceAll('"', '""')}"."${name.slice(dot + 1).replaceAll('"', '""')}"`, this.defaultSchema);
+      const [rel] = await listRelations(query, parsed);
+      if (!rel) return this.refuseMissing(query, name);
+      return this.resolve(query, rel, { ...opts, ...(key ? { keyColumns: [...key] } : {}) });
+    });
+  }
+
+  /** A StreamRef's stream, with the `where` and `snapshot` its meta carries (two plan streams may differ there). */
+  private async streamOf(ref: StreamRef, signal: AbortSignal): Promise<{ s: ResolvedStream; where: string | undefined; snapshot: boolean }> {
+    const m = ref.meta as Partial<PostgresStreamMeta> | undefined;
+    const s = await this.lookup(ref.name, m?.keyColumns, { ...(m?.where ? { where: m.where } : {}), snapshot: m?.snapshot ?? true }, signal);
+    return m ? { s, where: m.where, snapshot: m.snapshot ?? true } : { s, where: s.meta.where, snapshot: s.meta.snapshot };
+  }
+
+  async segments(stream: StreamRef, desired: number, signal: AbortSignal): Promise<Segment[]> {
+    const { s, where, snapshot } = await this.streamOf(stream, signal);
+    const cuts = await this.conns.with(signal, { doing: `splitting ${s.name}`, relation: s.name, ...whereHint(where) }, (query) =>
+      segmentBounds(query, {
+        shape: s.shape,
+        smallKey: s.smallKey,
+        estimatedRows: s.meta.estimatedRows,
+        sampleable: s.meta.kind === 'table' || s.meta.kind === 'partitioned table' || s.meta.kind === 'materialized view',
+        ...(where ? { where } : {}),
+        desired,
+        tuning: this.tuning,
+      }),
+    );
+    this.segmented.add(s.name);
+    const total = cuts.length + 1;
+    return Array.from({ length: total }, (_, i) => {
+      const spec: SegmentSpec = {
+        key: s.meta.keyColumns,
+        ...(i > 0 ? { lower: cuts[i - 1]! } : {}),
+        ...(i < total - 1 ? { upper: cuts[i]! } : {}),
+        ...(where ? { where } : {}),
+        snapshot,
+      };
+      return { id: `${s.name}#${i}/${total}`, stream: s.name, index: i, total, spec };
+    });
+  }
+
+  async count(stream: StreamRef, signal: AbortSignal): Promise<number> {
+    const { s, where, snapshot } = await this.streamOf(stream, signal);
+    const snap = snapshot ? await this.snapshot() : undefined;
+    const values: unknown[] = [];
+    const sql = `SELECT count(*) FROM ${qualified(s.meta.schema, s.meta.table)}${rangeCondition(s.shape, { ...(where ? { where } : {}) }, values)}`;
+    const { rows } = await this.conns.with(signal, { doing: `counting ${s.name}`, relation: s.name, ...whereHint(where) }, (query) =>
+      inTransaction(query, snap, () => query(sql, values)),
+    );
+    return Number(rows[0]![0]);
+  }
+
+  async *read(req: ReadRequest): AsyncGenerator<Batch<FerryRecord>, void, undefined> {
+    const { segment, signal } = req;
+    const spec = segment.spec as SegmentSpec | null;
+    const s = spec
+      ? await this.lookup(segment.stream, spec.key, { ...(spec.where ? { where: spec.where } : {}), snapshot: spec.snapshot }, signal)
+      : await this.lookup(segment.stream, undefined, { snapshot: true }, signal);
+    const where = spec ? spec.where : s.meta.where;
+    const useSnapshot = spec ? spec.snapshot : s.meta.snapshot;
+    const upper = spec?.upper;
+    let lower: KeyTuple | undefined = req.after !== undefined ? decodeCursor(req.after, s.shape.key.length) : spec?.lower;
+
+    const snap = useSnapshot ? await this.snapshot() : undefined;
+    if (snap && !this.warnedResume && (!this.segmented.has(s.name) || (req.after !== undefined && this.lastCursor.get(segment.id) !== req.after))) {
+      this.warnedResume = true;
+      this.logger.warn(RESUMED_SNAPSHOT_WARNING, { stream: s.name, segment: segment.id });
+    }
+
+    const ctx = { doing: `reading ${s.name}`, relation: s.name, ...whereHint(where) };
+    const batchSize = Math.max(1, Math.floor(req.batchSize));
+    for (;;) {
+      if (signal.aborted || this.closed) throw new FerryError('INTERRUPTED', `reading ${s.name}: cancelled`);
+      const { text, values } = pageQuery(s.shape, { ...(lower ? { lower } : {}), ...(upper ? { upper } : {}), ...(where ? { where } : {}) }, batchSize);
+      const result = await this.conns.with(signal, ctx, async (query) => {
+        const r = await inTransaction(query, snap, () => query(text, values));
+        await this.learnTypes(query, r.fields.map((f) => f.dataTypeID));
+        return r;
+      });
+      if (result.rows.length === 0) return;
+      const decode = result.fields.map((f) => this.decoders.decoder(f.dataTypeID));
+      const items: FerryRecord[] = [];
+      let bytes = 0;
+      for (const raw of result.rows) {
+        const record = this.toRecord(s, raw, decode);
+        bytes += record.sizeBytes!;
+        items.push(record);
+      }
+      lower = tupleOf(result.rows[result.rows.length - 1]!, s.keyIndexes, s.smallKey);
+      const cursor = encodeCursor(lower);
+      this.lastCursor.set(segment.id, cursor);
+      yield { items, cursor, sizeBytes: bytes };
+      if (result.rows.length < batchSize) return;
+    }
+  }
+
+  /** Types the catalog pass did not see (a column altered since): learn them before decoding. */
+  private async learnTypes(query: Query, oids: number[]): Promise<void> {
+    const missing = oids.filter((o) => !this.decoders.knows(o));
+    if (missing.length > 0) this.decoders.add(await loadTypes(query, missing));
+  }
+
+  private toRecord(s: ResolvedStream, raw: unknown[], decode: TextDecode[]): FerryRecord<Doc> {
+    const value: Doc = {};
+    const cols = s.shape.columns;
+    let size = 2;
+    for (let i = 0; i < cols.length; i++) {
+      const text = raw[i] as string | null;
+      const v = text === null ? null : decode[i]!(text);
+      const name = cols[i]!;
+      // A column may be called __proto__; it must stay data.
+      if (name === '__proto__') Object.defineProperty(value, name, { value: v, enumerable: true, writable: true, configurable: true });
+      else value[name] = v;
+      size += name.length + 3 + (text === null ? 4 : text.length);
+    }
+    const key: Record<string, KeyPart> = {};
+    for (const ix of s.keyIndexes) key[cols[ix]!] = keyPartOf(value[cols[ix]!] ?? null);
+    return { key: key as RecordKey, value, sizeBytes: size };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const snap = this.snapshotOpening;
+    this.snapshotOpening = undefined;
+    if (snap) await snap.then((c) => c.close()).catch(() => {});
+    await this.conns.end();
+  }
+}
+
+function whereHint(where: string | undefined): { sqlHint?: string } {
+  return where ? { sqlHint: `check the stream's \`where\` (${where}) and \`key_columns\`` } : {};
+}
+
+/** Run `fn` inside a read transaction in the snapshot (or as it is, without one). */
+async function inTransaction<T>(query: Query, snap: SnapshotCoordinator | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!snap) return fn();
+  await query(snap.beginSql());
+  const out = await fn();
+  await query('COMMIT');
+  return out;
+}
+
+export async function openPostgresSource(options: Record<string, unknown>, ctx: ConnectorContext, tuning: PostgresSourceTuning = {}): Promise<PostgresSource> {
+  const setup = await connectionSetup(options);
+  const max = typeof options['max_connections'] === 'number' ? options['max_connections'] : 10;
+  const conns = new PgConnections(setup, max, ctx.logger);
+  try {
+    // Connect now: an unreachable server or a refused password must fail `ferry run` before it records a job.
+    await conns.with(ctx.signal, {}, (query) => query('SELECT 1'));
+  } catch (e) {
+    await conns.end();
+    throw e;
+  }
+  const schema = typeof options['schema'] === 'string' && options['schema'] !== '' ? options['schema'] : 'public';
+  return new PostgresSource(conns, () => SnapshotCoordinator.open(setup, ctx.logger), schema, ctx, tuning);
+}
