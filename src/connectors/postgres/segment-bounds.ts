@@ -71,11 +71,18 @@ export async function segmentBounds(query: Query, input: BoundsInput): Promise<K
     return distinct(cuts.map((r) => tupleOf(r, keyIndexes, input.smallKey)));
   }
 
+  // SYSTEM sampling takes whole pages, so a small percentage of a small table can come back nearly empty (or a
+  // `where` can filter most of it out): widen the sample until it holds enough keys to cut on, or is the whole table.
   const sampleRows = Math.max(tuning.sampleRows, 100 * n);
-  const percent = Math.min(100, (100 * sampleRows) / rows);
-  const values: unknown[] = [percent];
-  const cond = rangeCondition(shape, { where: input.where }, values);
-  const { rows: sample } = await query(`SELECT ${keyList} FROM ${rel} TABLESAMPLE SYSTEM ($1::float8)${cond} ORDER BY ${keyList}`, values);
+  let percent = Math.min(100, (100 * sampleRows) / rows);
+  let sample: unknown[][];
+  for (;;) {
+    const values: unknown[] = [percent];
+    const cond = rangeCondition(shape, { where: input.where }, values);
+    ({ rows: sample } = await query(`SELECT ${keyList} FROM ${rel} TABLESAMPLE SYSTEM ($1::float8)${cond} ORDER BY ${keyList}`, values));
+    if (sample.length >= 10 * n || percent >= 100) break;
+    percent = Math.min(100, percent * 4);
+  }
   if (sample.length < n) return [];
   const cuts: KeyTuple[] = [];
   for (let i = 1; i < n; i++) cuts.push(tupleOf(sample[Math.floor((i * sample.length) / n) - 1]!, keyIndexes, input.smallKey));

@@ -128,7 +128,7 @@ export class PostgresSource implements Source<FerryRecord> {
       if (relations.length === 0 && parsed.explicit) await this.refuseMissing(query, `${parsed.schema.exact}.${parsed.table.exact}`);
       const refs: StreamRef[] = [];
       for (const rel of relations) {
-        const resolved = await this.resolve(query, rel, opts);
+        const resolved = await this.resolve(query, rel, opts, parsed.explicit);
         refs.push({ name: resolved.name, meta: resolved.meta as unknown as Record<string, unknown> });
       }
       return refs;
@@ -146,28 +146,43 @@ export class PostgresSource implements Source<FerryRecord> {
     });
   }
 
-  /** Columns, key and checks of one relation; remembered by name for reads and counts. */
-  private async resolve(query: Query, rel: Relation, opts: StreamOptions): Promise<ResolvedStream> {
+  /**
+   * Columns, key and checks of one relation; remembered by name for reads and counts. The key is the primary key;
+   * else the plan stream's `key_columns`; else the relation is refused. `knownKey` (from a StreamRef's meta or a
+   * segment spec) is the key chosen when the job started: cursors are tuples of it, so it is kept as it is.
+   */
+  private async resolve(query: Query, rel: Relation, opts: StreamOptions, explicit: boolean, knownKey?: readonly string[]): Promise<ResolvedStream> {
     const name = streamName(rel.schema, rel.table);
     const shape = await describeRelation(query, rel);
     this.decoders.add(shape.types);
     const columnNames = shape.columns.map((c) => c.name);
-
-    let keyColumns: string[];
-    let keySource: PostgresStreamMeta['keySource'];
-    if (opts.keyColumns && opts.keyColumns.join('\u0000') !== shape.primaryKey.join('\u0000')) {
-      const unknown = opts.keyColumns.filter((c) => !columnNames.includes(c));
+    const sameAsPk = (cols: readonly string[]): boolean => cols.join('\u0000') === shape.primaryKey.join('\u0000');
+    const checkExists = (cols: readonly string[]): void => {
+      const unknown = cols.filter((c) => !columnNames.includes(c));
       if (unknown.length > 0) {
         throw new FerryError('CONFIG', `key_columns of ${name} names ${unknown.join(', ')}, which ${rel.kind} ${name} does not have${suggestion(unknown[0]!, columnNames)}`, {
           hint: `its columns: ${columnNames.join(', ')}`,
         });
       }
-      keyColumns = opts.keyColumns;
-      keySource = 'key_columns';
-      await this.checkKeyColumns(query, rel, name, keyColumns, shape.columns, shape.uniqueKeys);
+    };
+
+    let keyColumns: string[];
+    let keySource: PostgresStreamMeta['keySource'];
+    if (knownKey) {
+      checkExists(knownKey);
+      keyColumns = [...knownKey];
+      keySource = sameAsPk(knownKey) ? 'primary key' : 'key_columns';
     } else if (shape.primaryKey.length > 0) {
       keyColumns = shape.primaryKey;
       keySource = 'primary key';
+      if (explicit && opts.keyColumns && !sameAsPk(opts.keyColumns)) {
+        this.logger.warn(`${name} has a primary key (${keyColumns.join(', ')}); its stream's key_columns (${opts.keyColumns.join(', ')}) are for tables without one, and are not used`, { stream: name });
+      }
+    } else if (opts.keyColumns) {
+      checkExists(opts.keyColumns);
+      keyColumns = opts.keyColumns;
+      keySource = 'key_columns';
+      await this.checkKeyColumns(query, rel, name, keyColumns, shape.columns, shape.uniqueKeys);
     } else {
       throw new FerryError('CONFIG', `${rel.kind} ${name} has no primary key; name unique, non-null columns with \`key_columns: [col, ...]\` on its stream`, {
         hint: 'ferry reads, splits and resumes by a key; pick columns that identify each row',
@@ -234,7 +249,7 @@ export class PostgresSource implements Source<FerryRecord> {
       const parsed = parseStreamPattern(`"${name.slice(0, dot).replaceAll('"', '""')}"."${name.slice(dot + 1).replaceAll('"', '""')}"`, this.defaultSchema);
       const [rel] = await listRelations(query, parsed);
       if (!rel) return this.refuseMissing(query, name);
-      return this.resolve(query, rel, { ...opts, ...(key ? { keyColumns: [...key] } : {}) });
+      return this.resolve(query, rel, opts, true, key);
     });
   }
 
