@@ -25,6 +25,11 @@ export const DIGEST_BYTES = 16;
  */
 export function keyIdentity(key: RecordKey): string {
   const names = Object.keys(key);
+  if (names.length === 1) {
+    // keyText's own form, without its array round trip: this runs for every record on both sides.
+    const v = key[names[0]!];
+    return `${names[0]}=${v === null ? 'null' : String(v)}`;
+  }
   let sorted = true;
   for (let i = 1; i < names.length; i++) {
     if (names[i - 1]! > names[i]!) {

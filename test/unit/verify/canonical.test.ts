@@ -71,13 +71,13 @@ describe('canonical form: types stay apart', () => {
   it('keeps a set distinct from a list, and ignores set order and duplicates', () => {
     differ(new TypedSet('string', ['a', 'b']), ['a', 'b']);
     same(new TypedSet('string', ['b', 'a']), new TypedSet('string', ['a', 'b']));
-    same(new TypedSet('number', [new Decimal('2'), new Decimal('1.50')]), new TypedSet('number', [1.5, 2]));
+    same(new TypedSet('number', [new Decimal('2'), new Decimal('1.50')]), new TypedSet('number', [new Decimal('1.5'), new Decimal('2.0')]));
     same(new TypedSet('string', ['a', 'a', 'b']), new TypedSet('string', ['b', 'a']));
     same(
       new TypedSet('binary', [Uint8Array.of(2), Uint8Array.of(1)]),
       new TypedSet('binary', [Uint8Array.of(1), Uint8Array.of(2)]),
     );
-    differ(new TypedSet('string', ['1']), new TypedSet('number', [1]));
+    differ(new TypedSet('string', ['1']), new TypedSet('number', [new Decimal('1')]));
   });
 
   it('keeps list order', () => {
