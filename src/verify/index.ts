@@ -1,0 +1,16 @@
+/** Verification's public surface: compare a source and a target after a load, and name the differing keys. */
+export {
+  verifyStreams,
+  verifierOf,
+  DEFAULT_BUCKETS,
+  DEFAULT_MAX_KEYS,
+  DEFAULT_REPORT_KEYS,
+  type VerifyStreamsOptions,
+} from './verify-streams.js';
+export { resolveVerifyStreams, findTargetStream, deadLettersByStream } from './resolve-streams.js';
+export { DEFAULT_SAMPLE_SIZE, pickBuckets } from './sample-verifier.js';
+export { formatVerifyReport, formatVerifyReportJson, verifyRecordOf } from './format-report.js';
+export { overallOutcome } from './report.js';
+export type { BucketStats, KeyList, SideSummary, StreamVerifyResult, VerifierName, VerifyOutcome, VerifyReport } from './report.js';
+export type { StreamDeadLetters, VerifyPhase, VerifyProgress, VerifyStream } from './verify-context.js';
+export { recordDigest } from './record-digest.js';

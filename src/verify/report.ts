@@ -1,0 +1,82 @@
+/**
+ * What verification reports: per stream and verifier, an outcome, both sides' counts (and digests for checksums),
+ * and the keys that differ. Plain JSON data throughout, so the CLI can store it with `store.saveVerifyResult` and
+ * print it with `--json` as is.
+ */
+
+/** `match`: the target holds what it should. `differ`: it does not (exit 1). `inconclusive`: could not tell. */
+export type VerifyOutcome = 'match' | 'differ' | 'inconclusive';
+
+export type VerifierName = 'count' | 'checksum' | 'sample';
+
+/** Differing keys of one kind: how many there are, and the first of them (in natural key order), capped. */
+export interface KeyList {
+  total: number;
+  /** Key identities (`keyText` with parts sorted by name), at most `reportKeys` of them. */
+  keys: string[];
+}
+
+export interface SideSummary {
+  /** The stream's name on that side. */
+  stream: string;
+  /** Records read (count: as the store counted them). On the source side, before pipeline rejections. */
+  count: number;
+  /** Checksum and sample: 32 hex digits, the sum mod 2^128 of the compared records' digests. */
+  digest?: string;
+}
+
+export interface BucketStats {
+  /** Buckets keys are spread over (by a hash of the key). */
+  total: number;
+  /** Buckets compared (all for checksum; the sampled ones for sample). */
+  compared: number;
+  /** Compared buckets whose count or digest differ. */
+  differing: number;
+  /** Differing buckets whose keys were collected and compared one by one. */
+  examined: number;
+}
+
+export interface StreamVerifyResult {
+  /** The source stream (the key `saveVerifyResult` stores results under). */
+  stream: string;
+  verifier: VerifierName;
+  /** `sample` only: the records asked for. */
+  sampleSize?: number;
+  outcome: VerifyOutcome;
+  source: SideSummary;
+  target: SideSummary;
+  /**
+   * Source records the target is expected not to hold: those the record pipeline refuses (the job's mapping dead
+   * letters) plus, for checksums, missing keys the caller named as the job's dead letters; for counts, the job's
+   * dead-letter count.
+   */
+  expectedAbsent: number;
+  /** In the source, not in the target. */
+  missing: KeyList;
+  /** In the target, not in the source. */
+  extra: KeyList;
+  /** In both, with different values. */
+  changed: KeyList;
+  notes: string[];
+  buckets?: BucketStats;
+  /** Checksum and sample: the most (key, digest) entries held at once to name keys (the memory bound at work). */
+  keysHeld?: number;
+  durationMs: number;
+}
+
+export interface VerifyReport {
+  /** `differ` if any result differs, else `inconclusive` if any is, else `match`. */
+  outcome: VerifyOutcome;
+  results: StreamVerifyResult[];
+  durationMs: number;
+}
+
+export function overallOutcome(results: readonly { outcome: VerifyOutcome }[]): VerifyOutcome {
+  if (results.some((r) => r.outcome === 'differ')) return 'differ';
+  if (results.some((r) => r.outcome === 'inconclusive')) return 'inconclusive';
+  return 'match';
+}
+
+export function emptyKeyList(): KeyList {
+  return { total: 0, keys: [] };
+}

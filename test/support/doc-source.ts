@@ -1,0 +1,133 @@
+/**
+ * An in-memory document Source for verification tests: records generated lazily from their index (a stream of
+ * millions costs no memory), where `make` may return null to leave an index out (a deleted record). Its segments can
+ * be contiguous ranges or interleaved (`i % n`), read forwards or backwards, so the two sides of a comparison can be
+ * sliced and ordered differently, as two real stores are.
+ */
+import type { FerryRecord } from '../../src/core/record.js';
+import type { ReadRequest, Source, SourceCapabilities } from '../../src/core/source.js';
+import type { Batch, Segment, StreamRef } from '../../src/core/stream.js';
+import { FerryError } from '../../src/errors.js';
+
+export interface DocStream {
+  /** Indexes 0..count-1 are candidates. */
+  count: number;
+  /** Record number i, or null for none; default `{ key: { id: i }, value: { id: i, name: 'r<i>' } }`. */
+  make?: (i: number) => FerryRecord | null;
+}
+
+export interface DocSourceOptions {
+  streams: Record<string, DocStream>;
+  /** `count()` is exact (default true); false makes it an estimate (off by one) that verifiers must not trust. */
+  exactCount?: boolean;
+  /** Offer `count()` at all (default true). */
+  countable?: boolean;
+  /** Offer `segments()` (default true). */
+  segmentable?: boolean;
+  /** Slices: contiguous index ranges (default) or every n-th index. */
+  slicing?: 'ranges' | 'interleaved';
+  /** Read each segment from its end. */
+  reverse?: boolean;
+  /** Throw this from the read of a segment once, after that many batches of it (then read normally). */
+  failOnce?: { afterBatches: number; error: unknown };
+  /** Called before each batch is produced (tests abort from here, or count reads). */
+  beforeBatch?: (segmentId: string, signal: AbortSignal) => void;
+}
+
+interface Slice {
+  index: number;
+  total: number;
+}
+
+export function plainRecord(i: number): FerryRecord {
+  return { key: { id: i }, value: { id: i, name: `r${i}` } };
+}
+
+export class DocSource implements Source<FerryRecord> {
+  readonly capabilities: SourceCapabilities;
+  /** Records handed out, over all reads. */
+  yielded = 0;
+  batches = 0;
+  countCalls = 0;
+  private failed = false;
+
+  constructor(private readonly opts: DocSourceOptions) {
+    this.capabilities = { segmentable: opts.segmentable ?? true, exactCount: opts.exactCount ?? true, digests: new Set() };
+    // Methods live on the prototype: shadow them on the instance so `source.count` really is absent.
+    if (opts.segmentable === false) Object.defineProperty(this, 'segments', { value: undefined });
+    if (opts.countable === false) Object.defineProperty(this, 'count', { value: undefined });
+  }
+
+  async streams(pattern: string): Promise<StreamRef[]> {
+    const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    return Object.keys(this.opts.streams)
+      .filter((n) => re.test(n))
+      .sort()
+      .map((name) => ({ name }));
+  }
+
+  async segments(stream: StreamRef, desired: number): Promise<Segment[]> {
+    const n = Math.max(1, Math.min(desired, this.stream(stream.name).count || 1));
+    return Array.from({ length: n }, (_, index) => ({ id: `${stream.name}#${index}/${n}`, stream: stream.name, index, total: n, spec: { index, total: n } satisfies Slice }));
+  }
+
+  async count(stream: StreamRef): Promise<number> {
+    this.countCalls += 1;
+    const s = this.stream(stream.name);
+    const make = s.make ?? plainRecord;
+    let n = 0;
+    for (let i = 0; i < s.count; i++) if (make(i) !== null) n++;
+    return this.capabilities.exactCount ? n : n + 1;
+  }
+
+  /** The indexes of a segment, in read order. */
+  private indexes(count: number, slice: Slice): number[] {
+    const out: number[] = [];
+    if ((this.opts.slicing ?? 'ranges') === 'interleaved') {
+      for (let i = slice.index; i < count; i += slice.total) out.push(i);
+    } else {
+      const start = Math.floor((count * slice.index) / slice.total);
+      const end = Math.floor((count * (slice.index + 1)) / slice.total);
+      for (let i = start; i < end; i++) out.push(i);
+    }
+    return this.opts.reverse ? out.reverse() : out;
+  }
+
+  async *read(req: ReadRequest): AsyncIterable<Batch<FerryRecord>> {
+    const s = this.stream(req.segment.stream);
+    const make = s.make ?? plainRecord;
+    const slice = (req.segment.spec as Slice | null) ?? { index: 0, total: 1 };
+    // A 1M-record stream read in one segment would allocate an 8 MB index list; fine for tests.
+    const order = this.indexes(s.count, slice);
+    let pos = req.after === undefined ? 0 : (JSON.parse(req.after) as { pos: number }).pos;
+    let batchesHere = 0;
+    while (pos < order.length) {
+      if (req.signal.aborted) throw new FerryError('INTERRUPTED', 'read aborted');
+      this.opts.beforeBatch?.(req.segment.id, req.signal);
+      const f = this.opts.failOnce;
+      if (f && !this.failed && batchesHere >= f.afterBatches) {
+        this.failed = true;
+        throw f.error;
+      }
+      const end = Math.min(order.length, pos + req.batchSize);
+      const items: FerryRecord[] = [];
+      for (let j = pos; j < end; j++) {
+        const r = make(order[j]!);
+        if (r !== null) items.push(r);
+      }
+      pos = end;
+      batchesHere += 1;
+      this.batches += 1;
+      this.yielded += items.length;
+      yield { items, cursor: JSON.stringify({ pos }) };
+    }
+  }
+
+  private stream(name: string): DocStream {
+    const s = this.opts.streams[name];
+    if (!s) throw new FerryError('NOT_FOUND', `no stream ${name}`);
+    return s;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {}
+}
