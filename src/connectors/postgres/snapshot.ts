@@ -27,21 +27,22 @@ export class SnapshotCoordinator {
     const toError = (e: unknown): FerryError => toFerryError(e, { endpoint: setup.endpoint, secrets: setup.secrets, doing: 'exporting a snapshot' });
     // Before connect resolves and while idle: an 'error' event without a listener would crash the process.
     let coordinator: SnapshotCoordinator | undefined;
-    client.on('error', (e) => {
-      if (coordinator) coordinator.lost ??= toError(e);
-      logger.warn('the connection holding the job\'s snapshot failed', { error: toError(e).message });
-    });
+    const gone = (why: string): void => {
+      if (coordinator && !coordinator.lost) {
+        coordinator.lost = new FerryError('UNREACHABLE', `the connection holding the job's snapshot was lost (${why})`, {
+          retry: 'terminal', // a new connection cannot bring the snapshot back; a new run takes a new one
+          hint: 'resume the job: it will read a new snapshot',
+        });
+        logger.warn(coordinator.lost.message);
+      }
+    };
+    client.on('error', (e) => gone(toFerryError(e, { endpoint: setup.endpoint, secrets: setup.secrets }).message));
+    client.on('end', () => gone('closed'));
     try {
       await client.connect();
       await client.query(`${SESSION_SETUP}; SET idle_in_transaction_session_timeout = 0; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`);
       const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
       coordinator = new SnapshotCoordinator(client, rows[0]!.id);
-      client.on('end', () => {
-        coordinator!.lost ??= new FerryError('UNREACHABLE', 'the connection holding the job\'s snapshot was closed', {
-          retry: 'terminal',
-          hint: 'resume the job: it will read a new snapshot',
-        });
-      });
       logger.debug('exported a snapshot for the job', { snapshot: coordinator.id });
       return coordinator;
     } catch (e) {
@@ -58,7 +59,7 @@ export class SnapshotCoordinator {
 
   async close(): Promise<void> {
     const c = this.client;
-    this.lost ??= new FerryError('INTERNAL', 'the source is closed');
+    this.lost ??= new FerryError('INTERRUPTED', 'the source is closed');
     await c.query('ROLLBACK').catch(() => {});
     await c.end().catch(() => {});
   }

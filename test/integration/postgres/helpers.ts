@@ -94,7 +94,7 @@ export interface SegmentRead {
   sizes: number[];
 }
 
-export async function readSegment(source: PostgresSource, segment: Segment, batchSize: number, after?: string, signal = never): Promise<SegmentRead> {
+export async function readSegment(source: PostgresSource, segment: Segment, batchSize: number, after?: string, signal: AbortSignal = never): Promise<SegmentRead> {
   const out: SegmentRead = { records: [], cursors: [], sizes: [] };
   for await (const batch of source.read({ segment, batchSize, signal, ...(after === undefined ? {} : { after }) })) {
     out.records.push(...batch.items);
