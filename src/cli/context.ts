@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { ConnectorContext } from '../core/connector.js';
-import { openConnectors, type OpenConnectors } from '../engine/index.js';
+import type { FerryRecord } from '../core/record.js';
+import type { Source } from '../core/source.js';
+import { openConnectors, openSource, type OpenConnectors } from '../engine/index.js';
 import type { Plan } from '../plan/types.js';
 import { reportError, type Io } from './output.js';
 
@@ -15,6 +17,8 @@ export interface CliContext {
   io: Io;
   /** The registry's connectors; tests of the CLI's own behaviour (signals, exit codes) pass in-memory ones. */
   openConnectors: (plan: Plan, ctx: ConnectorContext) => Promise<OpenConnectors>;
+  /** The target read back through its own connector, for verification. */
+  openTargetSource: (plan: Plan, ctx: ConnectorContext) => Promise<Source<FerryRecord>>;
   /** Set by the command's handler; main returns it. */
   exitCode: number;
 }
@@ -42,3 +46,4 @@ export function handler<A extends GlobalArgs>(ctx: CliContext, fn: (args: A) => 
 }
 
 export const defaultOpenConnectors = openConnectors;
+export const defaultOpenTargetSource = (plan: Plan, ctx: ConnectorContext): Promise<Source<FerryRecord>> => openSource(plan.target, ctx);

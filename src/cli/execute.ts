@@ -7,6 +7,7 @@ import type { LoadedPlan } from '../plan/index.js';
 import type { CliContext } from './context.js';
 import { formatCount, formatDuration, reportError } from './output.js';
 import { reporterFor, type Reporter } from './progress.js';
+import { runVerification } from './verification.js';
 
 /**
  * Run or resume one job from the CLI: connectors, signals (first Ctrl-C drains, second aborts), progress, summary.
@@ -54,6 +55,7 @@ export async function executeJob(
 
   let summary: JobSummary | undefined;
   let failure: unknown;
+  let verifyCode: number | undefined;
   try {
     summary = await runJob({
       plan: loaded,
@@ -65,6 +67,27 @@ export async function executeJob(
       abortSignal: abort.signal,
       onEvent: (e) => reporter.onEvent(e),
     });
+    reporter.stop();
+    if (!opts.json && io.isTTY) io.out(describeSummary(summary));
+    // Verification belongs to the run: a load is not done until it is proven (`verify: []` turns it off).
+    if (summary.status === 'succeeded' && (loaded.plan.verify ?? []).length > 0 && !stop.signal.aborted) {
+      const v = await runVerification(ctx, {
+        plan: loaded.plan,
+        store,
+        jobId: job.id,
+        source: conns.source,
+        sink: conns.sink,
+        // The first Ctrl-C stops a verification at once: it has nothing to checkpoint.
+        connectorCtx: { signal: AbortSignal.any([stop.signal, abort.signal]), logger },
+        reporter,
+        json: opts.json,
+      });
+      verifyCode = v.code;
+      if (v.report.outcome !== 'match') {
+        io.err(`ferry: verification of job ${job.id} ${v.report.outcome === 'differ' ? 'found differences' : 'was inconclusive'}`);
+        io.err(`  fix: see the keys above; after repairing, \`ferry verify ${job.id}\` checks again`);
+      }
+    }
   } catch (e) {
     failure = e;
   } finally {
@@ -74,9 +97,14 @@ export async function executeJob(
     process.off('SIGTERM', onSignal);
   }
 
+  if (summary && summary.status === 'succeeded' && failure !== undefined) {
+    // The load succeeded; only verification failed or was interrupted.
+    const code = reportError(io, failure, opts.debug);
+    io.err(`  then: \`ferry verify ${job.id}\` verifies the job again`);
+    return code;
+  }
   if (summary) {
-    if (!opts.json && io.isTTY) io.out(describeSummary(summary));
-    if (summary.status === 'succeeded') return EXIT.OK;
+    if (summary.status === 'succeeded') return verifyCode ?? EXIT.OK;
     if (summary.status === 'interrupted') {
       io.err(`ferry: job ${job.id} interrupted; nothing is lost`);
       io.err(`  fix: continue it with \`ferry resume ${job.id}\``);
@@ -120,7 +148,7 @@ export function describeSummary(s: JobSummary): string {
   return lines.join('\n');
 }
 
-function cliLogger(reporter: Reporter, debug: boolean): Logger {
+export function cliLogger(reporter: Reporter, debug: boolean): Logger {
   return {
     debug: (msg) => {
       if (debug) reporter.note(redact(msg));

@@ -16,6 +16,8 @@ export interface JobView {
   items: number;
   bytes: number;
   deadLetters: number;
+  /** Outcome of the latest verification of each stream and verifier, combined; absent if never verified. */
+  verification?: 'match' | 'differ' | 'inconclusive';
   next?: string;
 }
 
@@ -41,8 +43,21 @@ export function jobView(store: CheckpointStore, job: JobRecord, segs?: SegmentSt
     deadLetters: store.countDeadLetters(job.id),
   };
   if (runner) view.runner = runner;
+  const verification = latestVerification(store, job.id);
+  if (verification) view.verification = verification;
   if (job.finishedAt) view.finishedAt = job.finishedAt;
   if (job.error) view.error = job.error;
   if (view.status !== 'succeeded' && view.status !== 'running') view.next = `ferry resume ${job.id}`;
   return view;
+}
+
+/** The latest result per (stream, verifier) decides: a repaired and re-verified job shows `match`. */
+function latestVerification(store: CheckpointStore, jobId: string): JobView['verification'] {
+  const latest = new Map<string, string>();
+  for (const r of store.verifyResults(jobId)) latest.set(`${r.stream}\u0000${r.verifier}`, r.outcome);
+  if (latest.size === 0) return undefined;
+  const outcomes = [...latest.values()];
+  if (outcomes.includes('differ')) return 'differ';
+  if (outcomes.includes('inconclusive')) return 'inconclusive';
+  return 'match';
 }

@@ -1,7 +1,7 @@
 import yargs from 'yargs';
 import { EXIT } from '../errors.js';
 import { processIo, reportError, type Io } from './output.js';
-import { defaultOpenConnectors, type CliContext } from './context.js';
+import { defaultOpenConnectors, defaultOpenTargetSource, type CliContext } from './context.js';
 import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
 import { resumeCommand } from './resume.js';
@@ -10,14 +10,20 @@ import { jobsCommand } from './jobs.js';
 import { deadLettersCommand } from './dead-letters.js';
 import { demoCommand } from './demo.js';
 import { connectorsCommand } from './connectors.js';
+import { verifyCommand } from './verify.js';
 
 /** Parse and run one ferry command; returns the process exit code (0, 1, 2 or 130). */
 export async function main(
   argv: readonly string[],
   io: Io = processIo,
-  deps: Partial<Pick<CliContext, 'openConnectors'>> = {},
+  deps: Partial<Pick<CliContext, 'openConnectors' | 'openTargetSource'>> = {},
 ): Promise<number> {
-  const ctx: CliContext = { io, exitCode: EXIT.OK, openConnectors: deps.openConnectors ?? defaultOpenConnectors };
+  const ctx: CliContext = {
+    io,
+    exitCode: EXIT.OK,
+    openConnectors: deps.openConnectors ?? defaultOpenConnectors,
+    openTargetSource: deps.openTargetSource ?? defaultOpenTargetSource,
+  };
   const debug = argv.includes('--debug');
   let usageFailure: { msg: string | undefined; err: Error | undefined } | undefined;
   const parser = yargs([...argv])
@@ -29,6 +35,7 @@ export async function main(
     .command(planCommand(ctx))
     .command(runCommand(ctx))
     .command(resumeCommand(ctx))
+    .command(verifyCommand(ctx))
     .command(statusCommand(ctx))
     .command(jobsCommand(ctx))
     .command(deadLettersCommand(ctx))

@@ -62,6 +62,7 @@ export function describeJob(v: JobView): string {
     `job ${v.id}  ${v.plan} (${v.kind})  ${v.status}`,
     `  segments ${v.segments.done}/${v.segments.total} done, items ${formatCount(v.items)}, dead letters ${formatCount(v.deadLetters)}`,
   ];
+  if (v.verification) lines.push(`  verification: ${v.verification}`);
   if (v.runner) lines.push(`  runner pid ${v.runner.pid} on ${v.runner.host} since ${v.runner.since}`);
   if (v.error) lines.push(`  error: ${v.error}`);
   if (v.next) lines.push(`  next: ${v.next}`);

@@ -92,12 +92,32 @@ describe('ferry CLI', () => {
   });
 
   it('run refuses a plan whose connector is not built, leaving no job behind', () => {
-    const plan = path.join(root, 'plans/example-postgres-to-dynamodb.yaml');
-    const r = ferry(['run', plan, '--state', 'st/ferry.db'], { SOURCE_PGURL: 'postgres://ferry:hunter2@127.0.0.1:1/db' });
+    const r = ferry(['run', path.join(root, 'plans/example-s3-to-gcs.yaml'), '--state', 'st/ferry.db']);
     expect(r.code).toBe(1);
-    expect(r.err).toContain('cannot be a source yet');
-    expect(r.err).not.toContain('hunter2');
+    expect(r.err).toMatch(/the s3 connector cannot be a source yet|cannot be a target yet/);
     expect(JSON.parse(ferry(['jobs', '--json', '--state', 'st/ferry.db']).out)).toEqual([]);
+  });
+
+  it('run against an unreachable server names it, hides the password, exits 1 and leaves no job', () => {
+    const plan = path.join(dir, 'unreachable.yaml');
+    fs.writeFileSync(
+      plan,
+      [
+        'version: 1',
+        'kind: migration',
+        'name: unreachable',
+        'source: { type: postgres, url: "${env:SRC_URL}" }',
+        'target: { type: dynamodb, region: us-east-1, endpoint: "http://127.0.0.1:1" }',
+        'streams: [{ from: public.t }]',
+        '',
+      ].join('\n'),
+    );
+    const r = ferry(['run', plan, '--state', 'st2/ferry.db'], { SRC_URL: 'postgres://ferry:hunter2@127.0.0.1:1/db' });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('127.0.0.1:1');
+    expect(r.err).toContain('fix:');
+    expect(r.err + r.out).not.toContain('hunter2');
+    expect(JSON.parse(ferry(['jobs', '--json', '--state', 'st2/ferry.db']).out)).toEqual([]);
   });
 
   it('resume, status and dead-letters of an unknown job exit 1 and say how to find jobs', () => {

@@ -12,6 +12,7 @@ import type { Io } from '../../../src/cli/output.js';
 import type { OpenConnectors } from '../../../src/engine/index.js';
 import { MemorySink, MemorySinkData, type MemorySinkOptions } from '../../support/memory-sink.js';
 import { MemorySource } from '../../support/memory-source.js';
+import { MemoryTargetSource } from '../../support/memory-target-source.js';
 
 const COUNT = 3000;
 let dir: string;
@@ -34,6 +35,10 @@ function opener(data: MemorySinkData, sink: Omit<MemorySinkOptions, 'data'> = {}
     const s = new MemorySink({ ...sink, data });
     return { source, sink: s, async [Symbol.asyncDispose]() {} };
   };
+}
+
+function deps(data: MemorySinkData, sink: Omit<MemorySinkOptions, 'data'> = {}, slowMs = 2) {
+  return { openConnectors: opener(data, sink, slowMs), openTargetSource: async () => new MemoryTargetSource(data) };
 }
 
 /** Send SIGINT `times` times once `after` batches have been committed. */
@@ -65,6 +70,7 @@ beforeEach(() => {
       '  - from: items',
       'limits: { concurrency: 2, batch_size: 50 }',
       'on_error: { max_rejected: 0 }',
+      'verify: [count, checksum]',
       '',
     ].join('\n'),
   );
@@ -76,7 +82,7 @@ describe('ferry run / resume', () => {
     const data = new MemorySinkData();
     const io = capture();
     const stop = interruptAfter(io, 3, 1);
-    const code = await main(['run', planFile, '--state', db], io, { openConnectors: opener(data) });
+    const code = await main(['run', planFile, '--state', db], io, deps(data));
     stop();
     expect(code).toBe(130);
     const jobId = events(io).find((e) => e.type === 'job.start')!.jobId;
@@ -93,7 +99,7 @@ describe('ferry run / resume', () => {
     expect(view.items).toBeLessThanOrEqual(partial);
 
     const io2 = capture();
-    expect(await main(['resume', jobId, '--state', db], io2, { openConnectors: opener(data) })).toBe(0);
+    expect(await main(['resume', jobId, '--state', db], io2, deps(data))).toBe(0);
     const rows = data.rows('items');
     expect(rows.size).toBe(COUNT);
     for (let i = 0; i < COUNT; i++) expect(rows.get(`id=${i}`)).toEqual({ id: i, name: `r${i}` });
@@ -102,7 +108,7 @@ describe('ferry run / resume', () => {
 
     // A finished job cannot be resumed again.
     const io3 = capture();
-    expect(await main(['resume', jobId, '--state', db], io3, { openConnectors: opener(data) })).toBe(1);
+    expect(await main(['resume', jobId, '--state', db], io3, deps(data))).toBe(1);
     expect(io3.stderr.join('\n')).toContain('already succeeded');
   });
 
@@ -110,11 +116,11 @@ describe('ferry run / resume', () => {
     const data = new MemorySinkData();
     const io = capture();
     const stop = interruptAfter(io, 2, 2);
-    const code = await main(['run', planFile, '--state', db], io, { openConnectors: opener(data, {}, 5) });
+    const code = await main(['run', planFile, '--state', db], io, deps(data, {}, 5));
     stop();
     expect(code).toBe(130);
     const jobId = events(io).find((e) => e.type === 'job.start')!.jobId;
-    expect(await main(['resume', jobId, '--state', db], capture(), { openConnectors: opener(data) })).toBe(0);
+    expect(await main(['resume', jobId, '--state', db], capture(), deps(data))).toBe(0);
     expect(data.rows('items').size).toBe(COUNT);
   });
 
@@ -122,18 +128,18 @@ describe('ferry run / resume', () => {
     const data = new MemorySinkData();
     const io = capture();
     const stop = interruptAfter(io, 1, 1);
-    expect(await main(['run', planFile, '--state', db], io, { openConnectors: opener(data) })).toBe(130);
+    expect(await main(['run', planFile, '--state', db], io, deps(data))).toBe(130);
     stop();
     const jobId = events(io).find((e) => e.type === 'job.start')!.jobId;
     const again = capture();
-    expect(await main(['run', planFile, '--state', db], again, { openConnectors: opener(data) })).toBe(2);
+    expect(await main(['run', planFile, '--state', db], again, deps(data))).toBe(2);
     const err = again.stderr.join('\n');
     expect(err).toContain(`unfinished job ${jobId}`);
     expect(err).toContain(`ferry resume ${jobId}`);
     expect(err).toContain('--new');
     // --new starts a second job.
     const fresh = capture();
-    expect(await main(['run', planFile, '--state', db, '--new'], fresh, { openConnectors: opener(data) })).toBe(0);
+    expect(await main(['run', planFile, '--state', db, '--new'], fresh, deps(data))).toBe(0);
     expect(events(fresh).find((e) => e.type === 'job.start')!.jobId).not.toBe(jobId);
   });
 
@@ -141,7 +147,7 @@ describe('ferry run / resume', () => {
     const data = new MemorySinkData();
     const io = capture();
     const reject = (item: { key: Record<string, unknown> }) => (Number(item.key.id) === 42 ? 'item too large: 500 KB > 400 KB' : undefined);
-    const code = await main(['run', planFile, '--state', db], io, { openConnectors: opener(data, { onWrite: () => ({ reject }) }) });
+    const code = await main(['run', planFile, '--state', db], io, deps(data, { onWrite: () => ({ reject }) }));
     expect(code).toBe(1);
     const err = io.stderr.join('\n');
     expect(err).toMatch(/max_rejected/);
@@ -154,10 +160,41 @@ describe('ferry run / resume', () => {
     expect(err).toContain(`ferry resume ${jobId} --max-rejected N`);
 
     // Resuming with the same limit stops at once; raising it finishes the job with the rest written.
-    expect(await main(['resume', jobId, '--state', db], capture(), { openConnectors: opener(data, { onWrite: () => ({ reject }) }) })).toBe(1);
+    expect(await main(['resume', jobId, '--state', db], capture(), deps(data, { onWrite: () => ({ reject }) }))).toBe(1);
     const io2 = capture();
-    expect(await main(['resume', jobId, '--state', db, '--max-rejected', '1'], io2, { openConnectors: opener(data, { onWrite: () => ({ reject }) }) })).toBe(0);
+    expect(await main(['resume', jobId, '--state', db, '--max-rejected', '1'], io2, deps(data, { onWrite: () => ({ reject }) }))).toBe(0);
     expect(data.rows('items').size).toBe(COUNT - 1);
     expect(data.rows('items').has('id=42')).toBe(false);
+  });
+
+  it('verifies after the load; `ferry verify JOB` names a changed, a missing and an extra key and exits 1', async () => {
+    const data = new MemorySinkData();
+    const io = capture();
+    expect(await main(['run', planFile, '--state', db], io, deps(data))).toBe(0);
+    const done = events(io).find((e) => e.type === 'verify.done') as unknown as { jobId: string; report: { outcome: string; results: { verifier: string; outcome: string }[] } };
+    expect(done.report.outcome).toBe('match');
+    expect(done.report.results.map((r) => [r.verifier, r.outcome])).toEqual([
+      ['count', 'match'],
+      ['checksum', 'match'],
+    ]);
+    const jobId = done.jobId;
+
+    const rows = data.rows('items');
+    rows.set('id=7', { id: 7, name: 'tampered' });
+    rows.delete('id=8');
+    rows.set('id=99999', { id: 99999, name: 'stray' });
+    const v = capture();
+    expect(await main(['verify', jobId, '--state', db], v, deps(data))).toBe(1);
+    const report = (events(v).find((e) => e.type === 'verify.done') as unknown as { report: { outcome: string; results: { verifier: string; missing: { keys: string[] }; extra: { keys: string[] }; changed: { keys: string[] } }[] } }).report;
+    expect(report.outcome).toBe('differ');
+    const checksum = report.results.find((r) => r.verifier === 'checksum')!;
+    expect(checksum.changed.keys).toEqual(['id=7']);
+    expect(checksum.missing.keys).toEqual(['id=8']);
+    expect(checksum.extra.keys).toEqual(['id=99999']);
+
+    // The results are kept with the job.
+    const st = capture();
+    expect(await main(['status', jobId, '--json', '--state', db], st)).toBe(0);
+    expect(JSON.parse(st.stdout.join(''))).toMatchObject({ verification: 'differ' });
   });
 });
