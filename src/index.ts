@@ -14,3 +14,5 @@ export type { JobSummary, ProgressEvent, RunJobOptions } from './engine/index.js
 export { openStateStore } from './state/index.js';
 export { connectors, getConnector } from './connectors/registry.js';
 export { main } from './cli/main.js';
+export { verifyStreams, formatVerifyReport, deadLettersByStream } from './verify/index.js';
+export type { VerifyReport, StreamVerifyResult, VerifyOutcome } from './verify/index.js';
