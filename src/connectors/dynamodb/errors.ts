@@ -79,6 +79,11 @@ function networkCode(e: SdkErrorShape, depth = 0): string | undefined {
   return networkCode(e.cause as SdkErrorShape, depth + 1);
 }
 
+/** DynamoDB echoes a malformed Authorization header in some messages: keep the access key id and signature out. */
+function redactSignature(text: string): string {
+  return text.replace(/\b(Credential|Signature|X-Amz-Credential|X-Amz-Signature|X-Amz-Security-Token)=([^,\s&]+)/gi, '$1=***');
+}
+
 /** The SDK error name (`ValidationException`, ...) or undefined. */
 export function errorName(e: unknown): string | undefined {
   return e && typeof e === 'object' && typeof (e as SdkErrorShape).name === 'string' ? (e as SdkErrorShape).name : undefined;
@@ -93,7 +98,7 @@ export function toFerryError(e: unknown, ctx: ErrorContext): FerryError {
   if (isFerryError(e)) return e;
   const s = (e && typeof e === 'object' ? e : { message: String(e) }) as SdkErrorShape;
   const name = s.name ?? 'Error';
-  const said = redact(s.message ?? String(e));
+  const said = redactSignature(redact(s.message ?? String(e)));
   const where = ctx.endpoint ?? `the AWS endpoint of ${ctx.region ?? 'the configured region'}`;
   const msg = (what: string): string => `DynamoDB ${ctx.op}: ${what}`;
   const status = s.$metadata?.httpStatusCode;

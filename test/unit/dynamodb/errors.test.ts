@@ -47,6 +47,14 @@ describe('DynamoDB errors → taxonomy', () => {
     expect(toFerryError(sdkError('UnrecognizedClientException', 400), ctx).hint).toMatch(/AWS default credential chain/);
   });
 
+  it('keeps signatures and access key ids out of messages', () => {
+    const said = sdkError('IncompleteSignatureException', 400);
+    said.message = "Authorization header requires 'Signature' parameter. Authorization=AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20240101/us-east-1/dynamodb/aws4_request, Signature=abc123";
+    const e = toFerryError(said, ctx);
+    expect(e.code).toBe('AUTH');
+    expect(e.message).not.toMatch(/AKIAEXAMPLE|abc123/);
+  });
+
   it('a missing region is a CONFIG error that says where to set it', () => {
     const e = toFerryError(new Error('Region is missing'), ctx);
     expect(e.code).toBe('CONFIG');
