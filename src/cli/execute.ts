@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import type { CheckpointStore, JobRecord } from '../core/checkpoint.js';
 import type { Logger } from '../core/connector.js';
@@ -39,6 +40,8 @@ export async function executeJob(
   const reporter: Reporter = reporterFor(io, opts.json);
   const stop = new AbortController();
   const abort = new AbortController();
+  // Every concurrent read, write and wait listens on these; dozens at once are normal, not a leak.
+  setMaxListeners(0, stop.signal, abort.signal);
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     signals += 1;

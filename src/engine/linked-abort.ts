@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * A child AbortController that also aborts when its parent does, with an explicit dispose that removes the
  * listener. (AbortSignal.any would do, but its listeners on a long-lived parent are only freed by GC; the engine
@@ -12,6 +14,8 @@ export interface LinkedAbort {
 
 export function linkedAbort(...parents: (AbortSignal | undefined)[]): LinkedAbort {
   const controller = new AbortController();
+  // Every concurrent write, wait and read listens on the job's signals at once; dozens are normal, not a leak.
+  setMaxListeners(0, controller.signal);
   const cleanups: (() => void)[] = [];
   for (const parent of parents) {
     if (!parent) continue;

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 /**
  * The job runner: lease → plan segments → prepare targets → run segments in parallel → final status.
  *
@@ -129,6 +130,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
   let deadLettersBefore = 0;
   let tooMany: FerryError | undefined;
   const countAbort = new AbortController();
+  setMaxListeners(0, countAbort.signal);
   let limiter: RateLimiter | undefined;
   let allDone = false;
 
