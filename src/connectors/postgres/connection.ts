@@ -91,7 +91,7 @@ export async function connectionSetup(options: Record<string, unknown>): Promise
   const config: pg.ClientConfig = {
     application_name: str('application_name') ?? 'ferry',
     keepAlive: true,
-    connectionTimeoutMillis: 15_000,
+    connectionTimeoutMillis: (typeof options['connect_timeout'] === 'number' ? options['connect_timeout'] : 15) * 1000,
     types: rawTextTypes,
   };
   const url = str('url');

@@ -31,11 +31,23 @@ export class PgConnections {
 
   constructor(
     private readonly setup: PgConnectionSetup,
-    max: number,
+    readonly max: number,
     private readonly logger: Logger,
   ) {
+    // pg-pool applies connectionTimeoutMillis to waiting for a free client as well as to connecting. Waiting is
+    // ordinary back-pressure here (and ends with the caller's signal), so only the connect itself is timed: by the
+    // client, which gets the timeout through its own config.
+    const connectTimeout = setup.config.connectionTimeoutMillis ?? 0;
+    class TimedClient extends pg.Client {
+      constructor(config?: pg.ClientConfig) {
+        // pg-pool keeps the password as a non-enumerable property, which a spread would drop.
+        super({ ...config, password: config?.password, connectionTimeoutMillis: connectTimeout });
+      }
+    }
     this.pool = new pg.Pool({
       ...setup.config,
+      Client: TimedClient,
+      connectionTimeoutMillis: 0,
       max,
       idleTimeoutMillis: 30_000,
       // Awaited by pg-pool before the client is handed out, so no statement of ours runs with server defaults.

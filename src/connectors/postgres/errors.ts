@@ -112,7 +112,7 @@ export function toFerryError(e: unknown, ctx: PgErrorContext): FerryError {
       hint: 'check `ssl` in the plan: `ca_file` for a private CA, or `mode: require` to encrypt without verifying',
     });
   }
-  if (/timeout/i.test(raw) && /connect/i.test(raw)) {
+  if (/^timeout expired$|connection timeout/i.test(raw)) {
     return new FerryError('UNREACHABLE', message(`no answer from PostgreSQL at ${where} in time`), {
       details: details(),
       hint: `check that ${where} is reachable from here (firewall, security group), and that the server is not overloaded`,

@@ -35,6 +35,7 @@ export const postgresOptions: JsonSchema = {
     },
     schema: str('Schema for stream names written without one (`invoice` means `<schema>.invoice`).', { default: 'public' }),
     application_name: str('Shown in pg_stat_activity, so DBAs can tell the migration apart.', { default: 'ferry' }),
+    connect_timeout: int('Seconds to wait for the server to accept a new connection before giving up (and retrying).', 1, 3600, 15),
     max_connections: int(
       'Connections ferry opens for reading (plus one that holds the snapshot). Keep it at least `limits.concurrency` + 2.',
       1,

@@ -15,6 +15,7 @@ import { connectionSetup } from './connection.js';
 import { PgConnections, type Query } from './connections.js';
 import { OID, TypeDecoders, type TextDecode } from './decode.js';
 import { decodeCursor, encodeCursor, pageQuery, rangeCondition, tupleOf, type KeysetShape, type KeyTuple, type SegmentSpec } from './keyset.js';
+import { Gate } from './gate.js';
 import { DEFAULT_SEGMENT_TUNING, segmentBounds, type SegmentTuning } from './segment-bounds.js';
 import { SnapshotCoordinator } from './snapshot.js';
 import { parseStreamPattern, qualified, quoteIdent } from './stream-pattern.js';
@@ -97,6 +98,7 @@ export class PostgresSource implements Source<FerryRecord> {
   private closed = false;
   private readonly tuning: SegmentTuning;
   private readonly logger: Logger;
+  private readonly counting: Gate;
 
   constructor(
     private readonly conns: PgConnections,
@@ -107,6 +109,8 @@ export class PostgresSource implements Source<FerryRecord> {
   ) {
     this.logger = ctx.logger;
     this.tuning = { ...DEFAULT_SEGMENT_TUNING, ...tuning.segments };
+    // Counts are full scans that the engine starts all at once for progress bars: leave most connections to reads.
+    this.counting = new Gate(Math.max(1, Math.floor(conns.max / 4)));
   }
 
   /** The job's snapshot, exported on first need (the first stream listed with `snapshot` on) and then kept. */
@@ -292,9 +296,15 @@ export class PostgresSource implements Source<FerryRecord> {
     const snap = snapshot ? await this.snapshot() : undefined;
     const values: unknown[] = [];
     const sql = `SELECT count(*) FROM ${qualified(s.meta.schema, s.meta.table)}${rangeCondition(s.shape, { ...(where ? { where } : {}) }, values)}`;
-    const { rows } = await this.conns.with(signal, { doing: `counting ${s.name}`, relation: s.name, ...whereHint(where) }, (query) =>
-      inTransaction(query, snap, () => query(sql, values)),
-    );
+    const { rows } = await this.counting
+      .run(signal, () =>
+        this.conns.with(signal, { doing: `counting ${s.name}`, relation: s.name, ...whereHint(where) }, (query) =>
+          inTransaction(query, snap, () => query(sql, values)),
+        ),
+      )
+      .catch((e: unknown) => {
+        throw signal.aborted ? new FerryError('INTERRUPTED', `counting ${s.name}: cancelled`) : e;
+      });
     return Number(rows[0]![0]);
   }
 

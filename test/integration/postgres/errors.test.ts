@@ -141,6 +141,22 @@ describe('connecting', () => {
     expectNoSecret(e);
   });
 
+  it('a server that accepts but never answers is UNREACHABLE after connect_timeout', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((sock) => void sockets.push(sock));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const started = Date.now();
+      const e = await openError({ url: `postgres://ferry@127.0.0.1:${port}/x`, connect_timeout: 1 });
+      expect(e).toMatchObject({ code: 'UNREACHABLE', retry: 'transient', message: `no answer from PostgreSQL at 127.0.0.1:${port} in time` });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
+  });
+
   it('a host name that does not resolve is UNREACHABLE', async () => {
     const e = await openError({ url: 'postgres://ferry@no-such-host.invalid:5432/x' });
     expect(e).toMatchObject({ code: 'UNREACHABLE', retry: 'transient' });
@@ -201,6 +217,23 @@ describe('reading', () => {
     expect(await running()).toBe(0);
     // The source is still usable.
     expect(await source.count(await listOne(source, 'public.items'), new AbortController().signal)).toBe(50);
+  });
+
+  it('counts started all at once (as the engine does) leave connections for reads', async () => {
+    const s = await openSource(db.url, { max_connections: 2 });
+    try {
+      const slow = await listOne(s, 'public.items', { where: 'id = 1 AND pg_sleep(0.4) IS NOT NULL', snapshot: false });
+      const counts = Promise.all([1, 2, 3, 4].map(() => s.count(slow, new AbortController().signal)));
+      await new Promise((r) => setTimeout(r, 100));
+      const ref = await listOne(s, 'public.items', { snapshot: false });
+      const [segment] = await s.segments(ref, 1, new AbortController().signal);
+      const started = Date.now();
+      expect((await readSegment(s, segment!, 100)).records).toHaveLength(50);
+      expect(Date.now() - started).toBeLessThan(350);
+      expect(await counts).toEqual([1, 1, 1, 1]);
+    } finally {
+      await s[Symbol.asyncDispose]();
+    }
   });
 
   it('a connection killed mid-statement is TRANSIENT (the engine re-opens the read)', async () => {
