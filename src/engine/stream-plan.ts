@@ -49,7 +49,8 @@ const ENGINE_KEYS = new Set(['from', 'to', 'segments', 'map', 'write']);
  * stream's connector-specific keys from the plan (e.g. `key: { partition: invoice_id }`).
  */
 export function targetRefOf(spec: StreamSpec, source: StreamRef, target: string): StreamRef {
-  return { name: target, meta: { source: source.name, sourceMeta: source.meta ?? {}, options: streamOptionsOf(spec) } };
+  // `map` travels too, so a sink knows the source's columns under their mapped names (renamed key columns).
+  return { name: target, meta: { source: source.name, sourceMeta: source.meta ?? {}, options: streamOptionsOf(spec), map: spec.map ?? {} } };
 }
 
 /** The plan stream's connector-specific keys (everything the engine does not use itself). */

@@ -81,7 +81,15 @@ export function sourceFactsOf(stream: StreamRef): SourceFacts {
       if (typeof k.attrType === 'string') types.set(k.name, k.attrType);
     }
   }
-  return { keyColumns, types, columns };
+  // The field map ran before the sink: columns are known to it under their renamed names.
+  const rename = ((stream.meta?.['map'] ?? {}) as { rename?: Record<string, string> }).rename ?? {};
+  if (Object.keys(rename).length === 0) return { keyColumns, types, columns };
+  const to = (n: string): string => rename[n] ?? n;
+  return {
+    keyColumns: keyColumns.map(to),
+    types: new Map([...types].map(([n, t]) => [to(n), t])),
+    columns: new Map([...columns].map(([n, c]) => [to(n), { ...c, name: to(n) }])),
+  };
 }
 
 const NUMERIC = new Set([

@@ -287,6 +287,14 @@ describe('toTarget: the target key', () => {
     expect(convert(bare, { k: 'a', n: 2 }, { k: 'a', n: 2 }).key).toEqual({ k: 'a', n: 2 });
   });
 
+  it('follows the field map: a renamed key column keys the table under its new name and type', () => {
+    const s = stream({ columns: [{ name: 'invoice_id', type: 'integer' }], keyColumns: ['invoice_id'] });
+    s.meta = { ...s.meta, map: { rename: { invoice_id: 'InvoiceId' } } };
+    expect(targetKeyOf(s, 'iso')).toEqual({ partition: { name: 'InvoiceId', type: 'N' }, origin: 'source' });
+    const r = convert(s, { InvoiceId: 7, total: 1 }, { InvoiceId: 7 });
+    expect(r.key).toEqual({ InvoiceId: 7 });
+  });
+
   it('takes the key of a DynamoDB source from its key schema', () => {
     const s: StreamRef = {
       name: 'T',
