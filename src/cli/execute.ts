@@ -86,10 +86,6 @@ export async function executeJob(
         json: opts.json,
       });
       verifyCode = v.code;
-      if (v.report.outcome !== 'match') {
-        io.err(`ferry: verification of job ${job.id} ${v.report.outcome === 'differ' ? 'found differences' : 'was inconclusive'}`);
-        io.err(`  fix: see the keys above; after repairing, \`ferry verify ${job.id}\` checks again`);
-      }
     }
   } catch (e) {
     failure = e;

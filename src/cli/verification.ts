@@ -43,5 +43,14 @@ export async function runVerification(ctx: CliContext, input: VerificationInput)
   });
   if (input.json || !ctx.io.isTTY) ctx.io.out(JSON.stringify({ type: 'verify.done', at: Date.now(), ...(jobId ? { jobId } : {}), report }));
   else ctx.io.out(formatVerifyReport(report));
+  if (report.outcome !== 'match') {
+    const what = report.outcome === 'differ' ? 'found differences' : 'was inconclusive';
+    ctx.io.err(`ferry: verification${jobId ? ` of job ${jobId}` : ''} ${what}`);
+    ctx.io.err(
+      report.outcome === 'differ'
+        ? `  fix: the report names the keys; after repairing them, \`ferry verify ${jobId ?? 'PLAN'}\` checks again`
+        : '  fix: the report says what could not be checked; fix that (a server, credentials) and verify again',
+    );
+  }
   return { report, code: report.outcome === 'match' ? EXIT.OK : EXIT.FAILED };
 }
