@@ -24,7 +24,7 @@ export function workDir(prefix: string): string {
 export function parseEvents(out: string): Run['events'] {
   return out
     .split('\n')
-    .filter((l) => l.startsWith('{'))
+    .filter((l) => l.startsWith('{') && l.endsWith('}'))
     .map((l) => JSON.parse(l) as Run['events'][number]);
 }
 
