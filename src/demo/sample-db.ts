@@ -32,11 +32,14 @@ export async function loadChinook(adminUrl: string, database = 'chinook', file =
     await admin.end();
   }
   const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
+  url.pathname = `/${encodeURIComponent(database)}`;
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   try {
+    // The script is one simple-protocol query: one implicit transaction.
     await client.query(chinookStatements(file));
+    // Fresh statistics: the source sizes its segments from row estimates.
+    await client.query('ANALYZE');
   } finally {
     await client.end();
   }

@@ -6,7 +6,7 @@
 import type { FerryRecord } from '../core/record.js';
 import type { Source } from '../core/source.js';
 import type { StreamRef } from '../core/stream.js';
-import { defaultTargetName, targetRefOf, type TargetNamer } from '../engine/stream-plan.js';
+import { defaultTargetName, streamOptionsOf, targetRefOf, type TargetNamer } from '../engine/stream-plan.js';
 import { FerryError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import type { StreamDeadLetters, VerifyStream } from './verify-context.js';
@@ -19,7 +19,8 @@ export async function resolveVerifyStreams(
 ): Promise<VerifyStream[]> {
   const out: VerifyStream[] = [];
   for (const spec of plan.streams) {
-    const refs = await source.streams(spec.from, signal);
+    // The stream's connector keys (key_columns, where...) shape what the source lists, as in the engine.
+    const refs = await source.streams(spec.from, signal, streamOptionsOf(spec));
     if (refs.length === 0) {
       throw new FerryError('NOT_FOUND', `no source stream matches "${spec.from}"`, {
         hint: 'check the stream name or pattern in the plan (`ferry plan check` lists what the source has)',

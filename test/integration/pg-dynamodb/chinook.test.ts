@@ -48,11 +48,11 @@ describe('Chinook: PostgreSQL → DynamoDB', () => {
     const r = ferry(['run', plan, '--state', 'ferry.db', '--json'], { cwd: dir });
     expect(r.err).not.toMatch(/ferry: .*(failed|error)/i);
     expect(r.code).toBe(0);
-    const done = r.events.find((e) => e.type === 'job.done') as { summary: { status: string; items: number; rejected: number; streams: { stream: string; totals: { items: number } }[] } };
+    const done = r.events.find((e) => e.type === 'job.done') as unknown as { summary: { status: string; items: number; rejected: number; streams: { stream: string; totals: { items: number } }[] } };
     const total = Object.values(CHINOOK_TABLES).reduce((a, b) => a + b, 0);
     expect(done.summary).toMatchObject({ status: 'succeeded', items: total, rejected: 0 });
     expect(Object.fromEntries(done.summary.streams.map((s) => [s.stream.replace('public.', ''), s.totals.items]))).toEqual(CHINOOK_TABLES);
-    const verify = r.events.find((e) => e.type === 'verify.done') as { jobId: string; report: { outcome: string; results: { stream: string; verifier: string; outcome: string; source: { count: number }; target: { count: number } }[] } };
+    const verify = r.events.find((e) => e.type === 'verify.done') as unknown as { jobId: string; report: { outcome: string; results: { stream: string; verifier: string; outcome: string; source: { count: number }; target: { count: number } }[] } };
     expect(verify.report.outcome).toBe('match');
     expect(verify.report.results).toHaveLength(22);
     for (const res of verify.report.results) {
@@ -89,7 +89,7 @@ describe('Chinook: PostgreSQL → DynamoDB', () => {
     );
     const r = ferry(['verify', jobId, '--state', 'ferry.db', '--json'], { cwd: dir });
     expect(r.code).toBe(1);
-    const report = (r.events.find((e) => e.type === 'verify.done') as { report: { outcome: string; results: { stream: string; verifier: string; outcome: string; changed: { keys: string[] }; missing: { total: number }; extra: { total: number } }[] } }).report;
+    const report = (r.events.find((e) => e.type === 'verify.done') as unknown as { report: { outcome: string; results: { stream: string; verifier: string; outcome: string; changed: { keys: string[] }; missing: { total: number }; extra: { total: number } }[] } }).report;
     expect(report.outcome).toBe('differ');
     const bad = report.results.filter((x) => x.outcome !== 'match');
     expect(bad).toEqual([

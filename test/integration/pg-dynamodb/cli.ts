@@ -14,7 +14,8 @@ export interface Run {
   code: number | null;
   out: string;
   err: string;
-  events: { type: string; [k: string]: unknown }[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests cast each event to the shape they assert
+  events: { type: string; [k: string]: any }[];
 }
 
 export function workDir(prefix: string): string {

@@ -90,7 +90,7 @@ describe('kill -9 and resume', () => {
     expect(killed).toBe(true);
     expect(first.code).toBe(null); // killed, no exit code
     expect(child.signalCode).toBe('SIGKILL');
-    const jobId = (first.events.find((e) => e.type === 'job.start') as { jobId: string }).jobId;
+    const jobId = (first.events.find((e) => e.type === 'job.start') as unknown as { jobId: string }).jobId;
 
     // The dead runner's job: stalled, resumable, with progress checkpointed.
     const st = ferry(['status', jobId, '--json', '--state', 'ferry.db'], { cwd: dir });
@@ -109,11 +109,11 @@ describe('kill -9 and resume', () => {
     // Resume: the rest is read from the cursors, the table ends equal to the source.
     const r = ferry(['resume', jobId, '--state', 'ferry.db', '--json'], { cwd: dir, env });
     expect(r.code).toBe(0);
-    const summary = (r.events.find((e) => e.type === 'job.done') as { summary: { status: string; items: number; run: { items: number } } }).summary;
+    const summary = (r.events.find((e) => e.type === 'job.done') as unknown as { summary: { status: string; items: number; run: { items: number } } }).summary;
     expect(summary.status).toBe('succeeded');
     expect(summary.items).toBe(ROWS);
     expect(summary.run.items).toBe(ROWS - committed);
-    const verify = (r.events.find((e) => e.type === 'verify.done') as { report: { outcome: string } }).report;
+    const verify = (r.events.find((e) => e.type === 'verify.done') as unknown as { report: { outcome: string } }).report;
     expect(verify.outcome).toBe('match');
     expect(await countItems(table)).toBe(ROWS);
   }, 180_000);
