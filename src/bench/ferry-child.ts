@@ -1,0 +1,161 @@
+/**
+ * The ferry run of a bench: a plan file in a temporary directory and `node bin/ferry.js run PLAN --state DB --json`
+ * as a child process, exactly what an operator runs, checkpoints (SQLite, WAL) included. The child's peak resident
+ * memory is sampled from /proc every 100 ms; its JSON events give the job's own duration and item count.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ProcessSampler } from './proc.js';
+
+export interface FerryPlanInput {
+  /** `schema.table` in PostgreSQL. */
+  from: string;
+  /** The DynamoDB table. */
+  to: string;
+  concurrency: number;
+  batchSize: number;
+}
+
+/** The plan: postgres → dynamodb, table created, no verification (it is not part of the number). */
+export function benchPlanYaml(p: FerryPlanInput): string {
+  return [
+    '# Written by `npm run bench -- pg-dynamodb`; endpoints and credentials come from the environment.',
+    'version: 1',
+    'kind: migration',
+    `name: bench-pg-dynamodb-${p.to}`,
+    'source:',
+    '  type: postgres',
+    '  url: ${env:PGURL}',
+    'target:',
+    '  type: dynamodb',
+    '  region: ${env:AWS_REGION:-us-east-1}',
+    '  endpoint: ${env:DYNAMODB_ENDPOINT}',
+    '  create: true',
+    'streams:',
+    `  - from: ${p.from}`,
+    `    to: ${p.to}`,
+    'limits:',
+    `  concurrency: ${p.concurrency}`,
+    `  batch_size: ${p.batchSize}`,
+    'verify: []',
+    '',
+  ].join('\n');
+}
+
+export interface FerryChildResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** From spawn to exit: process start, connections, table creation, the job, shutdown. */
+  wallSeconds: number;
+  /** The job's own duration (`job.done` summary: lease, planning, prepare, every segment). */
+  jobSeconds: number | undefined;
+  /** Items the job says it wrote. */
+  items: number | undefined;
+  status: string | undefined;
+  /** Checkpoints committed (one `batch` event each). */
+  checkpoints: number;
+  retries: number;
+  throttles: number;
+  peakRssBytes: number | undefined;
+  cpuSeconds: number | undefined;
+  rssSamples: number;
+  /** The last lines of stderr, for a failure message. */
+  stderrTail: string[];
+  command: string;
+}
+
+export interface FerryChildOptions extends FerryPlanInput {
+  /** Repository root (bin/ferry.js lives there). */
+  root: string;
+  env: NodeJS.ProcessEnv;
+  cpuProfDir?: string;
+  /** Called with the child once spawned (to forward signals). */
+  onSpawn?: (child: ChildProcess) => void;
+}
+
+/** ferry's own lines (its errors and `fix:` hints) when there are any, else the raw tail. */
+function stderrTail(lines: readonly string[]): string[] {
+  const own = lines.filter((l) => /^(ferry[:\s]|\s+(fix|then):|Error|warning)/.test(l));
+  return (own.length > 0 ? own : lines).slice(-8);
+}
+
+export async function runFerryChild(o: FerryChildOptions): Promise<FerryChildResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-'));
+  try {
+    const planPath = path.join(dir, 'plan.yaml');
+    const statePath = path.join(dir, 'state', 'ferry.db');
+    fs.writeFileSync(planPath, benchPlanYaml(o));
+    const nodeArgs = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(o.cpuProfDir)] : [];
+    const args = [...nodeArgs, path.join(o.root, 'bin', 'ferry.js'), 'run', planPath, '--state', statePath, '--json'];
+    const command = `node ${args.map((a) => (a.startsWith(dir) ? `$TMP${a.slice(dir.length)}` : a.startsWith(o.root) ? path.relative(o.root, a) : a)).join(' ')}`;
+
+    const started = performance.now();
+    const child = spawn(process.execPath, args, { cwd: dir, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    o.onSpawn?.(child);
+    const sampler = child.pid ? new ProcessSampler(child.pid, 100) : undefined;
+
+    let summary: { durationMs?: number; items?: number; status?: string } | undefined;
+    let checkpoints = 0;
+    let retries = 0;
+    let throttles = 0;
+    let buffered = '';
+    const onLine = (line: string): void => {
+      if (!line.startsWith('{')) return;
+      let e: { type?: string; summary?: { durationMs?: number; items?: number; status?: string } };
+      try {
+        e = JSON.parse(line) as typeof e;
+      } catch {
+        return;
+      }
+      if (e.type === 'batch') checkpoints += 1;
+      else if (e.type === 'retry') retries += 1;
+      else if (e.type === 'throttle') throttles += 1;
+      else if (e.type === 'job.done') summary = e.summary;
+    };
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        onLine(buffered.slice(0, nl));
+        buffered = buffered.slice(nl + 1);
+      }
+    });
+    const stderr: string[] = [];
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      stderr.push(...chunk.split('\n').filter((l) => l.trim() !== ''));
+      if (stderr.length > 200) stderr.splice(0, stderr.length - 200);
+    });
+
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (c, s) => resolve({ code: c, signal: s }));
+    });
+    const wallSeconds = (performance.now() - started) / 1000;
+    const mem = sampler?.stop();
+    await new Promise<void>((resolve) => (child.stdout!.readableEnded ? resolve() : child.stdout!.once('end', () => resolve())));
+    if (buffered) onLine(buffered);
+
+    return {
+      exitCode: code,
+      signal,
+      wallSeconds,
+      jobSeconds: summary?.durationMs === undefined ? undefined : summary.durationMs / 1000,
+      items: summary?.items,
+      status: summary?.status,
+      checkpoints,
+      retries,
+      throttles,
+      peakRssBytes: mem?.peakRssBytes,
+      cpuSeconds: mem?.cpuSeconds,
+      rssSamples: mem?.samples ?? 0,
+      stderrTail: stderrTail(stderr),
+      command,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

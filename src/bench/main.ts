@@ -1,0 +1,98 @@
+/**
+ * `npm run bench -- BENCH [options]` (bin/bench.js → here). Benchmarks are not tests: nothing here runs under
+ * `npm test`, and no number is compared with a threshold to pass or fail. A bench fails (exit 1) only when a run
+ * does not complete or a target table does not hold exactly the items written.
+ *
+ * Exit codes: 0 done, 1 a run failed or lost items, 2 invalid usage, 130 interrupted.
+ */
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BenchUsageError, parseBenchArgs, USAGE } from './args.js';
+import { formatPgDynamoDb, runPgDynamoDb } from './pg-dynamodb.js';
+import { benchServers, type BenchServers } from './servers.js';
+
+export interface BenchIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+const processIo: BenchIo = {
+  out: (t) => process.stdout.write(`${t}\n`),
+  err: (t) => process.stderr.write(`${t}\n`),
+  env: process.env,
+};
+
+/** The repository root: dist/bench/main.js → ../.. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export async function benchMain(argv: readonly string[], io: BenchIo = processIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseBenchArgs(argv);
+  } catch (e) {
+    if (!(e instanceof BenchUsageError)) throw e;
+    io.err(`bench: ${e.message}`);
+    io.err('  fix: see `npm run bench -- --help`');
+    return 2;
+  }
+  if (parsed.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  const opts = parsed.options;
+  const t0 = Date.now();
+  const log = (line: string): void => io.err(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${line}`);
+
+  let interrupted = false;
+  let child: ChildProcess | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${sig}: stopping after the current call, then cleaning up`);
+    // A terminal's Ctrl-C reaches the ferry child by itself (same process group); a SIGTERM to the bench does not.
+    if (sig === 'SIGTERM' && child && child.exitCode === null) child.kill('SIGTERM');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let servers: BenchServers | undefined;
+  try {
+    servers = await benchServers(REPO_ROOT, io.env, log);
+    log(`PostgreSQL ${redactUrl(servers.pgUrl)}, DynamoDB ${servers.dynamodbServer}`);
+    const result = await runPgDynamoDb(opts, {
+      root: REPO_ROOT,
+      servers,
+      log,
+      interrupted: () => interrupted,
+      onChild: (c) => (child = c),
+    });
+    if (interrupted) return 130;
+    io.out(opts.json ? JSON.stringify(result) : formatPgDynamoDb(result));
+    return result.ok ? 0 : 1;
+  } catch (e) {
+    if (interrupted) {
+      log('interrupted');
+      return 130;
+    }
+    io.err(`bench: ${e instanceof Error ? e.message : String(e)}`);
+    if (e instanceof Error && e.stack && io.env['BENCH_DEBUG']) io.err(e.stack);
+    return 1;
+  } finally {
+    await servers?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** A URL without its password, for the log. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}

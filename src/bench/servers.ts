@@ -1,0 +1,149 @@
+/**
+ * The servers a bench runs against: PGURL and DYNAMODB_ENDPOINT from the environment, else the project's test
+ * servers (`scripts/services start postgres dynamodb`), of which the bench stops only those it started itself.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+
+export type ServiceName = 'postgres' | 'dynamodb';
+
+export interface ServiceStatus {
+  name: string;
+  what: string;
+  up: boolean;
+  port: number | null;
+  pid: number | null;
+}
+
+export interface BenchServers {
+  pgUrl: string;
+  dynamodbEndpoint: string;
+  /** Environment for the bench's clients and the ferry child: the caller's, plus what the services printed. */
+  env: NodeJS.ProcessEnv;
+  /** What answers at the DynamoDB endpoint, e.g. `dynalite`, as far as the bench can tell. */
+  dynamodbServer: string;
+  /** Pid of the DynamoDB server process, when it is a local one the services script knows (for its CPU time). */
+  dynamodbPid: number | undefined;
+  /** The services this bench started (and will stop). */
+  started: ServiceName[];
+  notes: string[];
+  stop(): Promise<void>;
+}
+
+/** Local placeholder credentials for an emulator endpoint; the same the services script exports. */
+const PLACEHOLDER_AWS = { AWS_ACCESS_KEY_ID: 'ferrytest', AWS_SECRET_ACCESS_KEY: 'ferrytest', AWS_REGION: 'us-east-1' };
+
+function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** `scripts/services status --json` rows; empty if the script cannot tell. */
+export function parseStatus(stdout: string): ServiceStatus[] {
+  try {
+    const rows = JSON.parse(stdout) as unknown;
+    if (!Array.isArray(rows)) return [];
+    return rows.flatMap((r: unknown) => {
+      if (!r || typeof r !== 'object') return [];
+      const o = r as Record<string, unknown>;
+      if (typeof o['name'] !== 'string') return [];
+      return [
+        {
+          name: o['name'],
+          what: typeof o['what'] === 'string' ? o['what'] : '',
+          up: o['up'] === true,
+          port: typeof o['port'] === 'number' ? o['port'] : null,
+          pid: typeof o['pid'] === 'number' ? o['pid'] : null,
+        },
+      ];
+    });
+  } catch {
+    return [];
+  }
+}
+
+function portOf(url: string): number | undefined {
+  try {
+    const u = new URL(url);
+    if (u.port) return Number(u.port);
+    return u.protocol === 'https:' ? 443 : 80;
+  } catch {
+    return undefined;
+  }
+}
+
+function isLoopback(url: string): boolean {
+  try {
+    const h = new URL(url).hostname;
+    return h === 'localhost' || h === '::1' || h === '[::1]' || h.startsWith('127.');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Find or start the servers. `log` gets progress lines (stderr). The services script's own output goes to stderr
+ * as well, so that `--json` keeps stdout to the one result object.
+ */
+export async function benchServers(root: string, baseEnv: NodeJS.ProcessEnv, log: (line: string) => void): Promise<BenchServers> {
+  const script = path.join(root, 'scripts', 'services');
+  const env: NodeJS.ProcessEnv = { ...baseEnv };
+  const notes: string[] = [];
+  const need: ServiceName[] = [];
+  if (!env['PGURL']) need.push('postgres');
+  if (!env['DYNAMODB_ENDPOINT']) need.push('dynamodb');
+
+  const status = async (): Promise<ServiceStatus[]> => parseStatus((await run(script, ['status', '--json'], env, 60_000)).stdout);
+  const before = await status();
+  const started: ServiceName[] = [];
+  if (need.length > 0) {
+    const upBefore = new Set(before.filter((s) => s.up).map((s) => s.name));
+    log(`starting ${need.join(' and ')} with scripts/services (PGURL / DYNAMODB_ENDPOINT not set)`);
+    const res = await run(script, ['start', ...need], env, 15 * 60_000);
+    if (res.stderr.trim()) log(res.stderr.trimEnd());
+    started.push(...need.filter((n) => !upBefore.has(n)));
+    if (res.code !== 0) {
+      throw new Error(`scripts/services start ${need.join(' ')} failed (exit ${res.code}); see its log lines above`);
+    }
+    // `env` exits 1 when some other server is down; its JSON lists the ones that run.
+    const vars = JSON.parse((await run(script, ['env', '--json'], env, 60_000)).stdout || '{}') as Record<string, string>;
+    if (need.includes('postgres')) env['PGURL'] = vars['PGURL'];
+    if (need.includes('dynamodb')) {
+      env['DYNAMODB_ENDPOINT'] = vars['DYNAMODB_ENDPOINT'];
+      for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'] as const) env[k] ??= vars[k];
+    }
+    if (!env['PGURL'] || !env['DYNAMODB_ENDPOINT']) throw new Error('scripts/services started, but `scripts/services env` does not name PGURL and DYNAMODB_ENDPOINT');
+  }
+  const pgUrl = env['PGURL']!;
+  const dynamodbEndpoint = env['DYNAMODB_ENDPOINT']!;
+  if (!env['AWS_ACCESS_KEY_ID'] && isLoopback(dynamodbEndpoint)) {
+    Object.assign(env, { ...PLACEHOLDER_AWS, ...(env['AWS_REGION'] ? { AWS_REGION: env['AWS_REGION'] } : {}) });
+    notes.push('no AWS credentials in the environment: placeholder credentials for the local DynamoDB endpoint');
+  }
+  env['AWS_REGION'] ??= 'us-east-1';
+  if (!isLoopback(dynamodbEndpoint)) notes.push(`DynamoDB endpoint ${dynamodbEndpoint} is not on this machine: the numbers include the network`);
+
+  const after = need.length > 0 ? await status() : before;
+  const ddb = after.find((s) => s.name === 'dynamodb' && s.up && s.port !== null && s.port === portOf(dynamodbEndpoint));
+  const dynamodbServer = ddb ? `${ddb.what} (${dynamodbEndpoint})` : `unknown server at ${dynamodbEndpoint}`;
+
+  return {
+    pgUrl,
+    dynamodbEndpoint,
+    env,
+    dynamodbServer,
+    dynamodbPid: ddb?.pid ?? undefined,
+    started,
+    notes,
+    async stop() {
+      if (started.length === 0) return;
+      log(`stopping ${started.join(' and ')} (started by this bench)`);
+      const res = await run(script, ['stop', ...started], env, 120_000);
+      if (res.code !== 0) log(`scripts/services stop ${started.join(' ')} exited ${res.code}: ${res.stderr.trim()}`);
+    },
+  };
+}
