@@ -1,12 +1,6 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI is compiled to dist/ by `npm install` (prepare) and `npm test` (pretest).
-// The AWS SDK warns on every start that its 2027 releases will need Node 22; an operator cannot act on that
-// mid-cutover, so that one warning is dropped (the README says which Node ferry supports).
-const emitWarning = process.emitWarning;
-process.emitWarning = function (warning, ...rest) {
-  const text = typeof warning === 'string' ? warning : warning?.message ?? '';
-  if (text.includes('will require node >=22')) return;
-  return emitWarning.call(process, warning, ...rest);
-};
+import './quiet-warnings.js';
+
 const { main } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));

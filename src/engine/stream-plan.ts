@@ -77,6 +77,29 @@ export interface PlanStreamsInput {
   targetName?: TargetNamer;
 }
 
+/**
+ * Every (plan stream, source stream, target name) of a plan, in plan order: what the engine loads and the verifier
+ * compares. The stream's connector keys (key_columns, where...) shape what the source lists.
+ */
+export async function listPlanStreams(
+  plan: Plan,
+  source: Source<FerryRecord>,
+  signal: AbortSignal,
+  namer: TargetNamer = defaultTargetName,
+): Promise<{ spec: StreamSpec; ref: StreamRef; target: string }[]> {
+  const out: { spec: StreamSpec; ref: StreamRef; target: string }[] = [];
+  for (const spec of plan.streams) {
+    const refs = await source.streams(spec.from, signal, streamOptionsOf(spec));
+    if (refs.length === 0) {
+      throw new FerryError('NOT_FOUND', `no source stream matches "${spec.from}"`, {
+        hint: 'check the stream name or pattern in the plan (`ferry plan check` lists what the source has)',
+      });
+    }
+    for (const ref of refs) out.push({ spec, ref, target: namer(spec, ref) });
+  }
+  return out;
+}
+
 export async function planStreams(input: PlanStreamsInput): Promise<StreamWork[]> {
   const { plan, store, jobId, source, signal } = input;
   const namer = input.targetName ?? defaultTargetName;
@@ -92,50 +115,41 @@ export async function planStreams(input: PlanStreamsInput): Promise<StreamWork[]
 
   const work: StreamWork[] = [];
   const seen = new Set<string>();
-  for (const spec of plan.streams) {
-    const refs = await source.streams(spec.from, signal, streamOptionsOf(spec));
-    if (refs.length === 0) {
-      throw new FerryError('NOT_FOUND', `no source stream matches "${spec.from}"`, {
-        hint: 'check the stream name or pattern in the plan (`ferry plan check` lists what the source has)',
+  for (const { spec, ref, target } of await listPlanStreams(plan, source, signal, namer)) {
+    const k = pairKey(ref.name, target);
+    if (seen.has(k)) {
+      throw new FerryError('PLAN_INVALID', `source stream ${ref.name} is sent to ${target} by two plan streams`, {
+        hint: 'each source stream may feed a given target once',
       });
     }
-    for (const ref of refs) {
-      const target = namer(spec, ref);
-      const k = pairKey(ref.name, target);
-      if (seen.has(k)) {
-        throw new FerryError('PLAN_INVALID', `source stream ${ref.name} is sent to ${target} by two plan streams`, {
-          hint: 'each source stream may feed a given target once',
-        });
-      }
-      seen.add(k);
+    seen.add(k);
 
-      let segments = recorded.get(k);
-      if (!segments) {
-        const desired = Math.max(1, Math.floor(typeof spec.segments === 'number' ? spec.segments : input.desiredSegments));
-        let fresh = source.segments ? await source.segments(ref, desired, signal) : [];
-        if (fresh.length === 0) fresh = [wholeStream(ref.name)];
-        // The same source stream fanned out to several targets: keep segment ids unique within the job.
-        if (fresh.some((s) => usedIds.has(s.id))) fresh = fresh.map((s) => ({ ...s, id: `${s.id}->${target}` }));
-        for (const s of fresh) usedIds.add(s.id);
-        store.ensureSegments(
-          jobId,
-          fresh.map((s) => ({ ...s, target })),
-        );
-        const ids = new Set(fresh.map((s) => s.id));
-        segments = store.listSegments(jobId).filter((s) => ids.has(s.id));
-      }
-      segments = [...segments].sort((a, b) => a.index - b.index);
-      const targetRef = targetRefOf(spec, ref, target);
-      work.push({
-        spec,
-        source: ref,
-        target,
-        targetRef,
-        mode: writeModeOf(spec),
-        mapper: recordPipeline(spec.map, input.sink, targetRef),
-        segments,
-      });
+    let segments = recorded.get(k);
+    if (!segments) {
+      const desired = Math.max(1, Math.floor(typeof spec.segments === 'number' ? spec.segments : input.desiredSegments));
+      let fresh = source.segments ? await source.segments(ref, desired, signal) : [];
+      if (fresh.length === 0) fresh = [wholeStream(ref.name)];
+      // The same source stream fanned out to several targets: keep segment ids unique within the job.
+      if (fresh.some((s) => usedIds.has(s.id))) fresh = fresh.map((s) => ({ ...s, id: `${s.id}->${target}` }));
+      for (const s of fresh) usedIds.add(s.id);
+      store.ensureSegments(
+        jobId,
+        fresh.map((s) => ({ ...s, target })),
+      );
+      const ids = new Set(fresh.map((s) => s.id));
+      segments = store.listSegments(jobId).filter((s) => ids.has(s.id));
     }
+    segments = [...segments].sort((a, b) => a.index - b.index);
+    const targetRef = targetRefOf(spec, ref, target);
+    work.push({
+      spec,
+      source: ref,
+      target,
+      targetRef,
+      mode: writeModeOf(spec),
+      mapper: recordPipeline(spec.map, input.sink, targetRef),
+      segments,
+    });
   }
 
   for (const [k, segs] of recorded) {

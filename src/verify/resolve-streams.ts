@@ -6,7 +6,7 @@
 import type { FerryRecord } from '../core/record.js';
 import type { Source } from '../core/source.js';
 import type { StreamRef } from '../core/stream.js';
-import { defaultTargetName, streamOptionsOf, targetRefOf, type TargetNamer } from '../engine/stream-plan.js';
+import { defaultTargetName, listPlanStreams, targetRefOf, type TargetNamer } from '../engine/stream-plan.js';
 import { FerryError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import type { StreamDeadLetters, VerifyStream } from './verify-context.js';
@@ -17,21 +17,12 @@ export async function resolveVerifyStreams(
   signal: AbortSignal,
   targetName: TargetNamer = defaultTargetName,
 ): Promise<VerifyStream[]> {
-  const out: VerifyStream[] = [];
-  for (const spec of plan.streams) {
-    // The stream's connector keys (key_columns, where...) shape what the source lists, as in the engine.
-    const refs = await source.streams(spec.from, signal, streamOptionsOf(spec));
-    if (refs.length === 0) {
-      throw new FerryError('NOT_FOUND', `no source stream matches "${spec.from}"`, {
-        hint: 'check the stream name or pattern in the plan (`ferry plan check` lists what the source has)',
-      });
-    }
-    for (const ref of refs) {
-      const target = targetName(spec, ref);
-      out.push({ spec, source: ref, target, targetRef: targetRefOf(spec, ref, target) });
-    }
-  }
-  return out;
+  return (await listPlanStreams(plan, source, signal, targetName)).map(({ spec, ref, target }) => ({
+    spec,
+    source: ref,
+    target,
+    targetRef: targetRefOf(spec, ref, target),
+  }));
 }
 
 /**
