@@ -19,6 +19,8 @@ export interface PgDynamoDbOptions {
   batchSize: number;
   /** Writer counts the raw ceiling tries; the best one is reported. */
   ceiling: number[];
+  /** Rounds of every run (interleaved: ceiling, ferry, naive, ceiling, ...); medians are reported. */
+  repeat: number;
   /** Directory for `node --cpu-prof` profiles of the ferry child. */
   cpuProf?: string;
 }
@@ -41,6 +43,7 @@ options:
   --concurrency N    ferry's limits.concurrency (default ${DEFAULT_CONCURRENCY})
   --batch-size N     ferry's limits.batch_size (default ${DEFAULT_BATCH_SIZE})
   --ceiling A,B      writer counts the raw ceiling tries, best reported (default ${DEFAULT_CEILING.join(',')})
+  --repeat N         run every measurement N times, interleaved, and report medians (default 1)
   --cpu-prof DIR     write a V8 CPU profile of the ferry child to DIR (node --cpu-prof)
   -h, --help         this text
 
@@ -84,6 +87,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedBenchArgs {
     concurrency: DEFAULT_CONCURRENCY,
     batchSize: DEFAULT_BATCH_SIZE,
     ceiling: [...DEFAULT_CEILING],
+    repeat: 1,
   };
   const seen = new Set<string>();
   for (let i = 0; i < args.length; i++) {
@@ -131,6 +135,10 @@ export function parseBenchArgs(argv: readonly string[]): ParsedBenchArgs {
         break;
       case '--ceiling':
         options.ceiling = parseList(value(), flag);
+        break;
+      case '--repeat':
+        options.repeat = parseCount(value(), flag);
+        if (options.repeat > 20) throw new BenchUsageError('--repeat: at most 20 rounds');
         break;
       case '--cpu-prof': {
         const dir = value();

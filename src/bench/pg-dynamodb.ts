@@ -15,13 +15,15 @@ import { isInterrupted, loadItemPool, naiveLoop, rawCeiling, type Interrupted } 
 import { ensureDataset, QUALIFIED_TABLE, type DatasetInfo } from './dataset.js';
 import { benchClient, countItems, createTable, dropTable, TABLE_PREFIX } from './dynamo.js';
 import { runFerryChild, type FerryChildResult } from './ferry-child.js';
-import { readCpuSeconds } from './proc.js';
+import { readCpuSeconds, readMemory } from './proc.js';
 import type { BenchServers } from './servers.js';
 
 export type RunId = 'ceiling' | 'ferry' | 'naive';
 
 export interface RunOutcome {
   id: RunId;
+  /** 1, 2, ... with --repeat. */
+  round: number;
   label: string;
   table: string;
   /** Writer count (ceiling), segments × batch (ferry), 1 (naive). */
@@ -66,8 +68,10 @@ export interface PgDynamoDbResult {
     };
     ceiling_by_writers: Record<string, number | null>;
     ceiling_writers: number | null;
+    rounds: number;
     runs: {
       id: RunId;
+      round: number;
       label: string;
       items_per_s: number | null;
       seconds: number | null;
@@ -76,8 +80,11 @@ export interface PgDynamoDbResult {
       error?: string;
       server_cpu_pct: number | null;
       client_cpu_pct: number | null;
+      peak_rss_mb?: number;
     }[];
     dataset: { table: string; avg_row_bytes: number; reused: boolean };
+    /** The DynamoDB server process, when the services script knows it. */
+    server: { pid: number | null; rss_mb_start: number | null; rss_mb_end: number | null };
     machine: { cpus: number; load_avg_1m: number; node: string };
   };
 }
@@ -112,6 +119,9 @@ export async function runPgDynamoDb(opts: PgDynamoDbOptions, ctx: PgDynamoDbCont
   const client = benchClient(servers.dynamodbEndpoint, servers.env['AWS_REGION'] ?? 'us-east-1');
   const runs: RunOutcome[] = [];
   const tables: string[] = [];
+  const serverRss = (): number | undefined => (servers.dynamodbPid ? readMemory(servers.dynamodbPid)?.rss : undefined);
+  const serverRssStart = serverRss();
+  let serverRssEnd: number | undefined;
   try {
     const pool = await loadItemPool(servers.pgUrl, Math.min(POOL_ITEMS, opts.rows));
 
@@ -123,6 +133,8 @@ export async function runPgDynamoDb(opts: PgDynamoDbOptions, ctx: PgDynamoDbCont
     await rawCeiling(client, warm, pool, Math.min(WARMUP_ITEMS, opts.rows), 8, ctx.interrupted);
     await dropTable(client, warm);
 
+    let round = 0;
+    let rounds = '';
     const serverCpu = (): number | undefined => (servers.dynamodbPid ? readCpuSeconds(servers.dynamodbPid) : undefined);
 
     /** Run one measured write into a fresh table, then count and delete the table. */
@@ -134,9 +146,10 @@ export async function runPgDynamoDb(opts: PgDynamoDbOptions, ctx: PgDynamoDbCont
       body: () => Promise<{ seconds: number | undefined; clientCpuSeconds: number | undefined; cpuWindowSeconds: number | undefined; ferry?: FerryChildResult; error?: string }>,
     ): Promise<RunOutcome> => {
       tables.push(table);
-      log(`${label}: writing ${opts.rows.toLocaleString('en-US')} items into ${table}`);
+      log(`${label}${rounds}: writing ${opts.rows.toLocaleString('en-US')} items into ${table}`);
       const out: RunOutcome = {
         id,
+        round,
         label,
         setup,
         table,
@@ -172,90 +185,120 @@ export async function runPgDynamoDb(opts: PgDynamoDbOptions, ctx: PgDynamoDbCont
       await dropTable(client, table).catch((e: unknown) => log(`could not delete ${table}: ${message(e)}`));
       runs.push(out);
       const rate = out.itemsPerSecond ? `${Math.round(out.itemsPerSecond).toLocaleString('en-US')} items/s` : 'FAILED';
-      log(`${label}: ${rate}${out.error ? ` (${out.error})` : ''}`);
+      log(`${label}${rounds}: ${rate}${out.error ? ` (${out.error})` : ''}`);
       return out;
     };
 
     // Raw ceiling at each writer count.
-    for (const writers of opts.ceiling) {
-      const table = `${TABLE_PREFIX}ceiling_${writers}`;
-      await measure('ceiling', `raw ceiling, ${writers} writers`, `${writers} writers`, table, async () => {
-        await createTable(client, table);
-        const s = await rawCeiling(client, table, pool, opts.rows, writers, ctx.interrupted);
-        return { seconds: s.seconds, clientCpuSeconds: s.clientCpuSeconds, cpuWindowSeconds: s.seconds };
-      });
-    }
+    const ceilingStep = async (): Promise<void> => {
+      for (const writers of opts.ceiling) {
+        const table = `${TABLE_PREFIX}ceiling_${writers}`;
+        await measure('ceiling', `raw ceiling, ${writers} writers`, `${writers} writers`, table, async () => {
+          await createTable(client, table);
+          const s = await rawCeiling(client, table, pool, opts.rows, writers, ctx.interrupted);
+          return { seconds: s.seconds, clientCpuSeconds: s.clientCpuSeconds, cpuWindowSeconds: s.seconds };
+        });
+      }
+    };
 
     // ferry, as an operator runs it.
-    const ferryTable = `${TABLE_PREFIX}ferry`;
-    await measure('ferry', 'ferry run', `${opts.concurrency} segments, batch ${opts.batchSize}`, ferryTable, async () => {
-      await dropTable(client, ferryTable); // the plan's `create: true` makes it
-      const r = await runFerryChild({
-        root: ctx.root,
-        env: servers.env,
-        from: QUALIFIED_TABLE,
-        to: ferryTable,
-        concurrency: opts.concurrency,
-        batchSize: opts.batchSize,
-        ...(opts.cpuProf ? { cpuProfDir: opts.cpuProf } : {}),
-        onSpawn: (child) => ctx.onChild?.(child),
+    const ferryStep = async (): Promise<void> => {
+      const ferryTable = `${TABLE_PREFIX}ferry`;
+      await measure('ferry', 'ferry run', `${opts.concurrency} segments, batch ${opts.batchSize}`, ferryTable, async () => {
+        await dropTable(client, ferryTable); // the plan's `create: true` makes it
+        const r = await runFerryChild({
+          root: ctx.root,
+          env: servers.env,
+          from: QUALIFIED_TABLE,
+          to: ferryTable,
+          concurrency: opts.concurrency,
+          batchSize: opts.batchSize,
+          ...(opts.cpuProf ? { cpuProfDir: opts.cpuProf } : {}),
+          onSpawn: (child) => ctx.onChild?.(child),
+        });
+        ctx.onChild?.(undefined);
+        if (ctx.interrupted()) throw new Error('interrupted');
+        let error: string | undefined;
+        if (r.exitCode !== 0 || r.status !== 'succeeded') {
+          const how = r.signal ? `was killed by ${r.signal}` : `exited ${r.exitCode}`;
+          error = `ferry ${how}${r.status ? ` (job ${r.status})` : ''}: ${r.stderrTail.join(' | ') || 'no message'}`;
+        } else if (r.items !== opts.rows) {
+          error = `ferry reports ${r.items ?? 'no'} items written, not ${opts.rows}`;
+        }
+        return { seconds: r.jobSeconds ?? r.wallSeconds, clientCpuSeconds: r.cpuSeconds, cpuWindowSeconds: r.wallSeconds, ferry: r, ...(error ? { error } : {}) };
       });
-      ctx.onChild?.(undefined);
-      if (ctx.interrupted()) throw new Error('interrupted');
-      let error: string | undefined;
-      if (r.exitCode !== 0 || r.status !== 'succeeded') {
-        const how = r.signal ? `was killed by ${r.signal}` : `exited ${r.exitCode}`;
-        error = `ferry ${how}${r.status ? ` (job ${r.status})` : ''}: ${r.stderrTail.join(' | ') || 'no message'}`;
-      } else if (r.items !== opts.rows) {
-        error = `ferry reports ${r.items ?? 'no'} items written, not ${opts.rows}`;
-      }
-      return { seconds: r.jobSeconds ?? r.wallSeconds, clientCpuSeconds: r.cpuSeconds, cpuWindowSeconds: r.wallSeconds, ferry: r, ...(error ? { error } : {}) };
-    });
+    };
 
     // The naive loop.
-    if (!opts.skipNaive) {
+    const naiveStep = async (): Promise<void> => {
       const table = `${TABLE_PREFIX}naive`;
       await measure('naive', 'naive loop', '1 writer', table, async () => {
         await createTable(client, table);
         const s = await naiveLoop(servers.pgUrl, client, table, ctx.interrupted);
         return { seconds: s.seconds, clientCpuSeconds: s.clientCpuSeconds, cpuWindowSeconds: s.seconds };
       });
+    };
+
+    // Each round starts one step later (ceiling, ferry, naive / ferry, naive, ceiling / ...): a server that slows
+    // down as it fills (dynalite does) then weighs on every kind of run alike.
+    const steps = [ceilingStep, ferryStep, ...(opts.skipNaive ? [] : [naiveStep])];
+    for (round = 1; round <= opts.repeat; round++) {
+      rounds = opts.repeat > 1 ? ` (round ${round}/${opts.repeat})` : '';
+      const shift = (round - 1) % steps.length;
+      for (const step of [...steps.slice(shift), ...steps.slice(0, shift)]) await step();
     }
+    serverRssEnd = serverRss();
   } finally {
     for (const t of tables) await dropTable(client, t).catch(() => {});
     client.destroy();
   }
 
-  // Results.
+  // Results: medians over rounds (one round: the run itself).
+  const okRates = (rs: readonly RunOutcome[]): number[] => rs.filter((r) => r.ok && r.itemsPerSecond).map((r) => r.itemsPerSecond!);
   const ceilings = runs.filter((r) => r.id === 'ceiling');
-  const bestCeiling = ceilings.filter((r) => r.ok).sort((a, b) => (b.itemsPerSecond ?? 0) - (a.itemsPerSecond ?? 0))[0];
-  const ferry = runs.find((r) => r.id === 'ferry');
-  const naive = runs.find((r) => r.id === 'naive');
-  const rate = (r: RunOutcome | undefined): number | null => (r?.ok && r.itemsPerSecond ? round(r.itemsPerSecond) : null);
-  const ferryRate = rate(ferry);
-  const ceilingRate = rate(bestCeiling);
-  const naiveRate = rate(naive);
-  const f = ferry?.ferry;
-  const peakRssMb = f?.peakRssBytes === undefined ? null : round(f.peakRssBytes / 2 ** 20, 1);
+  const ceilingBy = opts.ceiling.map((w) => ({ writers: w, rate: median(okRates(ceilings.filter((r) => r.setup === `${w} writers`))) }));
+  const best = ceilingBy.filter((c) => c.rate !== undefined).sort((x, y) => y.rate! - x.rate!)[0];
+  const ferries = runs.filter((r) => r.id === 'ferry');
+  const naives = runs.filter((r) => r.id === 'naive');
+  const ferryMedian = median(okRates(ferries));
+  const naiveMedian = median(okRates(naives));
+  const ferryRate = ferryMedian === undefined ? null : round(ferryMedian);
+  const ceilingRate = best ? round(best.rate!) : null;
+  const naiveRate = naiveMedian === undefined ? null : round(naiveMedian);
+  const children = ferries.flatMap((r) => (r.ferry ? [r.ferry] : []));
+  const peaks = children.flatMap((c) => (c.peakRssBytes === undefined ? [] : [c.peakRssBytes]));
+  const peakRssMb = peaks.length > 0 ? round(Math.max(...peaks) / 2 ** 20, 1) : null;
+  const wallMedian = median(ferries.filter((r) => r.ok && r.ferry).map((r) => opts.rows / r.ferry!.wallSeconds));
+  const jobSeconds = median(children.flatMap((c) => (c.jobSeconds === undefined ? [] : [c.jobSeconds])));
+  const wallSeconds = median(children.map((c) => c.wallSeconds));
+  const ferryCpu = median(children.flatMap((c) => (c.cpuSeconds === undefined ? [] : [c.cpuSeconds])));
+  const fmt = (v: number | undefined | null): string => (v === undefined || v === null ? 'n/a' : Math.round(v).toLocaleString('en-US'));
 
   notes.push(
     `${cpus} CPUs, 1-minute load ${loadAvg.toFixed(2)} at start; the DynamoDB server runs on this machine, so the writer (ferry child or this process) and the server compete for the same cores`,
   );
   if (servers.dynamodbServer.startsWith('dynalite')) notes.push('dynalite is a single-threaded Node.js process: its ceiling is one core of CPU');
+  if (opts.repeat > 1) notes.push(`${opts.repeat} rounds, interleaved (ceiling, ferry, naive, ceiling, ...): items/s are medians, peak RSS the largest`);
   notes.push(
-    `ferry items/s uses the job's own duration (job.done, which like the baselines excludes process start-up); with the child's wall clock it is ${f && f.wallSeconds > 0 && ferry?.ok ? Math.round(opts.rows / f.wallSeconds).toLocaleString('en-US') : 'n/a'} items/s`,
+    `ferry items/s uses the job's own duration (job.done, which like the baselines excludes process start-up); with the child's wall clock it is ${fmt(wallMedian)} items/s`,
   );
-  notes.push(`ferry ran with checkpoints on: ${f?.checkpoints ?? 0} commits to a SQLite state DB in a temp dir; verification off (verify: [])`);
-  if (bestCeiling) {
-    notes.push(`raw ceiling best at ${bestCeiling.setup} (${ceilings.map((c) => `${c.setup}: ${rate(c)?.toLocaleString('en-US') ?? 'failed'}`).join(', ')})`);
-  }
+  notes.push(`ferry ran with checkpoints on: ${children[0]?.checkpoints ?? 0} commits per run to a SQLite state DB in a temp dir; verification off (verify: [])`);
+  if (best) notes.push(`raw ceiling best at ${best.writers} writers (${ceilingBy.map((c) => `${c.writers}: ${fmt(c.rate)}`).join(', ')})`);
   notes.push(`a ${Math.min(WARMUP_ITEMS, opts.rows).toLocaleString('en-US')}-item warm-up ran before the measured runs`);
   notes.push(`source ${QUALIFIED_TABLE}: ${opts.rows.toLocaleString('en-US')} rows, ${dataset.avgRowBytes} bytes a row as text, ${dataset.reused ? 'reused' : `generated in ${dataset.seconds.toFixed(1)} s`}`);
   if (opts.skipNaive) notes.push('naive loop skipped (--skip-naive)');
-  if (ferryRate !== null && ceilingRate !== null && ferryRate / ceilingRate < 0.85) notes.push(`ferry is below the goal of 0.85 of the ceiling`);
-  if (peakRssMb === null && ferry) notes.push('peak RSS unknown: /proc is not readable here');
+  const mb = (b: number): number => round(b / 2 ** 20);
+  if (serverRssStart !== undefined && serverRssEnd !== undefined && serverRssEnd > 1.5 * serverRssStart && serverRssEnd - serverRssStart > 256 * 2 ** 20) {
+    notes.push(
+      `the DynamoDB server grew from ${mb(serverRssStart)} to ${mb(serverRssEnd)} MB resident during the bench although every table was deleted` +
+        ' (dynalite keeps memory of deleted items and slows down as it grows): later runs are at a disadvantage; for numbers comparable between benches, start each on a fresh server',
+    );
+  }
+  if (ferryRate !== null && ceilingRate !== null && ferryRate / ceilingRate < 0.85) notes.push('ferry is below the goal of 0.85 of the ceiling');
+  if (peakRssMb === null && ferries.length > 0) notes.push('peak RSS unknown: /proc is not readable here');
 
   const pct = (cpu: number | undefined, secs: number | undefined): number | null => (cpu !== undefined && secs ? round((100 * cpu) / secs) : null);
+  const orNull = (v: number | undefined, digits = 0): number | null => (v === undefined ? null : round(v, digits));
   return {
     rows: opts.rows,
     ferry_items_per_s: ferryRate,
@@ -271,30 +314,45 @@ export async function runPgDynamoDb(opts: PgDynamoDbOptions, ctx: PgDynamoDbCont
       ferry: {
         concurrency: opts.concurrency,
         batch_size: opts.batchSize,
-        job_seconds: f?.jobSeconds === undefined ? null : round(f.jobSeconds, 2),
-        wall_seconds: f ? round(f.wallSeconds, 2) : null,
-        wall_items_per_s: f && ferry?.ok ? round(opts.rows / f.wallSeconds) : null,
-        checkpoints: f ? f.checkpoints : null,
-        cpu_seconds: f?.cpuSeconds === undefined ? null : round(f.cpuSeconds, 2),
-        command: f?.command ?? null,
+        job_seconds: orNull(jobSeconds, 2),
+        wall_seconds: orNull(wallSeconds, 2),
+        wall_items_per_s: orNull(wallMedian),
+        checkpoints: children[0]?.checkpoints ?? null,
+        cpu_seconds: orNull(ferryCpu, 2),
+        command: children[0]?.command ?? null,
       },
-      ceiling_by_writers: Object.fromEntries(ceilings.map((c) => [c.setup.split(' ')[0]!, rate(c)])),
-      ceiling_writers: bestCeiling ? Number(bestCeiling.setup.split(' ')[0]) : null,
+      ceiling_by_writers: Object.fromEntries(ceilingBy.map((c) => [String(c.writers), orNull(c.rate)])),
+      ceiling_writers: best?.writers ?? null,
+      rounds: opts.repeat,
       runs: runs.map((r) => ({
         id: r.id,
+        round: r.round,
         label: r.label,
-        items_per_s: rate(r),
-        seconds: r.seconds === undefined ? null : round(r.seconds, 2),
+        items_per_s: r.ok && r.itemsPerSecond ? round(r.itemsPerSecond) : null,
+        seconds: orNull(r.seconds, 2),
         counted: r.counted ?? null,
         ok: r.ok,
         ...(r.error ? { error: r.error } : {}),
         server_cpu_pct: pct(r.serverCpuSeconds, r.cpuWindowSeconds),
         client_cpu_pct: pct(r.clientCpuSeconds, r.cpuWindowSeconds),
+        ...(r.ferry?.peakRssBytes === undefined ? {} : { peak_rss_mb: round(r.ferry.peakRssBytes / 2 ** 20, 1) }),
       })),
       dataset: { table: QUALIFIED_TABLE, avg_row_bytes: dataset.avgRowBytes, reused: dataset.reused },
+      server: {
+        pid: servers.dynamodbPid ?? null,
+        rss_mb_start: serverRssStart === undefined ? null : mb(serverRssStart),
+        rss_mb_end: serverRssEnd === undefined ? null : mb(serverRssEnd),
+      },
       machine: { cpus, load_avg_1m: round(loadAvg, 2), node: process.version },
     },
   };
+}
+
+export function median(xs: readonly number[]): number | undefined {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** The human table. */
@@ -303,7 +361,7 @@ export function formatPgDynamoDb(r: PgDynamoDbResult): string {
   const rows: string[][] = [['run', 'items/s', 'seconds', 'items counted', 'server CPU', 'writer CPU', '']];
   for (const run of r.details.runs) {
     rows.push([
-      run.label,
+      r.details.rounds > 1 ? `${run.label} #${run.round}` : run.label,
       run.ok ? n(run.items_per_s) : 'FAILED',
       run.seconds === null ? '-' : run.seconds.toFixed(1),
       n(run.counted),
@@ -321,8 +379,9 @@ export function formatPgDynamoDb(r: PgDynamoDbResult): string {
     '',
     line(rows[0]!),
     ...rows.slice(1).map(line),
+    'CPU: % of one core during the run; server = the DynamoDB server process, writer = the ferry child (ferry) or the bench process (baselines)',
     '',
-    `ferry ${n(r.ferry_items_per_s)} items/s · ceiling ${n(r.ceiling_items_per_s)} items/s (${r.details.ceiling_writers ?? '-'} writers) · naive ${n(r.naive_items_per_s)} items/s`,
+    `${r.details.rounds > 1 ? 'medians: ' : ''}ferry ${n(r.ferry_items_per_s)} items/s · ceiling ${n(r.ceiling_items_per_s)} items/s (${r.details.ceiling_writers ?? '-'} writers) · naive ${n(r.naive_items_per_s)} items/s`,
     `ratio_ceiling = ferry / ceiling = ${ratio(r.ratio_ceiling)}   (goal ≥ 0.85)`,
     `ratio_naive   = ferry / naive   = ${ratio(r.ratio_naive)}`,
     `peak RSS of the ferry child: ${r.peak_rss_mb === null ? 'unknown' : `${r.peak_rss_mb.toFixed(1)} MB`}`,
