@@ -1,3 +1,7 @@
+/**
+ * Cloud Firestore as a target (`createSink`) and as a source (`createSource`). The implementations, and the Google
+ * Cloud SDK with them, are loaded on first use, so listing connectors or checking a plan stays fast.
+ */
 import type { ConnectorDescriptor } from '../../core/connector.js';
 import { firestoreOptions, firestoreSourceStream, firestoreTargetStream } from './options.js';
 
@@ -9,4 +13,12 @@ export const firestore: ConnectorDescriptor = {
   sourceStreamSchema: firestoreSourceStream,
   targetStreamSchema: firestoreTargetStream,
   rateUnits: ['writes'],
+  async createSink(options, ctx) {
+    const { createFirestoreSink } = await import('./sink.js');
+    return createFirestoreSink(options, ctx);
+  },
+  async createSource(options, ctx) {
+    const { createFirestoreSource } = await import('./source.js');
+    return createFirestoreSource(options, ctx);
+  },
 };

@@ -56,9 +56,14 @@ function script(s: FirestoreSink, fail: (paths: string[], n: number) => Error | 
   return calls;
 }
 
-/** Lets prepare() pass without a server. */
+/** Lets prepare() pass without a server: its first-contact commit is an empty batch that never leaves. */
 function offline(s: FirestoreSink): void {
-  (s.db as unknown as { collection: unknown }).collection = () => ({ select: () => ({ limit: () => ({ get: async () => ({ empty: true }) }) }) });
+  const batch = s.db.batch.bind(s.db);
+  (s.db as unknown as { batch: unknown }).batch = () => {
+    const b = batch();
+    (b as unknown as { _commit: unknown })._commit = async () => ({});
+    return b;
+  };
 }
 
 function grpc(code: number, message: string): Error {
