@@ -28,7 +28,8 @@
  * Timestamps come out as TimeValue('timestamp', `YYYY-MM-DDTHH:MM:SS.ffffffZ`), exactly as the source reads them
  * back. Dead letters (ITEM_REJECTED, with the reason): a document over 1 MiB by Firestore's size rules
  * (document-size.ts); a field name that is empty, `__…__`, over 1,500 bytes or not valid Unicode; a value nested
- * deeper than 20 maps/arrays below a top-level field; text with a lone surrogate; a bad id (document-id.ts).
+ * deeper than 20 maps/arrays below a top-level field (a map: 19); text with a lone surrogate; a bad id
+ * (document-id.ts).
  * A map that happens to look like a tagged set (`ferry:set` + `values`) is written as it is, but reads back as a set.
  */
 import { Decimal, TimeValue, TypedSet, type Doc, type FerryRecord, type Value } from '../../core/record.js';
@@ -53,7 +54,11 @@ export function compileStreamTarget(stream: StreamRef, targetRules: Partial<Fire
   return { name: stream.name, rules: resolveRules(targetRules, options), path: compileDocumentPath(stream.name, id) };
 }
 
-/** Maps and arrays a value may sit in below a top-level field. */
+/**
+ * Maps and arrays a value may sit in below a top-level field. A map itself may sit at most MAX_DEPTH - 1 deep (the
+ * emulator refuses an empty map at depth 20 but takes an empty array or a scalar there; the SDK refuses anything
+ * deeper).
+ */
 export const MAX_DEPTH = 20;
 export const MAX_FIELD_NAME_BYTES = 1500;
 
@@ -190,7 +195,7 @@ function convert(v: Value | undefined, rules: FirestoreRules, path: string, dept
   if (v instanceof TypedSet) {
     if (rules.sets === 'tagged') {
       // A map at `depth`, its values array below it, the elements below that.
-      if (depth + (v.values.length > 0 ? 2 : 1) > MAX_DEPTH) throw tooDeep(path);
+      if (depth >= MAX_DEPTH || depth + (v.values.length > 0 ? 2 : 1) > MAX_DEPTH) throw tooDeep(path);
       return taggedSet(v, rules, path);
     }
     return list(sortedElements(v, rules, path), rules, path, depth, inArray);
@@ -208,6 +213,7 @@ function list(items: readonly Value[], rules: FirestoreRules, path: string, dept
       throw reject(path, 'an array inside an array, which Firestore cannot store (set `nested_arrays: wrap` to store it as `{ values: [...] }`)');
     }
     // The wrapper map sits where the array was; the array moves one level down.
+    if (depth >= MAX_DEPTH) throw tooDeep(path);
     const inner = list(items, rules, `${path}.${VALUES_FIELD}`, depth + 1, false);
     return { [VALUES_FIELD]: inner };
   }
@@ -215,6 +221,8 @@ function list(items: readonly Value[], rules: FirestoreRules, path: string, dept
 }
 
 function map(doc: Readonly<Record<string, Value>>, rules: FirestoreRules, path: string, depth: number): Doc {
+  // A map's fields are one level down even when it has none: Firestore refuses a map at the deepest level.
+  if (depth >= MAX_DEPTH) throw tooDeep(path);
   const out: Doc = {};
   for (const [name, v] of Object.entries(doc)) {
     if (v === undefined) continue;

@@ -181,11 +181,14 @@ describe('Firestore toTarget: values', () => {
   });
 
   it('refuses values nested deeper than 20 maps/arrays below a top-level field', () => {
-    // A scalar 20 levels down (a field path of 21 names) is the deepest the emulator and the SDK take.
+    // A scalar or an array 20 levels down (a field path of 21 names) is the deepest the emulator and the SDK take;
+    // a map only 19 (its fields would be 21 deep).
     expect(() => convert({ a: nest(20, 1) })).not.toThrow();
-    expect(() => convert({ a: nest(20, {}) })).not.toThrow();
-    expect(rejection(() => convert({ a: nest(21, {}) }))).toMatch(/nested deeper than Firestore's 20 levels/);
-    expect(rejection(() => convert({ a: nest(21, 1) }))).toMatch(/field a(\.a){21}: nested deeper/);
+    expect(() => convert({ a: nest(20, []) })).not.toThrow();
+    expect(() => convert({ a: nest(19, {}) })).not.toThrow();
+    expect(rejection(() => convert({ a: nest(20, {}) }))).toMatch(/nested deeper than Firestore's 20 levels/);
+    expect(rejection(() => convert({ a: nest(19, [{}]) }))).toMatch(/nested deeper/);
+    expect(rejection(() => convert({ a: nest(21, 1) }))).toMatch(/field a(\.a){20}: nested deeper/);
     expect(rejection(() => convert({ a: nest(20, [1]) }))).toMatch(/nested deeper/);
     // Wrapping adds a level.
     expect(rejection(() => convert({ a: nest(19, [[1]]) }, { rules: { nestedArrays: 'wrap' } }))).toMatch(/nested deeper/);
