@@ -15,6 +15,8 @@ const fixtures = path.join(root, 'test/unit/plan/fixtures');
 let dir: string;
 
 function ferry(args: string[], env: Record<string, string> = {}) {
+  // Checked here rather than in a hook: a failing hook would leave these tests skipped, not failed.
+  if (!fs.existsSync(path.join(root, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
   const r = spawnSync(process.execPath, [bin, ...args], {
     cwd: dir,
     encoding: 'utf8',
@@ -24,7 +26,6 @@ function ferry(args: string[], env: Record<string, string> = {}) {
 }
 
 beforeAll(() => {
-  if (!fs.existsSync(path.join(root, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-cli-'));
 });
 
