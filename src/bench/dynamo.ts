@@ -18,8 +18,17 @@ export type Item = Record<string, AttributeValue>;
 /** Every table the bench creates starts with this, and the bench deletes no other table. */
 export const TABLE_PREFIX = 'ferry_bench_';
 
-export function benchClient(endpoint: string, region: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region });
+/** A plain SDK client (default retries), with the credentials of the bench's environment when it names them. */
+export function benchClient(endpoint: string, env: NodeJS.ProcessEnv): DynamoDBClient {
+  const accessKeyId = env['AWS_ACCESS_KEY_ID'];
+  const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
+  return new DynamoDBClient({
+    endpoint,
+    region: env['AWS_REGION'] ?? 'us-east-1',
+    ...(accessKeyId && secretAccessKey
+      ? { credentials: { accessKeyId, secretAccessKey, ...(env['AWS_SESSION_TOKEN'] ? { sessionToken: env['AWS_SESSION_TOKEN'] } : {}) } }
+      : {}),
+  });
 }
 
 function errorName(e: unknown): string {

@@ -7,6 +7,7 @@
  * naive loop. The ferry number is the job's own duration (`job.done`), which like the baselines excludes process
  * start-up; the child's wall clock is reported too.
  */
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -38,6 +39,8 @@ export interface RunOutcome {
   clientCpuSeconds: number | undefined;
   /** Seconds the CPU shares are computed over. */
   cpuWindowSeconds: number | undefined;
+  /** Resident memory of the DynamoDB server right after the run. */
+  serverRssBytes?: number | undefined;
   ok: boolean;
   error?: string;
   ferry?: FerryChildResult;
@@ -81,11 +84,14 @@ export interface PgDynamoDbResult {
       server_cpu_pct: number | null;
       client_cpu_pct: number | null;
       peak_rss_mb?: number;
+      /** The DynamoDB server's resident memory right after the run. */
+      server_rss_mb: number | null;
     }[];
     dataset: { table: string; avg_row_bytes: number; reused: boolean };
     /** The DynamoDB server process, when the services script knows it. */
     server: { pid: number | null; rss_mb_start: number | null; rss_mb_end: number | null };
     machine: { cpus: number; load_avg_1m: number; node: string };
+    ferry_commit: string | null;
   };
 }
 
@@ -116,22 +122,37 @@ export async function runPgDynamoDb(opts: PgDynamoDbOptions, ctx: PgDynamoDbCont
   const cpus = os.availableParallelism?.() ?? os.cpus().length;
 
   const dataset: DatasetInfo = await ensureDataset(servers.pgUrl, opts.rows, log);
-  const client = benchClient(servers.dynamodbEndpoint, servers.env['AWS_REGION'] ?? 'us-east-1');
+  let client = benchClient(servers.dynamodbEndpoint, servers.env);
   const runs: RunOutcome[] = [];
   const tables: string[] = [];
   const serverRss = (): number | undefined => (servers.dynamodbPid ? readMemory(servers.dynamodbPid)?.rss : undefined);
   const serverRssStart = serverRss();
   let serverRssEnd: number | undefined;
+  // A DynamoDB server the bench started is restarted before every run: dynalite keeps the memory of deleted items
+  // and slows down as it grows, which would put every later run at a disadvantage.
+  const fresh = servers.restartDynamoDb !== undefined;
+  let used = false;
   try {
     const pool = await loadItemPool(servers.pgUrl, Math.min(POOL_ITEMS, opts.rows));
 
     // Warm-up: the server's JIT and allocator, the SDK's connections. Not reported.
-    const warm = `${TABLE_PREFIX}warmup`;
-    tables.push(warm);
-    log(`warming up the DynamoDB server (${WARMUP_ITEMS.toLocaleString('en-US')} items)`);
-    await createTable(client, warm);
-    await rawCeiling(client, warm, pool, Math.min(WARMUP_ITEMS, opts.rows), 8, ctx.interrupted);
-    await dropTable(client, warm);
+    const warmUp = async (): Promise<void> => {
+      const warm = `${TABLE_PREFIX}warmup`;
+      if (!tables.includes(warm)) tables.push(warm);
+      log(`warming up the DynamoDB server (${Math.min(WARMUP_ITEMS, opts.rows).toLocaleString('en-US')} items)`);
+      await createTable(client, warm);
+      await rawCeiling(client, warm, pool, Math.min(WARMUP_ITEMS, opts.rows), 8, ctx.interrupted);
+      await dropTable(client, warm);
+    };
+    const freshServer = async (): Promise<void> => {
+      if (!used) return;
+      log('restarting the DynamoDB server (a fresh one for each run)');
+      client.destroy();
+      await servers.restartDynamoDb!();
+      client = benchClient(servers.dynamodbEndpoint, servers.env);
+      await warmUp();
+    };
+    await warmUp();
 
     let round = 0;
     let rounds = '';
@@ -145,7 +166,9 @@ export async function runPgDynamoDb(opts: PgDynamoDbOptions, ctx: PgDynamoDbCont
       table: string,
       body: () => Promise<{ seconds: number | undefined; clientCpuSeconds: number | undefined; cpuWindowSeconds: number | undefined; ferry?: FerryChildResult; error?: string }>,
     ): Promise<RunOutcome> => {
-      tables.push(table);
+      if (fresh) await freshServer();
+      used = true;
+      if (!tables.includes(table)) tables.push(table);
       log(`${label}${rounds}: writing ${opts.rows.toLocaleString('en-US')} items into ${table}`);
       const out: RunOutcome = {
         id,
@@ -172,6 +195,7 @@ export async function runPgDynamoDb(opts: PgDynamoDbOptions, ctx: PgDynamoDbCont
         if (r.ferry) out.ferry = r.ferry;
         if (cpu0 !== undefined && cpu1 !== undefined) out.serverCpuSeconds = cpu1 - cpu0;
         if (r.error) out.error = r.error;
+        out.serverRssBytes = serverRss();
         out.counted = await countItems(client, table);
         if (out.counted !== opts.rows && !out.error) {
           out.error = `${table} holds ${out.counted.toLocaleString('en-US')} items after the run, not ${opts.rows.toLocaleString('en-US')}`;
@@ -284,11 +308,12 @@ export async function runPgDynamoDb(opts: PgDynamoDbOptions, ctx: PgDynamoDbCont
   );
   notes.push(`ferry ran with checkpoints on: ${children[0]?.checkpoints ?? 0} commits per run to a SQLite state DB in a temp dir; verification off (verify: [])`);
   if (best) notes.push(`raw ceiling best at ${best.writers} writers (${ceilingBy.map((c) => `${c.writers}: ${fmt(c.rate)}`).join(', ')})`);
-  notes.push(`a ${Math.min(WARMUP_ITEMS, opts.rows).toLocaleString('en-US')}-item warm-up ran before the measured runs`);
+  notes.push(`a ${Math.min(WARMUP_ITEMS, opts.rows).toLocaleString('en-US')}-item warm-up of the server ran before ${fresh ? 'each measured run' : 'the measured runs'}`);
   notes.push(`source ${QUALIFIED_TABLE}: ${opts.rows.toLocaleString('en-US')} rows, ${dataset.avgRowBytes} bytes a row as text, ${dataset.reused ? 'reused' : `generated in ${dataset.seconds.toFixed(1)} s`}`);
   if (opts.skipNaive) notes.push('naive loop skipped (--skip-naive)');
   const mb = (b: number): number => round(b / 2 ** 20);
-  if (serverRssStart !== undefined && serverRssEnd !== undefined && serverRssEnd > 1.5 * serverRssStart && serverRssEnd - serverRssStart > 256 * 2 ** 20) {
+  if (fresh) notes.push('the bench started the DynamoDB server itself, and restarted it before every run: each run had a fresh, warmed-up server');
+  if (!fresh && serverRssStart !== undefined && serverRssEnd !== undefined && serverRssEnd > 1.5 * serverRssStart && serverRssEnd - serverRssStart > 256 * 2 ** 20) {
     notes.push(
       `the DynamoDB server grew from ${mb(serverRssStart)} to ${mb(serverRssEnd)} MB resident during the bench although every table was deleted` +
         ' (dynalite keeps memory of deleted items and slows down as it grows): later runs are at a disadvantage; for numbers comparable between benches, start each on a fresh server',
@@ -336,6 +361,7 @@ export async function runPgDynamoDb(opts: PgDynamoDbOptions, ctx: PgDynamoDbCont
         server_cpu_pct: pct(r.serverCpuSeconds, r.cpuWindowSeconds),
         client_cpu_pct: pct(r.clientCpuSeconds, r.cpuWindowSeconds),
         ...(r.ferry?.peakRssBytes === undefined ? {} : { peak_rss_mb: round(r.ferry.peakRssBytes / 2 ** 20, 1) }),
+        server_rss_mb: r.serverRssBytes === undefined ? null : round(r.serverRssBytes / 2 ** 20),
       })),
       dataset: { table: QUALIFIED_TABLE, avg_row_bytes: dataset.avgRowBytes, reused: dataset.reused },
       server: {
@@ -344,8 +370,20 @@ export async function runPgDynamoDb(opts: PgDynamoDbOptions, ctx: PgDynamoDbCont
         rss_mb_end: serverRssEnd === undefined ? null : mb(serverRssEnd),
       },
       machine: { cpus, load_avg_1m: round(loadAvg, 2), node: process.version },
+      ferry_commit: ferryCommit(ctx.root),
     },
   };
+}
+
+/** The commit the ferry under test was built from, `+dirty` when src/ has uncommitted changes. */
+function ferryCommit(root: string): string | null {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return null;
+  }
 }
 
 export function median(xs: readonly number[]): number | undefined {

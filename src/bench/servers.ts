@@ -17,6 +17,7 @@ export interface ServiceStatus {
 
 export interface BenchServers {
   pgUrl: string;
+  /** Changes when `restartDynamoDb` runs. */
   dynamodbEndpoint: string;
   /** Environment for the bench's clients and the ferry child: the caller's, plus what the services printed. */
   env: NodeJS.ProcessEnv;
@@ -27,6 +28,11 @@ export interface BenchServers {
   /** The services this bench started (and will stop). */
   started: ServiceName[];
   notes: string[];
+  /**
+   * Only when this bench started the DynamoDB server: stop it and start a fresh one (new port, new pid; `env`,
+   * `dynamodbEndpoint` and `dynamodbPid` follow). Undefined for a server the bench does not own.
+   */
+  restartDynamoDb: (() => Promise<void>) | undefined;
   stop(): Promise<void>;
 }
 
@@ -129,16 +135,16 @@ export async function benchServers(root: string, baseEnv: NodeJS.ProcessEnv, log
 
   const after = need.length > 0 ? await status() : before;
   const ddb = after.find((s) => s.name === 'dynamodb' && s.up && s.port !== null && s.port === portOf(dynamodbEndpoint));
-  const dynamodbServer = ddb ? `${ddb.what} (${dynamodbEndpoint})` : `unknown server at ${dynamodbEndpoint}`;
 
-  return {
+  const servers: BenchServers = {
     pgUrl,
     dynamodbEndpoint,
     env,
-    dynamodbServer,
+    dynamodbServer: ddb ? `${ddb.what} (${dynamodbEndpoint})` : `unknown server at ${dynamodbEndpoint}`,
     dynamodbPid: ddb?.pid ?? undefined,
     started,
     notes,
+    restartDynamoDb: undefined,
     async stop() {
       if (started.length === 0) return;
       log(`stopping ${started.join(' and ')} (started by this bench)`);
@@ -146,4 +152,21 @@ export async function benchServers(root: string, baseEnv: NodeJS.ProcessEnv, log
       if (res.code !== 0) log(`scripts/services stop ${started.join(' ')} exited ${res.code}: ${res.stderr.trim()}`);
     },
   };
+  if (started.includes('dynamodb')) {
+    servers.restartDynamoDb = async () => {
+      const stopped = await run(script, ['stop', 'dynamodb'], env, 120_000);
+      if (stopped.code !== 0) throw new Error(`scripts/services stop dynamodb failed (exit ${stopped.code}): ${stopped.stderr.trim()}`);
+      const res = await run(script, ['start', 'dynamodb'], env, 15 * 60_000);
+      if (res.code !== 0) throw new Error(`scripts/services start dynamodb failed (exit ${res.code}): ${res.stderr.trim()}`);
+      const vars = JSON.parse((await run(script, ['env', '--json'], env, 60_000)).stdout || '{}') as Record<string, string>;
+      const endpoint = vars['DYNAMODB_ENDPOINT'];
+      if (!endpoint) throw new Error('scripts/services started dynamodb, but `scripts/services env` does not name DYNAMODB_ENDPOINT');
+      env['DYNAMODB_ENDPOINT'] = endpoint;
+      servers.dynamodbEndpoint = endpoint;
+      const now = (await status()).find((s) => s.name === 'dynamodb' && s.up && s.port === portOf(endpoint));
+      servers.dynamodbPid = now?.pid ?? undefined;
+      servers.dynamodbServer = now ? `${now.what} (fresh for each run)` : `unknown server at ${endpoint}`;
+    };
+  }
+  return servers;
 }

@@ -120,12 +120,13 @@ describe('bench plan and report', () => {
         ceiling_writers: 8,
         rounds: 1,
         runs: [
-          { id: 'ceiling', round: 1, label: 'raw ceiling, 8 writers', items_per_s: 1000, seconds: 1, counted: 1000, ok: true, server_cpu_pct: 95, client_cpu_pct: 30 },
-          { id: 'naive', round: 1, label: 'naive loop', items_per_s: null, seconds: 3.3, counted: 999, ok: false, error: 'lost one', server_cpu_pct: null, client_cpu_pct: null },
+          { id: 'ceiling', round: 1, label: 'raw ceiling, 8 writers', items_per_s: 1000, seconds: 1, counted: 1000, ok: true, server_cpu_pct: 95, client_cpu_pct: 30, server_rss_mb: 80 },
+          { id: 'naive', round: 1, label: 'naive loop', items_per_s: null, seconds: 3.3, counted: 999, ok: false, error: 'lost one', server_cpu_pct: null, client_cpu_pct: null, server_rss_mb: null },
         ],
         dataset: { table: 'ferry_bench.rows', avg_row_bytes: 300, reused: false },
         server: { pid: null, rss_mb_start: null, rss_mb_end: null },
         machine: { cpus: 2, load_avg_1m: 0.5, node: 'v20' },
+        ferry_commit: null,
       },
     };
     const text = formatPgDynamoDb(result);
