@@ -9,6 +9,8 @@
  *   group of the last id filtered to the document paths that match. This is how a sink's templated `to:` is read
  *   back for verification.
  * - `collection_group: true` on the plan stream: the collection group of that id, at any depth.
+ * - A `${field}` in the last segment (a sink's `to: "${kind}"`) is refused (UNSUPPORTED): documents of one stream
+ *   would be spread over collections that no single query reads.
  *
  * A selector is JSON (segment specs carry it), so a segment can be read without listing streams again.
  */
@@ -64,6 +66,11 @@ export function parseStreamName(name: string, collectionGroup = false): ParsedNa
   const wild = segs.map(hasWildcard);
   const last = segs.length - 1;
   if (!wild.some(Boolean)) return { kind: 'selector', selector: { kind: 'collection', path: name } };
+  if (/(^|[^$])\$\{/.test(segs[last]!)) {
+    throw new FerryError('UNSUPPORTED', `Firestore stream "${name}": a collection id rendered per document (\`\${…}\` in the last segment) cannot be read back as one stream`, {
+      hint: 'keep the last collection id literal (e.g. `to: items/${kind}/docs`), or verify each collection as its own stream',
+    });
+  }
   if (!wild.slice(0, last).some(Boolean)) {
     return { kind: 'list', parent: last === 0 ? undefined : segs.slice(0, last).join('/'), match: new RegExp(`^${segmentRegex(segs[last]!)}$`) };
   }

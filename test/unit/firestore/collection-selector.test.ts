@@ -33,7 +33,9 @@ describe('Firestore source stream names', () => {
 
   it('refuses what cannot be a collection', () => {
     expect(() => parseStreamName('artists/1')).toThrow(/2 segments/);
-    expect(() => parseStreamName('a/*/${x}')).toThrow(/the last collection id must be literal/);
+    expect(() => parseStreamName('a/${x}/c*')).toThrow(/the last collection id must be literal/);
     expect(() => parseStreamName('a//b')).toThrow(/empty segment/);
+    expect(() => parseStreamName('${kind}')).toThrow(/a collection id rendered per document/);
+    expect(() => parseStreamName('a/1/t-${kind}')).toThrow(/cannot be read back as one stream/);
   });
 });
