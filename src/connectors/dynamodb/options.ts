@@ -7,7 +7,7 @@
  * defaults, which are the ones listed in each option's description.
  */
 import type { JsonSchema } from '../../core/connector.js';
-import { bool, exclusive, int, object, oneOfStrings, secret, str } from '../../plan/schema-fragments.js';
+import { bool, exclusive, int, object, oneOfStrings, positive, secret, str } from '../../plan/schema-fragments.js';
 
 export type TimestampForm = 'iso' | 'epoch_seconds' | 'epoch_millis';
 export type KeyAttrType = 'S' | 'N' | 'B';
@@ -91,6 +91,9 @@ export const dynamodbOptions: JsonSchema = {
       ['read', 'write'],
     ),
     consistent_read: bool('As a source: strongly consistent scans (twice the read capacity). Default false.', false),
+    rcu_per_second: positive(
+      'As a source: read capacity units per second the whole job may consume, across all its segments and tables (and its counts). A Scan costs 0.5 RCU per 4 KB read (1 with consistent_read); pages are sized from the average item size to cost at most about one second of this budget. Keep it below the table\'s provisioned read capacity. Default: no limit (throttling still backs off).',
+    ),
     ...typeMappingSchema(false),
   },
   allOf: [
@@ -136,6 +139,8 @@ export interface DynamoDbOptions {
   billing: 'on_demand' | 'provisioned';
   capacity?: { read: number; write: number };
   consistentRead: boolean;
+  /** As a source: read capacity units per second across the job (`rcu_per_second`); undefined = no limit. */
+  readRate?: number;
   /** Target-level type rules (streams may override). */
   rules: Partial<TypeRules>;
 }
@@ -170,6 +175,8 @@ export function parseOptions(o: Record<string, unknown>): DynamoDbOptions {
   const accessKeyId = strOf(o['access_key_id']);
   const secretAccessKey = strOf(o['secret_access_key']);
   const sessionToken = strOf(o['session_token']);
+  const rate = o['rcu_per_second'];
+  const readRate = typeof rate === 'number' && Number.isFinite(rate) && rate > 0 ? rate : undefined;
   return {
     ...(region ? { region } : {}),
     ...(endpoint ? { endpoint } : {}),
@@ -182,6 +189,7 @@ export function parseOptions(o: Record<string, unknown>): DynamoDbOptions {
     billing: o['billing'] === 'provisioned' ? 'provisioned' : 'on_demand',
     ...(capacity ? { capacity } : {}),
     consistentRead: o['consistent_read'] === true,
+    ...(readRate !== undefined ? { readRate } : {}),
     rules: typeRulesIn(o),
   };
 }

@@ -17,18 +17,38 @@
  *   text, B → base64 (marshal.ts `keyPartOf`). This is the same form the sink's `toTarget` produces, so a
  *   record read back from a table equals what was written (set order aside).
  * - `count`: an exact count by a parallel Scan with `Select: COUNT` over every page (reads the whole table).
+ * - Read rate (`rcu_per_second` on the source block): every Scan (segments, tables, counts) asks for
+ *   `ReturnConsumedCapacity: TOTAL` and is paid for from one token bucket (read-limiter.ts): it waits until the
+ *   bucket is out of debt, takes its estimated cost, then settles the difference with the reported
+ *   `ConsumedCapacity`. A server that reports none (some emulators) is charged an estimate from the page's item sizes
+ *   (item-size.ts; a COUNT page from ScannedCount × the average item size). With a limit, a page's `Limit` is the
+ *   items that cost about one second of the budget (average item size from DescribeTable, then from the pages read),
+ *   never more than the batch size.
+ * - Throttling (ProvisionedThroughputExceeded and the like) backs off: the same page is asked again after a full
+ *   jitter exponential delay (100 ms doubling, windows up to 10 s), up to `THROTTLE_RETRIES` times, and the shared
+ *   bucket drops its saved-up burst; only then is THROTTLED (retryable) thrown, and the engine re-opens the segment
+ *   after its last cursor with backoff of its own.
  */
-import { ListTablesCommand, ScanCommand, type AttributeValue, type DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
+import {
+  ListTablesCommand,
+  ScanCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type ScanCommandInput,
+  type ScanCommandOutput,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
 import type { ConnectorContext } from '../../core/connector.js';
 import type { FerryRecord, KeyPart } from '../../core/record.js';
 import type { ReadRequest, Source, SourceCapabilities } from '../../core/source.js';
 import type { Batch, Segment, StreamRef } from '../../core/stream.js';
 import { FerryError } from '../../errors.js';
 import { createClient } from './client.js';
-import { toFerryError } from './errors.js';
+import { isThrottling, toFerryError } from './errors.js';
 import { itemSize } from './item-size.js';
 import { fromItem, itemFromJson, itemToJson, keyPartOf, type Item } from './marshal.js';
 import { parseOptions, type DynamoDbOptions } from './options.js';
+import { ItemSizeEstimate, pageEstimate, pageLimit, ReadCapacityLimiter, readUnits, realClock, type Clock } from './read-limiter.js';
 import { describeTable, tableKeyOf, type TableKey, type TableOps } from './table.js';
 
 export interface ScanSegmentSpec {
@@ -40,6 +60,25 @@ export interface ScanSegmentSpec {
 export const MAX_TOTAL_SEGMENTS = 1_000_000;
 /** Parallel segments of `count`. */
 const COUNT_SEGMENTS = 4;
+/** Upper bound of a COUNT page's `Limit` under a read limit. */
+const COUNT_PAGE_ITEMS = 10_000;
+/** Times one Scan page is asked again after throttling before THROTTLED reaches the engine. */
+export const THROTTLE_RETRIES = 10;
+const THROTTLE_BASE_MS = 100;
+const THROTTLE_CAP_MS = 10_000;
+
+/** What tests may swap: the clock the limiter and the throttling backoff use, and the jitter. */
+export interface SourceDeps {
+  clock?: Clock;
+  random?: () => number;
+}
+
+export interface ReadStats {
+  /** Scan requests DynamoDB throttled (each one retried after a backoff). */
+  throttled: number;
+  /** Milliseconds of throttling backoff asked for. */
+  backoffMs: number;
+}
 
 export interface KeySchemaEntry {
   name: string;
@@ -55,11 +94,32 @@ export class DynamoDbSource implements Source<FerryRecord> {
   private readonly keys = new Map<string, TableKey>();
   /** ConsistentRead per stream, as the plan stream that listed it says. */
   private readonly consistent = new Map<string, boolean>();
+  /** Average item size per table, for sizing pages under a read limit and estimating COUNT pages. */
+  private readonly sizes = new Map<string, ItemSizeEstimate>();
+  /** The shared read-capacity bucket when `rcu_per_second` is set. */
+  readonly readLimiter: ReadCapacityLimiter | undefined;
+  readonly readStats: ReadStats = { throttled: 0, backoffMs: 0 };
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly logger: ConnectorContext['logger'] | undefined;
 
-  constructor(options: DynamoDbOptions, ctx?: Pick<ConnectorContext, 'logger'>, client?: DynamoDBClient) {
+  constructor(options: DynamoDbOptions, ctx?: Pick<ConnectorContext, 'logger'>, client?: DynamoDBClient, deps: SourceDeps = {}) {
     this.options = options;
     this.client = client ?? createClient(options, ctx);
     this.ops = { client: this.client, endpoint: options.endpoint, region: options.region };
+    this.clock = deps.clock ?? realClock;
+    this.random = deps.random ?? Math.random;
+    this.logger = ctx?.logger;
+    this.readLimiter = options.readRate !== undefined ? new ReadCapacityLimiter({ rate: options.readRate, clock: this.clock }) : undefined;
+  }
+
+  private sizeOf(table: string): ItemSizeEstimate {
+    let e = this.sizes.get(table);
+    if (!e) {
+      e = new ItemSizeEstimate();
+      this.sizes.set(table, e);
+    }
+    return e;
   }
 
   tableName(stream: string): string {
@@ -73,6 +133,7 @@ export class DynamoDbSource implements Source<FerryRecord> {
   private refOf(name: string, t: TableDescription): StreamRef {
     const key = tableKeyOf(t);
     this.keys.set(this.tableName(name), key);
+    this.sizeOf(this.tableName(name)).setPrior(t.ItemCount, t.TableSizeBytes);
     const keySchema: KeySchemaEntry[] = [{ name: key.partition.name, type: 'HASH', attrType: key.partition.type }];
     if (key.sort) keySchema.push({ name: key.sort.name, type: 'RANGE', attrType: key.sort.type });
     return {
@@ -145,6 +206,7 @@ export class DynamoDbSource implements Source<FerryRecord> {
       const t = await describeTable(this.ops, table, signal);
       if (!t) throw new FerryError('NOT_FOUND', `DynamoDB table ${table} does not exist`);
       k = tableKeyOf(t);
+      this.sizeOf(table).setPrior(t.ItemCount, t.TableSizeBytes);
       this.keys.set(table, k);
     }
     return k;
@@ -163,26 +225,28 @@ export class DynamoDbSource implements Source<FerryRecord> {
     const table = this.tableName(req.segment.stream);
     const key = await this.keyOf(table, req.signal);
     const names = key.sort ? [key.partition.name, key.sort.name] : [key.partition.name];
+    const consistent = this.consistent.get(req.segment.stream) ?? this.options.consistentRead;
+    const size = this.sizeOf(table);
     let start: Item | undefined = req.after === undefined ? undefined : itemFromJson(JSON.parse(req.after));
     do {
       if (req.signal.aborted) throw new FerryError('INTERRUPTED', `scan of ${table} aborted`);
-      let page;
-      try {
-        page = await this.client.send(
-          new ScanCommand({
-            TableName: table,
-            Limit: Math.max(1, req.batchSize),
-            ConsistentRead: this.consistent.get(req.segment.stream) ?? this.options.consistentRead,
-            ExclusiveStartKey: start,
-            ...this.parallel(req.segment.spec),
-          }),
-          { abortSignal: req.signal },
-        );
-      } catch (e) {
-        throw this.fail(e, `Scan of ${table}`);
-      }
+      const limit = this.readLimiter
+        ? pageLimit(this.readLimiter.rate, size.get(), consistent, req.batchSize)
+        : Math.max(1, req.batchSize);
+      let items: FerryRecord[] = [];
+      const page = await this.scan(
+        { TableName: table, Limit: limit, ConsistentRead: consistent, ExclusiveStartKey: start, ...this.parallel(req.segment.spec) },
+        `Scan of ${table}`,
+        req.signal,
+        () => pageEstimate(limit, size.get(), consistent),
+        (out) => {
+          items = (out.Items ?? []).map((item) => recordOf(item, names));
+          const bytes = items.reduce((n, r) => n + (r.sizeBytes ?? 0), 0);
+          size.observe(items.length, bytes);
+          return readUnits(bytes, consistent);
+        },
+      );
       start = page.LastEvaluatedKey;
-      const items = (page.Items ?? []).map((item) => recordOf(item, names));
       if (items.length > 0) {
         yield {
           items,
@@ -195,27 +259,30 @@ export class DynamoDbSource implements Source<FerryRecord> {
 
   async count(stream: StreamRef, signal: AbortSignal): Promise<number> {
     const table = this.tableName(stream.name);
+    const consistent = this.consistent.get(stream.name) ?? this.options.consistentRead;
+    const size = this.sizeOf(table);
     const counts = await Promise.all(
       Array.from({ length: COUNT_SEGMENTS }, async (_, segment) => {
         let n = 0;
         let start: Record<string, AttributeValue> | undefined;
         do {
-          let page;
-          try {
-            page = await this.client.send(
-              new ScanCommand({
-                TableName: table,
-                Select: 'COUNT',
-                ConsistentRead: this.consistent.get(stream.name) ?? this.options.consistentRead,
-                Segment: segment,
-                TotalSegments: COUNT_SEGMENTS,
-                ExclusiveStartKey: start,
-              }),
-              { abortSignal: signal },
-            );
-          } catch (e) {
-            throw this.fail(e, `Scan (count) of ${table}`);
-          }
+          // Under a read limit a COUNT page is sized like a read page (a 1 MB page would cost 128 RCU at once).
+          const limit = this.readLimiter ? pageLimit(this.readLimiter.rate, size.get(), consistent, COUNT_PAGE_ITEMS) : undefined;
+          const page = await this.scan(
+            {
+              TableName: table,
+              Select: 'COUNT',
+              ConsistentRead: consistent,
+              Segment: segment,
+              TotalSegments: COUNT_SEGMENTS,
+              ExclusiveStartKey: start,
+              ...(limit !== undefined ? { Limit: limit } : {}),
+            },
+            `Scan (count) of ${table}`,
+            signal,
+            () => pageEstimate(limit ?? COUNT_PAGE_ITEMS, size.get(), consistent),
+            (out) => readUnits((out.ScannedCount ?? 0) * size.get(), consistent),
+          );
           n += page.Count ?? 0;
           start = page.LastEvaluatedKey;
         } while (start);
@@ -223,6 +290,46 @@ export class DynamoDbSource implements Source<FerryRecord> {
       }),
     );
     return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * One Scan request, paid for from the read limiter when there is one, and asked again after a backoff when
+   * DynamoDB throttles it. `estimate` is the page's expected cost (asked before each attempt); `fallback` prices a
+   * page whose response carries no ConsumedCapacity (it is also where the caller looks at the page first).
+   */
+  private async scan(
+    input: ScanCommandInput,
+    op: string,
+    signal: AbortSignal,
+    estimate: () => number,
+    fallback: (out: ScanCommandOutput) => number,
+  ): Promise<ScanCommandOutput> {
+    for (let attempt = 0; ; attempt++) {
+      const reservation = this.readLimiter ? await this.readLimiter.acquire(estimate(), signal) : undefined;
+      let out: ScanCommandOutput;
+      try {
+        out = await this.client.send(new ScanCommand({ ...input, ReturnConsumedCapacity: 'TOTAL' }), { abortSignal: signal });
+      } catch (e) {
+        // A refused request consumes no capacity.
+        if (reservation) this.readLimiter!.settle(reservation, 0);
+        if (!isThrottling(e) || attempt >= THROTTLE_RETRIES || signal.aborted) throw this.fail(e, op);
+        this.readLimiter?.throttled();
+        const window = Math.min(THROTTLE_CAP_MS, THROTTLE_BASE_MS * 2 ** attempt);
+        const delay = Math.floor(this.random() * window);
+        this.readStats.throttled += 1;
+        this.readStats.backoffMs += delay;
+        this.logger?.debug('dynamodb scan throttled, backing off', { op, attempt: attempt + 1, delayMs: delay });
+        await this.clock.sleep(delay, signal);
+        continue;
+      }
+      const reported = out.ConsumedCapacity?.CapacityUnits;
+      const units = fallback(out);
+      if (reservation) {
+        if (typeof reported === 'number') this.readLimiter!.settle(reservation, reported);
+        else this.readLimiter!.settle(reservation, units, true);
+      }
+      return out;
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

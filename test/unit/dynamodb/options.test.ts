@@ -49,4 +49,31 @@ describe('DynamoDB plan options', () => {
     expect(text).toMatch(/iso, epoch_seconds, epoch_millis/);
     expect(text).toMatch(/S, N, B/);
   });
+
+  it('rcu_per_second on a DynamoDB source block: a positive number of read capacity units per second', () => {
+    const src = (extra: string) => `version: 1
+kind: migration
+name: t
+source:
+  type: dynamodb
+  region: us-east-1
+${extra}
+target: { type: firestore, project: p }
+streams:
+  - from: Artists
+`;
+    const { plan: p } = loadPlanText(src('  rcu_per_second: 12.5\n  consistent_read: true'), 'p.yaml', {});
+    expect(parseOptions(p.source)).toMatchObject({ readRate: 12.5, consistentRead: true });
+    expect(parseOptions(loadPlanText(src(''), 'p.yaml', {}).plan.source).readRate).toBeUndefined();
+    for (const bad of ['0', '-5', 'fast']) {
+      let err: unknown;
+      try {
+        loadPlanText(src(`  rcu_per_second: ${bad}`), 'p.yaml', {});
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(PlanError);
+      expect((err as PlanError).diagnostics.map((d) => d.path)).toContain('source.rcu_per_second');
+    }
+  });
 });
