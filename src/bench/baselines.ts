@@ -24,7 +24,7 @@ export interface WriteStats {
 /** Stops a loop between two calls (Ctrl-C). */
 export type Interrupted = () => boolean;
 
-class BenchInterrupted extends Error {
+export class BenchInterrupted extends Error {
   override readonly name = 'BenchInterrupted';
 }
 
@@ -32,7 +32,7 @@ export function isInterrupted(e: unknown): boolean {
   return e instanceof BenchInterrupted;
 }
 
-function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
   const u = process.cpuUsage(start);
   return (u.user + u.system) / 1e6;
 }
@@ -80,6 +80,45 @@ export async function loadItemPool(pgUrl: string, n: number): Promise<Item[]> {
 }
 
 /**
+ * `count` items, `itemAt(0)` … `itemAt(count - 1)`, by `writers` concurrent loops of 25-item BatchWriteItem calls
+ * (UnprocessedItems re-sent). The first failure stops every loop at its next call and is thrown.
+ */
+export async function writeParallel(
+  client: DynamoDBClient,
+  table: string,
+  count: number,
+  itemAt: (i: number) => Item,
+  writers: number,
+  interrupted: Interrupted,
+): Promise<WriteStats> {
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  let next = 0;
+  let calls = 0;
+  let resent = 0;
+  let failed = false;
+  const writer = async (): Promise<void> => {
+    for (;;) {
+      if (interrupted()) throw new BenchInterrupted('interrupted');
+      if (failed) return;
+      const from = next;
+      if (from >= count) return;
+      next = Math.min(count, from + BATCH);
+      const items: Item[] = [];
+      for (let i = from; i < next; i++) items.push(itemAt(i));
+      const r = await writeBatch(client, table, items).catch((e: unknown) => {
+        failed = true; // the other writers stop at their next call
+        throw e;
+      });
+      calls += r.calls;
+      resent += r.resent;
+    }
+  };
+  await Promise.all(Array.from({ length: writers }, writer));
+  return { seconds: (performance.now() - t0) / 1000, calls, resent, clientCpuSeconds: cpuSecondsSince(cpu) };
+}
+
+/**
  * `rows` items (ids 1..rows, bodies from the pool in turn) by `writers` concurrent BatchWriteItem loops. Building a
  * call's 25 items is a shallow copy each; everything else was marshalled before the clock started.
  */
@@ -92,29 +131,5 @@ export async function rawCeiling(
   interrupted: Interrupted,
 ): Promise<WriteStats> {
   if (pool.length === 0) throw new Error('the raw ceiling needs at least one item in its pool');
-  const cpu = process.cpuUsage();
-  const t0 = performance.now();
-  let next = 0;
-  let calls = 0;
-  let resent = 0;
-  let failed = false;
-  const writer = async (): Promise<void> => {
-    for (;;) {
-      if (interrupted()) throw new BenchInterrupted('interrupted');
-      if (failed) return;
-      const from = next;
-      if (from >= rows) return;
-      next = Math.min(rows, from + BATCH);
-      const items: Item[] = [];
-      for (let i = from; i < next; i++) items.push({ ...pool[i % pool.length]!, id: { N: String(i + 1) } });
-      const r = await writeBatch(client, table, items).catch((e: unknown) => {
-        failed = true; // the other writers stop at their next call
-        throw e;
-      });
-      calls += r.calls;
-      resent += r.resent;
-    }
-  };
-  await Promise.all(Array.from({ length: writers }, writer));
-  return { seconds: (performance.now() - t0) / 1000, calls, resent, clientCpuSeconds: cpuSecondsSince(cpu) };
+  return writeParallel(client, table, rows, (i) => ({ ...pool[i % pool.length]!, id: { N: String(i + 1) } }), writers, interrupted);
 }

@@ -8,7 +8,9 @@ import {
   DeleteTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
+  ListTagsOfResourceCommand,
   ScanCommand,
+  TagResourceCommand,
   type AttributeValue,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
@@ -122,4 +124,54 @@ export async function writeBatch(client: DynamoDBClient, table: string, items: r
     requests = out.UnprocessedItems?.[table] ?? [];
   }
   return { calls, resent };
+}
+
+/** The value of one tag of a table, or undefined (no such tag, or no such table). */
+export async function tableTag(client: DynamoDBClient, table: string, key: string): Promise<string | undefined> {
+  let arn: string | undefined;
+  try {
+    arn = (await client.send(new DescribeTableCommand({ TableName: table }))).Table?.TableArn;
+  } catch (e) {
+    if (errorName(e) === 'ResourceNotFoundException') return undefined;
+    throw e;
+  }
+  if (!arn) return undefined;
+  const out = await client.send(new ListTagsOfResourceCommand({ ResourceArn: arn }));
+  return out.Tags?.find((t) => t.Key === key)?.Value;
+}
+
+/** Set one tag of a (bench) table. */
+export async function tagTable(client: DynamoDBClient, table: string, key: string, value: string): Promise<void> {
+  if (!table.startsWith(TABLE_PREFIX)) throw new Error(`refusing to tag ${table}: not a bench table`);
+  const arn = (await client.send(new DescribeTableCommand({ TableName: table }))).Table?.TableArn;
+  if (!arn) throw new Error(`DescribeTable of ${table} names no TableArn`);
+  await client.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: key, Value: value }] }));
+}
+
+/**
+ * Read a whole table by a parallel Scan (`segments` segments, pages of `limit` items), items discarded: how fast the
+ * server delivers the table with nothing written anywhere.
+ */
+export async function scanAll(client: DynamoDBClient, table: string, segments: number, limit: number): Promise<{ items: number; seconds: number }> {
+  const t0 = performance.now();
+  const counts = await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let n = 0;
+      let start: Item | undefined;
+      do {
+        const out = await client.send(
+          new ScanCommand({
+            TableName: table,
+            Limit: limit,
+            ...(segments > 1 ? { Segment: segment, TotalSegments: segments } : {}),
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        n += out.Items?.length ?? 0;
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return n;
+    }),
+  );
+  return { items: counts.reduce((a, b) => a + b, 0), seconds: (performance.now() - t0) / 1000 };
 }

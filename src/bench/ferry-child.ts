@@ -1,5 +1,5 @@
 /**
- * The ferry run of a bench: a plan file in a temporary directory and `node bin/ferry.js run PLAN --state DB --json`
+ * The ferry run of a bench: a plan file (its YAML written by the bench) in a temporary directory and `node bin/ferry.js run PLAN --state DB --json`
  * as a child process, exactly what an operator runs, checkpoints (SQLite, WAL) included. The child's peak resident
  * memory is sampled from /proc every 100 ms; its JSON events give the job's own duration and item count.
  */
@@ -44,6 +44,45 @@ export function benchPlanYaml(p: FerryPlanInput): string {
   ].join('\n');
 }
 
+export interface DynamoDbFirestorePlanInput {
+  /** The DynamoDB source table. */
+  table: string;
+  /** The Firestore collection. */
+  collection: string;
+  /** The emulator project (the bench's own). */
+  project: string;
+  concurrency: number;
+  batchSize: number;
+}
+
+/**
+ * The plan: dynamodb → firestore, document ids from the table's key (the default), `set` writes, no verification
+ * (the bench counts the collection itself). The emulator host comes from FIRESTORE_EMULATOR_HOST.
+ */
+export function dynamodbFirestorePlanYaml(p: DynamoDbFirestorePlanInput): string {
+  return [
+    '# Written by `npm run bench -- dynamodb-firestore`; endpoints and credentials come from the environment.',
+    'version: 1',
+    'kind: migration',
+    `name: bench-dynamodb-firestore-${p.collection}`,
+    'source:',
+    '  type: dynamodb',
+    '  region: ${env:AWS_REGION:-us-east-1}',
+    '  endpoint: ${env:DYNAMODB_ENDPOINT}',
+    'target:',
+    '  type: firestore',
+    `  project: ${p.project}`,
+    'streams:',
+    `  - from: ${p.table}`,
+    `    to: ${p.collection}`,
+    'limits:',
+    `  concurrency: ${p.concurrency}`,
+    `  batch_size: ${p.batchSize}`,
+    'verify: []',
+    '',
+  ].join('\n');
+}
+
 export interface FerryChildResult {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
@@ -66,7 +105,9 @@ export interface FerryChildResult {
   command: string;
 }
 
-export interface FerryChildOptions extends FerryPlanInput {
+export interface FerryChildOptions {
+  /** The plan's YAML (`benchPlanYaml`, `dynamodbFirestorePlanYaml`). */
+  plan: string;
   /** Repository root (bin/ferry.js lives there). */
   root: string;
   env: NodeJS.ProcessEnv;
@@ -86,7 +127,7 @@ export async function runFerryChild(o: FerryChildOptions): Promise<FerryChildRes
   try {
     const planPath = path.join(dir, 'plan.yaml');
     const statePath = path.join(dir, 'state', 'ferry.db');
-    fs.writeFileSync(planPath, benchPlanYaml(o));
+    fs.writeFileSync(planPath, o.plan);
     const nodeArgs = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(o.cpuProfDir)] : [];
     const args = [...nodeArgs, path.join(o.root, 'bin', 'ferry.js'), 'run', planPath, '--state', statePath, '--json'];
     const command = `node ${args.map((a) => (a.startsWith(dir) ? `$TMP${a.slice(dir.length)}` : a.startsWith(o.root) ? path.relative(o.root, a) : a)).join(' ')}`;

@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- BENCH [options]` (bin/bench.js → here). Benchmarks are not tests: nothing here runs under
  * `npm test`, and no number is compared with a threshold to pass or fail. A bench fails (exit 1) only when a run
- * does not complete or a target table does not hold exactly the items written.
+ * does not complete or a target table (or collection) does not hold exactly the items written.
  *
  * Exit codes: 0 done, 1 a run failed or lost items, 2 invalid usage, 130 interrupted.
  */
@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchUsageError, parseBenchArgs, USAGE } from './args.js';
+import { formatDynamoDbFirestore, runDynamoDbFirestore } from './dynamodb-firestore.js';
 import { formatPgDynamoDb, runPgDynamoDb } from './pg-dynamodb.js';
 import { benchServers, type BenchServers } from './servers.js';
 
@@ -41,7 +42,6 @@ export async function benchMain(argv: readonly string[], io: BenchIo = processIo
     io.out(USAGE);
     return 0;
   }
-  const opts = parsed.options;
   const t0 = Date.now();
   const log = (line: string): void => io.err(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${line}`);
 
@@ -59,18 +59,25 @@ export async function benchMain(argv: readonly string[], io: BenchIo = processIo
 
   let servers: BenchServers | undefined;
   try {
-    servers = await benchServers(REPO_ROOT, io.env, log);
-    log(`PostgreSQL ${redactUrl(servers.pgUrl)}, DynamoDB ${servers.dynamodbServer}`);
-    const result = await runPgDynamoDb(opts, {
-      root: REPO_ROOT,
-      servers,
-      log,
-      interrupted: () => interrupted,
-      onChild: (c) => (child = c),
-    });
+    const run = { root: REPO_ROOT, log, interrupted: () => interrupted, onChild: (c: ChildProcess | undefined) => (child = c) };
+    let text: string;
+    let ok: boolean;
+    if (parsed.bench === 'pg-dynamodb') {
+      servers = await benchServers(REPO_ROOT, io.env, log, ['postgres', 'dynamodb']);
+      log(`PostgreSQL ${redactUrl(servers.pgUrl ?? '')}, DynamoDB ${servers.dynamodbServer}`);
+      const result = await runPgDynamoDb(parsed.options, { ...run, servers });
+      text = parsed.options.json ? JSON.stringify(result) : formatPgDynamoDb(result);
+      ok = result.ok;
+    } else {
+      servers = await benchServers(REPO_ROOT, io.env, log, ['dynamodb', 'firestore']);
+      log(`DynamoDB ${servers.dynamodbServer}, Firestore ${servers.firestoreServer}`);
+      const result = await runDynamoDbFirestore(parsed.options, { ...run, servers });
+      text = parsed.options.json ? JSON.stringify(result) : formatDynamoDbFirestore(result);
+      ok = result.ok;
+    }
     if (interrupted) return 130;
-    io.out(opts.json ? JSON.stringify(result) : formatPgDynamoDb(result));
-    return result.ok ? 0 : 1;
+    io.out(text);
+    return ok ? 0 : 1;
   } catch (e) {
     if (interrupted) {
       log('interrupted');

@@ -1,11 +1,12 @@
 /**
- * The servers a bench runs against: PGURL and DYNAMODB_ENDPOINT from the environment, else the project's test
- * servers (`scripts/services start postgres dynamodb`), of which the bench stops only those it started itself.
+ * The servers a bench runs against: PGURL, DYNAMODB_ENDPOINT and FIRESTORE_EMULATOR_HOST from the environment, else
+ * the project's test servers (`scripts/services start postgres dynamodb firestore`, only those the bench needs), of
+ * which the bench stops only those it started itself.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 
-export type ServiceName = 'postgres' | 'dynamodb';
+export type ServiceName = 'postgres' | 'dynamodb' | 'firestore';
 
 export interface ServiceStatus {
   name: string;
@@ -16,8 +17,9 @@ export interface ServiceStatus {
 }
 
 export interface BenchServers {
-  pgUrl: string;
-  /** Changes when `restartDynamoDb` runs. */
+  /** Set when the bench asked for postgres. */
+  pgUrl: string | undefined;
+  /** Changes when `restartDynamoDb` runs; empty when the bench did not ask for dynamodb. */
   dynamodbEndpoint: string;
   /** Environment for the bench's clients and the ferry child: the caller's, plus what the services printed. */
   env: NodeJS.ProcessEnv;
@@ -25,6 +27,12 @@ export interface BenchServers {
   dynamodbServer: string;
   /** Pid of the DynamoDB server process, when it is a local one the services script knows (for its CPU time). */
   dynamodbPid: number | undefined;
+  /** host:port of the Firestore emulator, when the bench asked for firestore. */
+  firestoreHost: string | undefined;
+  /** What answers there, e.g. `Cloud Firestore emulator (127.0.0.1:8080)`. */
+  firestoreServer: string;
+  /** Pid of the Firestore emulator (a JVM), when the services script knows it. */
+  firestorePid: number | undefined;
   /** The services this bench started (and will stop). */
   started: ServiceName[];
   notes: string[];
@@ -74,7 +82,7 @@ export function parseStatus(stdout: string): ServiceStatus[] {
 
 function portOf(url: string): number | undefined {
   try {
-    const u = new URL(url);
+    const u = new URL(url.includes('://') ? url : `http://${url}`);
     if (u.port) return Number(u.port);
     return u.protocol === 'https:' ? 443 : 80;
   } catch {
@@ -84,31 +92,41 @@ function portOf(url: string): number | undefined {
 
 function isLoopback(url: string): boolean {
   try {
-    const h = new URL(url).hostname;
+    const h = new URL(url.includes('://') ? url : `http://${url}`).hostname;
     return h === 'localhost' || h === '::1' || h === '[::1]' || h.startsWith('127.');
   } catch {
     return false;
   }
 }
 
+/** The variable that names each server, and the other variables `scripts/services env` prints for it. */
+const SERVICE_VARS: Record<ServiceName, { main: string; more: readonly string[] }> = {
+  postgres: { main: 'PGURL', more: [] },
+  dynamodb: { main: 'DYNAMODB_ENDPOINT', more: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'] },
+  firestore: { main: 'FIRESTORE_EMULATOR_HOST', more: ['FIRESTORE_PROJECT_ID', 'GCLOUD_PROJECT', 'METADATA_SERVER_DETECTION'] },
+};
+
 /**
- * Find or start the servers. `log` gets progress lines (stderr). The services script's own output goes to stderr
- * as well, so that `--json` keeps stdout to the one result object.
+ * Find or start the servers `wanted` (default: postgres and dynamodb). `log` gets progress lines (stderr). The
+ * services script's own output goes to stderr as well, so that `--json` keeps stdout to the one result object.
  */
-export async function benchServers(root: string, baseEnv: NodeJS.ProcessEnv, log: (line: string) => void): Promise<BenchServers> {
+export async function benchServers(
+  root: string,
+  baseEnv: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+  wanted: readonly ServiceName[] = ['postgres', 'dynamodb'],
+): Promise<BenchServers> {
   const script = path.join(root, 'scripts', 'services');
   const env: NodeJS.ProcessEnv = { ...baseEnv };
   const notes: string[] = [];
-  const need: ServiceName[] = [];
-  if (!env['PGURL']) need.push('postgres');
-  if (!env['DYNAMODB_ENDPOINT']) need.push('dynamodb');
+  const need = wanted.filter((s) => !env[SERVICE_VARS[s].main]);
 
   const status = async (): Promise<ServiceStatus[]> => parseStatus((await run(script, ['status', '--json'], env, 60_000)).stdout);
   const before = await status();
   const started: ServiceName[] = [];
   if (need.length > 0) {
     const upBefore = new Set(before.filter((s) => s.up).map((s) => s.name));
-    log(`starting ${need.join(' and ')} with scripts/services (PGURL / DYNAMODB_ENDPOINT not set)`);
+    log(`starting ${need.join(' and ')} with scripts/services (${need.map((s) => SERVICE_VARS[s].main).join(' / ')} not set)`);
     const res = await run(script, ['start', ...need], env, 15 * 60_000);
     if (res.stderr.trim()) log(res.stderr.trimEnd());
     started.push(...need.filter((n) => !upBefore.has(n)));
@@ -117,24 +135,32 @@ export async function benchServers(root: string, baseEnv: NodeJS.ProcessEnv, log
     }
     // `env` exits 1 when some other server is down; its JSON lists the ones that run.
     const vars = JSON.parse((await run(script, ['env', '--json'], env, 60_000)).stdout || '{}') as Record<string, string>;
-    if (need.includes('postgres')) env['PGURL'] = vars['PGURL'];
-    if (need.includes('dynamodb')) {
-      env['DYNAMODB_ENDPOINT'] = vars['DYNAMODB_ENDPOINT'];
-      for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'] as const) env[k] ??= vars[k];
+    for (const s of need) {
+      env[SERVICE_VARS[s].main] = vars[SERVICE_VARS[s].main];
+      for (const k of SERVICE_VARS[s].more) if (vars[k] !== undefined) env[k] ??= vars[k];
+      if (!env[SERVICE_VARS[s].main]) throw new Error(`scripts/services started ${s}, but \`scripts/services env\` does not name ${SERVICE_VARS[s].main}`);
     }
-    if (!env['PGURL'] || !env['DYNAMODB_ENDPOINT']) throw new Error('scripts/services started, but `scripts/services env` does not name PGURL and DYNAMODB_ENDPOINT');
   }
-  const pgUrl = env['PGURL']!;
-  const dynamodbEndpoint = env['DYNAMODB_ENDPOINT']!;
-  if (!env['AWS_ACCESS_KEY_ID'] && isLoopback(dynamodbEndpoint)) {
-    Object.assign(env, { ...PLACEHOLDER_AWS, ...(env['AWS_REGION'] ? { AWS_REGION: env['AWS_REGION'] } : {}) });
-    notes.push('no AWS credentials in the environment: placeholder credentials for the local DynamoDB endpoint');
+  const pgUrl = wanted.includes('postgres') ? env['PGURL']! : undefined;
+  const dynamodbEndpoint = wanted.includes('dynamodb') ? env['DYNAMODB_ENDPOINT']! : '';
+  if (dynamodbEndpoint) {
+    if (!env['AWS_ACCESS_KEY_ID'] && isLoopback(dynamodbEndpoint)) {
+      Object.assign(env, { ...PLACEHOLDER_AWS, ...(env['AWS_REGION'] ? { AWS_REGION: env['AWS_REGION'] } : {}) });
+      notes.push('no AWS credentials in the environment: placeholder credentials for the local DynamoDB endpoint');
+    }
+    env['AWS_REGION'] ??= 'us-east-1';
+    if (!isLoopback(dynamodbEndpoint)) notes.push(`DynamoDB endpoint ${dynamodbEndpoint} is not on this machine: the numbers include the network`);
   }
-  env['AWS_REGION'] ??= 'us-east-1';
-  if (!isLoopback(dynamodbEndpoint)) notes.push(`DynamoDB endpoint ${dynamodbEndpoint} is not on this machine: the numbers include the network`);
+  const firestoreHost = wanted.includes('firestore') ? env['FIRESTORE_EMULATOR_HOST']! : undefined;
+  if (firestoreHost) {
+    // The emulator needs no credentials; without this, Google's auth library may look for a GCE metadata server.
+    env['METADATA_SERVER_DETECTION'] ??= 'none';
+    if (!isLoopback(firestoreHost)) notes.push(`Firestore emulator ${firestoreHost} is not on this machine: the numbers include the network`);
+  }
 
   const after = need.length > 0 ? await status() : before;
-  const ddb = after.find((s) => s.name === 'dynamodb' && s.up && s.port !== null && s.port === portOf(dynamodbEndpoint));
+  const ddb = dynamodbEndpoint ? after.find((s) => s.name === 'dynamodb' && s.up && s.port !== null && s.port === portOf(dynamodbEndpoint)) : undefined;
+  const emulator = firestoreHost ? after.find((s) => s.name === 'firestore' && s.up && s.port !== null && s.port === portOf(firestoreHost)) : undefined;
 
   const servers: BenchServers = {
     pgUrl,
@@ -142,6 +168,9 @@ export async function benchServers(root: string, baseEnv: NodeJS.ProcessEnv, log
     env,
     dynamodbServer: ddb ? `${ddb.what} (${dynamodbEndpoint})` : `unknown server at ${dynamodbEndpoint}`,
     dynamodbPid: ddb?.pid ?? undefined,
+    firestoreHost,
+    firestoreServer: emulator ? `${emulator.what} (${firestoreHost})` : `unknown server at ${firestoreHost ?? '-'}`,
+    firestorePid: emulator?.pid ?? undefined,
     started,
     notes,
     restartDynamoDb: undefined,

@@ -1,0 +1,351 @@
+/**
+ * `npm run bench -- dynamodb-firestore`: how fast ferry moves a DynamoDB table into Firestore, against the same
+ * Firestore emulator's raw ceiling and a naive loop.
+ *
+ * - Source: `ferry_bench_items`, N generated mixed-type items (items.ts), loaded once with parallel BatchWriteItem
+ *   and reused by later benches. Its plain parallel Scan rate is measured once, as a diagnostic.
+ * - Runs, each into an empty collection of the bench's own emulator project (`ferry-bench`), counted afterwards
+ *   with a `count()` aggregation, then cleared with the emulator's DELETE endpoint:
+ *   raw ceiling (500-document WriteBatch commits of prepared documents, W in flight, for each W), ferry (the real
+ *   `ferry run` as a child process, checkpoints on, verification off), naive loop (one awaited `set()` per
+ *   document, over the first `--naive-items` documents or `--naive-seconds`; its rate is extrapolated).
+ * - A short warm-up of the emulator (a JVM) runs first and is not reported.
+ *
+ * A run fails (and the bench exits 1) when it does not complete or its collection does not hold exactly the
+ * documents it wrote.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { Firestore } from '@google-cloud/firestore';
+import type { DynamoDbFirestoreOptions } from './args.js';
+import type { Interrupted } from './baselines.js';
+import { benchClient, scanAll } from './dynamo.js';
+import { dynamodbFirestorePlanYaml, runFerryChild } from './ferry-child.js';
+import { BENCH_PROJECT, benchFirestore, clearProject, countDocs, documentPool, firestoreCeiling, firestoreNaive } from './firestore.js';
+import { benchItem, ensureSourceTable, type SourceInfo } from './items.js';
+import { readMemory } from './proc.js';
+import {
+  cpuOf,
+  ferryCommit,
+  ferryRunError,
+  formatTable,
+  machine,
+  measureRun,
+  n,
+  orNull,
+  ratioText,
+  round,
+  runJson,
+  runRounds,
+  runRows,
+  summarize,
+  type Machine,
+  type RunBodyResult,
+  type RunId,
+  type RunJson,
+  type RunOutcome,
+} from './runs.js';
+import type { BenchServers } from './servers.js';
+
+/** The issue's goals, printed next to the ratios (never a pass or a fail). */
+export const GOAL_RATIO_CEILING = 0.8;
+export const GOAL_RATIO_NAIVE = 20;
+
+const WARMUP_DOCS = 10_000;
+const POOL_ITEMS = 5_000;
+
+/** The JSON of `--json`: the issue's fields, then `details`. */
+export interface DynamoDbFirestoreResult {
+  items: number;
+  ferry_items_per_s: number | null;
+  naive_items_per_s: number | null;
+  ceiling_items_per_s: number | null;
+  ratio_ceiling: number | null;
+  ratio_naive: number | null;
+  peak_rss_mb: number | null;
+  dynamodb_server: string;
+  firestore_server: string;
+  notes: string[];
+  ok: boolean;
+  details: {
+    ferry: {
+      concurrency: number;
+      batch_size: number;
+      job_seconds: number | null;
+      wall_seconds: number | null;
+      wall_items_per_s: number | null;
+      checkpoints: number | null;
+      cpu_seconds: number | null;
+      /** The DynamoDB server's CPU (% of one core) during the ferry run: the source side. */
+      source_server_cpu_pct: number | null;
+      command: string | null;
+    };
+    /** Best median rate per number of commits in flight. */
+    ceiling_by_in_flight: Record<string, number | null>;
+    ceiling_in_flight: number | null;
+    naive: {
+      /** Documents the naive loop wrote (a subset: its rate is extrapolated to `items`). */
+      items_written: number | null;
+      seconds: number | null;
+      stopped_by: 'items' | 'seconds' | 'end' | null;
+      /** `items` / the naive rate: how long the loop would take for the whole table. */
+      extrapolated_seconds: number | null;
+    };
+    rounds: number;
+    runs: RunJson[];
+    source: {
+      table: string;
+      avg_item_bytes: number;
+      reused: boolean;
+      load_seconds: number;
+      /** A plain parallel Scan of the whole table (ferry's segments and page size), nothing written. */
+      scan_items_per_s: number | null;
+    };
+    /** The Firestore emulator process, when the services script knows it. */
+    server: { project: string; pid: number | null; rss_mb_start: number | null; rss_mb_end: number | null };
+    machine: Machine;
+    ferry_commit: string | null;
+  };
+}
+
+export interface DynamoDbFirestoreContext {
+  root: string;
+  servers: BenchServers;
+  log: (line: string) => void;
+  interrupted: Interrupted;
+  onChild?: (child: ChildProcess | undefined) => void;
+}
+
+const inFlightSetup = (w: number): string => `${w} in flight`;
+
+export async function runDynamoDbFirestore(opts: DynamoDbFirestoreOptions, ctx: DynamoDbFirestoreContext): Promise<DynamoDbFirestoreResult> {
+  const { servers, log } = ctx;
+  const host = servers.firestoreHost;
+  if (!host) throw new Error('dynamodb-firestore needs the Firestore emulator (FIRESTORE_EMULATOR_HOST)');
+  if (!servers.dynamodbEndpoint) throw new Error('dynamodb-firestore needs DynamoDB (DYNAMODB_ENDPOINT)');
+  const notes: string[] = [...servers.notes];
+  const mach = machine();
+  const ddb = benchClient(servers.dynamodbEndpoint, servers.env);
+  let db: Firestore | undefined;
+  const runs: RunOutcome[] = [];
+  const serverRss = (): number | undefined => (servers.firestorePid ? readMemory(servers.firestorePid)?.rss : undefined);
+  const serverRssStart = serverRss();
+  let serverRssEnd: number | undefined;
+  let source: SourceInfo;
+  let scanRate: number | undefined;
+  const sourceCpuPct: number[] = [];
+  let naiveStop: 'items' | 'seconds' | 'end' | undefined;
+  try {
+    source = await ensureSourceTable(ddb, opts.items, log, ctx.interrupted);
+    log(`scanning ${source.table} once (${opts.concurrency} segments, pages of ${opts.batchSize}): the source's own rate`);
+    const scan = await scanAll(ddb, source.table, opts.concurrency, opts.batchSize);
+    if (scan.items === opts.items) scanRate = scan.items / scan.seconds;
+    else notes.push(`the diagnostic scan of ${source.table} read ${scan.items} items, not ${opts.items}`);
+
+    const firestore = benchFirestore(host);
+    db = firestore;
+    const pool = documentPool(Array.from({ length: Math.min(POOL_ITEMS, opts.items) }, (_, i) => benchItem(i + 1)));
+
+    // Warm-up: the emulator's JIT and heap, the SDK's channels. Not reported.
+    log(`clearing the emulator project ${BENCH_PROJECT}, then warming the emulator up (${Math.min(WARMUP_DOCS, opts.items).toLocaleString('en-US')} documents)`);
+    await clearProject(host);
+    await firestoreCeiling(firestore, 'warmup', pool, Math.min(WARMUP_DOCS, opts.items), 8, ctx.interrupted);
+    await clearProject(host);
+
+    const measure = async (
+      round: number,
+      suffix: string,
+      id: RunId,
+      label: string,
+      setup: string,
+      collection: string,
+      body: () => Promise<RunBodyResult>,
+      expected = opts.items,
+    ): Promise<void> => {
+      runs.push(
+        await measureRun({
+          id,
+          round,
+          label,
+          setup,
+          target: collection,
+          expected,
+          serverCpu: () => cpuOf(servers.firestorePid),
+          serverRss,
+          body,
+          count: () => countDocs(firestore, collection),
+          cleanup: () => clearProject(host),
+          interrupted: ctx.interrupted,
+          log,
+          suffix,
+          upTo: id === 'naive',
+        }),
+      );
+    };
+
+    const ceilingStep = async (round: number, suffix: string): Promise<void> => {
+      for (const w of opts.ceiling) {
+        const collection = `ceiling_${w}`;
+        await measure(round, suffix, 'ceiling', `raw ceiling, ${w} commits in flight`, inFlightSetup(w), collection, async () => {
+          const s = await firestoreCeiling(firestore, collection, pool, opts.items, w, ctx.interrupted);
+          return { seconds: s.seconds, clientCpuSeconds: s.clientCpuSeconds, cpuWindowSeconds: s.seconds };
+        });
+      }
+    };
+
+    const ferryStep = async (round: number, suffix: string): Promise<void> => {
+      const collection = 'ferry';
+      await measure(round, suffix, 'ferry', 'ferry run', `${opts.concurrency} segments, batch ${opts.batchSize}`, collection, async () => {
+        const src0 = cpuOf(servers.dynamodbPid);
+        const r = await runFerryChild({
+          plan: dynamodbFirestorePlanYaml({ table: source.table, collection, project: BENCH_PROJECT, concurrency: opts.concurrency, batchSize: opts.batchSize }),
+          root: ctx.root,
+          env: servers.env,
+          ...(opts.cpuProf ? { cpuProfDir: opts.cpuProf } : {}),
+          onSpawn: (child) => ctx.onChild?.(child),
+        });
+        ctx.onChild?.(undefined);
+        const src1 = cpuOf(servers.dynamodbPid);
+        if (src0 !== undefined && src1 !== undefined && r.wallSeconds > 0) sourceCpuPct.push((100 * (src1 - src0)) / r.wallSeconds);
+        if (ctx.interrupted()) throw new Error('interrupted');
+        const error = ferryRunError(r, opts.items);
+        return { seconds: r.jobSeconds ?? r.wallSeconds, clientCpuSeconds: r.cpuSeconds, cpuWindowSeconds: r.wallSeconds, ferry: r, ...(error ? { error } : {}) };
+      });
+    };
+
+    const naiveStep = async (round: number, suffix: string): Promise<void> => {
+      const collection = 'naive';
+      await measure(round, suffix, 'naive', 'naive loop', '1 writer', collection, async () => {
+        const s = await firestoreNaive(ddb, source.table, firestore, collection, opts.naiveItems, opts.naiveSeconds, ctx.interrupted);
+        naiveStop = s.stoppedBy;
+        return { seconds: s.seconds, clientCpuSeconds: s.clientCpuSeconds, cpuWindowSeconds: s.seconds, expected: s.docs };
+      }, opts.naiveItems);
+    };
+
+    await runRounds([ceilingStep, ferryStep, ...(opts.skipNaive ? [] : [naiveStep])], opts.repeat);
+    serverRssEnd = serverRss();
+  } finally {
+    if (db) {
+      await clearProject(host).catch(() => {});
+      await db.terminate().catch(() => {});
+    }
+    ddb.destroy();
+  }
+
+  const sum = summarize(runs, opts.ceiling, inFlightSetup);
+  const { ferryRate, ceilingRate, naiveRate, best, children } = sum;
+  const naives = runs.filter((r) => r.id === 'naive' && r.ok);
+  const naiveDocs = naives[0]?.expected;
+  const naiveSeconds = naives[0]?.seconds;
+  const mb = (b: number): number => round(b / 2 ** 20);
+
+  notes.push(
+    `${mach.cpus} CPUs, 1-minute load ${mach.load_avg_1m.toFixed(2)} at start; DynamoDB, the Firestore emulator and the writer (ferry child or this process) all run on this machine and compete for the same cores`,
+  );
+  notes.push(
+    `everything is written to the emulator project ${BENCH_PROJECT}, cleared (DELETE /emulator/v1/projects/${BENCH_PROJECT}/databases/(default)/documents) before each run; other projects on the emulator are not touched, but their traffic (tests running at the same time) slows every run`,
+  );
+  if (opts.repeat > 1) notes.push(`${opts.repeat} rounds, interleaved (ceiling, ferry, naive, ceiling, ...): items/s are medians, peak RSS the largest`);
+  notes.push(
+    `ferry items/s uses the job's own duration (job.done, which like the baselines excludes process start-up); with the child's wall clock it is ${n(sum.wallRate)} items/s`,
+  );
+  notes.push(
+    `ferry ran with checkpoints on: ${children[0]?.checkpoints ?? 0} commits per run to a SQLite state DB in a temp dir; verification off (verify: []): the bench counts the collection itself`,
+  );
+  if (best) notes.push(`raw ceiling best at ${best.level} commits in flight (${sum.ceilingBy.map((c) => `${c.level}: ${n(c.rate)}`).join(', ')}); 500 documents a commit`);
+  if (naiveRate !== null && naiveDocs !== undefined) {
+    const why = naiveStop === 'seconds' ? ` (stopped by the ${opts.naiveSeconds} s budget)` : naiveStop === 'end' ? ' (the whole table)' : '';
+    notes.push(
+      naiveDocs < opts.items
+        ? `naive loop: measured over the first ${naiveDocs.toLocaleString('en-US')} documents${why}, extrapolated: all ${opts.items.toLocaleString('en-US')} would take about ${n(opts.items / naiveRate)} s at that rate`
+        : `naive loop: all ${naiveDocs.toLocaleString('en-US')} documents${why}`,
+    );
+  }
+  if (opts.skipNaive) notes.push('naive loop skipped (--skip-naive)');
+  notes.push(`a ${Math.min(WARMUP_DOCS, opts.items).toLocaleString('en-US')}-document warm-up of the emulator ran before the measured runs`);
+  notes.push(
+    `source ${source!.table}: ${opts.items.toLocaleString('en-US')} items, about ${source!.avgItemBytes} bytes each (DynamoDB's size rules), ${source!.reused ? 'reused' : `loaded in ${source!.seconds.toFixed(1)} s`}; a plain ${opts.concurrency}-segment Scan of it reads ${n(scanRate)} items/s`,
+  );
+  if (scanRate !== undefined && ceilingRate !== null && scanRate < ceilingRate) {
+    notes.push('the source alone is slower than the ceiling: ferry cannot reach the ceiling through this DynamoDB server');
+  }
+  if (ferryRate !== null && ceilingRate !== null && ferryRate / ceilingRate < GOAL_RATIO_CEILING) notes.push(`ferry is below the goal of ${GOAL_RATIO_CEILING} of the ceiling`);
+  if (ferryRate !== null && naiveRate !== null && ferryRate / naiveRate < GOAL_RATIO_NAIVE) notes.push(`ferry is below the goal of ${GOAL_RATIO_NAIVE}× the naive loop`);
+  if (sum.peakRssMb === null && children.length > 0) notes.push('peak RSS unknown: /proc is not readable here');
+
+  return {
+    items: opts.items,
+    ferry_items_per_s: ferryRate,
+    naive_items_per_s: naiveRate,
+    ceiling_items_per_s: ceilingRate,
+    ratio_ceiling: ferryRate !== null && ceilingRate ? round(ferryRate / ceilingRate, 3) : null,
+    ratio_naive: ferryRate !== null && naiveRate ? round(ferryRate / naiveRate, 3) : null,
+    peak_rss_mb: sum.peakRssMb,
+    dynamodb_server: servers.dynamodbServer,
+    firestore_server: servers.firestoreServer,
+    notes,
+    ok: runs.length > 0 && runs.every((r) => r.ok),
+    details: {
+      ferry: {
+        concurrency: opts.concurrency,
+        batch_size: opts.batchSize,
+        job_seconds: orNull(sum.jobSeconds, 2),
+        wall_seconds: orNull(sum.wallSeconds, 2),
+        wall_items_per_s: orNull(sum.wallRate),
+        checkpoints: children[0]?.checkpoints ?? null,
+        cpu_seconds: orNull(sum.ferryCpu, 2),
+        source_server_cpu_pct: sourceCpuPct.length > 0 ? round(sourceCpuPct.reduce((a, b) => a + b, 0) / sourceCpuPct.length) : null,
+        command: children[0]?.command ?? null,
+      },
+      ceiling_by_in_flight: Object.fromEntries(sum.ceilingBy.map((c) => [String(c.level), orNull(c.rate)])),
+      ceiling_in_flight: best?.level ?? null,
+      naive: {
+        items_written: naiveDocs ?? null,
+        seconds: orNull(naiveSeconds, 2),
+        stopped_by: naiveStop ?? null,
+        extrapolated_seconds: naiveRate ? round(opts.items / naiveRate) : null,
+      },
+      rounds: opts.repeat,
+      runs: runs.map((r) => runJson(r, true)),
+      source: {
+        table: source!.table,
+        avg_item_bytes: source!.avgItemBytes,
+        reused: source!.reused,
+        load_seconds: round(source!.seconds, 2),
+        scan_items_per_s: orNull(scanRate),
+      },
+      server: {
+        project: BENCH_PROJECT,
+        pid: servers.firestorePid ?? null,
+        rss_mb_start: serverRssStart === undefined ? null : mb(serverRssStart),
+        rss_mb_end: serverRssEnd === undefined ? null : mb(serverRssEnd),
+      },
+      machine: mach,
+      ferry_commit: ferryCommit(ctx.root),
+    },
+  };
+}
+
+/** The human table. */
+export function formatDynamoDbFirestore(r: DynamoDbFirestoreResult): string {
+  const d = r.details;
+  const naivePart =
+    r.naive_items_per_s === null
+      ? 'naive -'
+      : `naive ${n(r.naive_items_per_s)} items/s${d.naive.items_written !== null && d.naive.items_written < r.items ? ` (first ${n(d.naive.items_written)} docs, extrapolated)` : ''}`;
+  const out = [
+    `dynamodb-firestore: ${r.items.toLocaleString('en-US')} items, DynamoDB ${d.source.table} (${r.dynamodb_server}) → ${r.firestore_server}, project ${d.server.project}`,
+    '',
+    ...formatTable(runRows(d.runs, d.rounds, 'docs counted')),
+    'CPU: % of one core during the run; server = the Firestore emulator (a JVM), writer = the ferry child (ferry) or the bench process (baselines)',
+    '',
+    `${d.rounds > 1 ? 'medians: ' : ''}ferry ${n(r.ferry_items_per_s)} items/s · ceiling ${n(r.ceiling_items_per_s)} items/s (${d.ceiling_in_flight ?? '-'} commits in flight) · ${naivePart}`,
+    `ratio_ceiling = ferry / ceiling = ${ratioText(r.ratio_ceiling)}   (goal ≥ ${GOAL_RATIO_CEILING})`,
+    `ratio_naive   = ferry / naive   = ${ratioText(r.ratio_naive)}   (goal ≥ ${GOAL_RATIO_NAIVE})`,
+    `peak RSS of the ferry child: ${r.peak_rss_mb === null ? 'unknown' : `${r.peak_rss_mb.toFixed(1)} MB`}`,
+    '',
+    ...r.notes.map((t) => `- ${t}`),
+    '',
+    r.ok ? 'all runs complete: every collection held exactly the documents written' : 'FAILED: at least one run did not complete or lost items',
+  ];
+  return out.join('\n');
+}
