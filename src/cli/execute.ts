@@ -143,6 +143,7 @@ export function describeSummary(s: JobSummary): string {
         `${st.doneSegments}/${st.segments} segments, ${formatCount(st.totals.rejected)} dead letters`,
     );
   }
+  for (const line of s.target?.lines ?? []) lines.push(`  ${line}`);
   if (s.rejected > 0) lines.push(`  dead letters: \`ferry dead-letters ${s.jobId}\``);
   return lines.join('\n');
 }

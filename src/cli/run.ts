@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { loadPlanFile } from '../plan/index.js';
 import { handler, type CliContext, type GlobalArgs } from './context.js';
+import { dryRun } from './dry-run.js';
 import { executeJob, unfinishedJobError } from './execute.js';
 import { withStore } from './store.js';
 import { formatDiagnostics } from '../plan/index.js';
@@ -8,6 +9,7 @@ import { formatDiagnostics } from '../plan/index.js';
 interface RunArgs extends GlobalArgs {
   plan: string;
   new?: boolean;
+  'dry-run'?: boolean;
 }
 
 /** `ferry run PLAN`: validate the plan, refuse to silently restart an unfinished job, run a new one. */
@@ -18,10 +20,12 @@ export function runCommand(ctx: CliContext): CommandModule<GlobalArgs, RunArgs> 
     builder: (y: Argv<GlobalArgs>) =>
       y
         .positional('plan', { type: 'string', demandOption: true, describe: 'plan file (YAML)' })
-        .option('new', { type: 'boolean', describe: 'start a new job even if this plan has an unfinished one' }) as Argv<RunArgs>,
+        .option('new', { type: 'boolean', describe: 'start a new job even if this plan has an unfinished one' })
+        .option('dry-run', { type: 'boolean', describe: 'print what would be copied, skipped or deleted; change nothing (object plans)' }) as Argv<RunArgs>,
     handler: handler<RunArgs>(ctx, async (args) => {
       const loaded = await loadPlanFile(args.plan, ctx.io.env);
       if (loaded.warnings.length > 0) ctx.io.err(formatDiagnostics(loaded.warnings));
+      if (args['dry-run']) return dryRun(ctx, loaded, Boolean(args.json) || !ctx.io.isTTY, Boolean(args.debug));
       return withStore(ctx, args, { create: true }, async (store) => {
         const s = store!;
         const unfinished = s.findUnfinishedJob(loaded.plan.name, loaded.hash);

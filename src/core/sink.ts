@@ -1,3 +1,4 @@
+import type { Source } from './source.js';
 import type { StreamRef } from './stream.js';
 
 export type WriteMode = 'insert' | 'upsert' | 'replace';
@@ -48,4 +49,34 @@ export interface Sink<T> extends AsyncDisposable {
   write(stream: StreamRef, items: readonly T[], signal: AbortSignal): Promise<WriteResult<T>>;
   /** After it resolves, every accepted item is durable. */
   flush(signal: AbortSignal): Promise<void>;
+  /**
+   * Called once per stream after all its segments are written in a run that finished them, with the source the
+   * records came from: for work only the whole stream allows (an object mirror deletes what the source lacks).
+   */
+  finishStream?(target: StreamRef, from: StreamOrigin<T>, signal: AbortSignal): Promise<void>;
+  /** What this run did beyond item counts (objects skipped, proofs...), for the job summary. */
+  report?(): SinkRunReport;
+  /** `ferry run --dry-run`: what a run would do to this stream, without writing anything. */
+  preview?(target: StreamRef, from: StreamOrigin<T>, signal: AbortSignal): AsyncIterable<PlannedAction>;
+}
+
+export interface StreamOrigin<T> {
+  source: Source<T>;
+  stream: StreamRef;
+}
+
+export interface SinkRunReport {
+  /** Human lines for the summary, e.g. `skipped 10 objects (1.2 MB) already identical by MD5`. */
+  lines: string[];
+  /** The same as data, for JSON output and the state DB. */
+  data: Record<string, unknown>;
+}
+
+export interface PlannedAction {
+  action: 'copy' | 'skip' | 'delete' | 'keep';
+  /** The target name concerned. */
+  name: string;
+  bytes: number;
+  /** Why: `new`, `size 10 ≠ 12`, `identical by md5`, `not in the source`... */
+  reason: string;
 }

@@ -14,6 +14,11 @@ export interface ReadRequest {
   after?: Cursor;
   batchSize: number;
   signal: AbortSignal;
+  /**
+   * `verify`: the verifier reads to compare, not to copy. Object sources then yield `{ size, md5 }` documents (hashing
+   * an object whose store states no MD5) instead of handles to stream the content from. Default `copy`.
+   */
+  purpose?: 'copy' | 'verify';
 }
 
 export interface Source<T> extends AsyncDisposable {

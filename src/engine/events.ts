@@ -6,7 +6,7 @@
  * starts where the last one stopped; `run*` fields count this run only (for rates).
  */
 import type { JobStatus } from '../core/checkpoint.js';
-import type { RateUnit } from '../core/sink.js';
+import type { RateUnit, SinkRunReport } from '../core/sink.js';
 
 export interface Totals {
   items: number;
@@ -42,6 +42,8 @@ export interface JobSummary {
   streams: StreamSummary[];
   /** Set when the job did not succeed. */
   error?: { code: string; message: string; hint?: string };
+  /** The sink's account of this run beyond counts (objects skipped, hashes that proved copies...). */
+  target?: SinkRunReport;
 }
 
 interface Base {

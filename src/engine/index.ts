@@ -7,3 +7,4 @@ export { backoffDelay, sleep, DEFAULT_BACKOFF, type BackoffOptions, type Sleep }
 export { DEFAULT_LEASE_TTL_MS } from './lease-keeper.js';
 export { defaultTargetName, targetRefOf, type TargetNamer } from './stream-plan.js';
 export { openConnectors, openSink, openSource, type OpenConnectors } from './open-connectors.js';
+export { previewPlan, type StreamPreview } from './preview.js';

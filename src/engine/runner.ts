@@ -17,7 +17,7 @@ import { setMaxListeners } from 'node:events';
  */
 import type { CheckpointStore, DeadLetter, JobRecord, SegmentState } from '../core/checkpoint.js';
 import type { FerryRecord } from '../core/record.js';
-import type { Sink } from '../core/sink.js';
+import type { Sink, SinkRunReport } from '../core/sink.js';
 import type { Source } from '../core/source.js';
 import { FerryError, isFerryError, redact } from '../errors.js';
 import type { LoadedPlan, Plan } from '../plan/types.js';
@@ -265,6 +265,10 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
       () => stopReason === undefined && !hard.signal.aborted,
     );
     allDone = results.length === tasks.length && results.every((r) => r.status === 'fulfilled' && r.value === 'done');
+    // Whole-stream work (an object mirror's deletes) once every segment of every stream is durable.
+    if (allDone && sink.finishStream) {
+      for (const t of tallies) await sink.finishStream(t.work.targetRef, { source, stream: t.work.source }, hard.signal);
+    }
   } catch (e) {
     fail(e);
   } finally {
@@ -304,6 +308,8 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
     streams: tallies.map((t) => ({ ...streamInfo(t), run: { ...t.run } })),
     ...(error === undefined ? {} : { error: errorInfo(error) }),
   };
+  const targetReport = safeReport(sink);
+  if (targetReport) summary.target = targetReport;
 
   if (!lost) {
     try {
@@ -317,6 +323,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
         run: summary.run,
         durationMs: summary.durationMs,
         ...(summary.error ? { error: summary.error } : {}),
+        ...(summary.target ? { target: summary.target.data } : {}),
       });
       store.setJobStatus(job.id, status, error === undefined ? undefined : errorInfo(error).message);
     } catch (e) {
@@ -328,6 +335,15 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
   emit({ type: 'job.done', summary });
   if (error !== undefined) throw error;
   return summary;
+}
+
+/** The sink's account of this run; a sink that fails to give one must not turn a finished job into a failed one. */
+function safeReport(sink: Sink<FerryRecord>): SinkRunReport | undefined {
+  try {
+    return sink.report?.();
+  } catch {
+    return undefined;
+  }
 }
 
 function streamInfo(t: StreamTally): StreamInfo {

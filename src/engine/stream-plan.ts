@@ -35,6 +35,8 @@ export type TargetNamer = (spec: StreamSpec, source: StreamRef) => string;
  * `/` (bucket prefixes) are kept whole.
  */
 export const defaultTargetName: TargetNamer = (spec, source) => {
+  // An object stream's name is a key prefix: `to:` is the target prefix, else the same prefix.
+  if (typeof source.meta?.['objectPrefix'] === 'string') return typeof spec.to === 'string' ? spec.to : source.name;
   const short = source.name.includes('/') ? source.name : source.name.slice(source.name.lastIndexOf('.') + 1);
   if (typeof spec.to === 'string' && spec.to !== '') {
     return spec.to.replaceAll('${stream}', source.name).replaceAll('${name}', short);

@@ -113,9 +113,18 @@ export function objectSourceStream(): Record<string, JsonSchema> {
 /** Stream keys every object store accepts as a target (`to` is a key prefix there). */
 export function objectTargetStream(): Record<string, JsonSchema> {
   return {
-    delete_extra: bool(
-      'Make the target prefix a mirror: after the copy, delete target objects the source does not have. Default false.',
+    delete_extraneous: bool(
+      'Make the target prefix a mirror: after the copy, delete target objects the source does not have (within `match`). Default false.',
       false,
     ),
+    max_delete: int('Most target objects a mirror may delete; above it nothing is deleted and the job fails with the count. Default 1000.', 0, undefined, 1000),
+  };
+}
+
+/** Connection keys every object store accepts as a target: how many objects are copied at once. */
+export function objectTransferOptions(): Record<string, JsonSchema> {
+  return {
+    transfers: int('Objects copied at once across the job. Default 16.', 1, 1024, 16),
+    large_transfers: int('Of those, objects larger than one part (each holds up to part_concurrency + 1 parts in memory). Default 4.', 1, 256, 4),
   };
 }

@@ -65,7 +65,7 @@ export async function readSide(input: ReadSideInput, each: (record: FerryRecord)
       async (segment) => {
         try {
           const batches = resilientRead(
-            (after) => source.read({ segment, ...(after === undefined ? {} : { after }), batchSize: tuning.batchSize, signal: inner.signal }),
+            (after) => source.read({ segment, ...(after === undefined ? {} : { after }), batchSize: tuning.batchSize, signal: inner.signal, purpose: 'verify' }),
             undefined,
             { maxRetries: tuning.maxRetries, backoff, sleep, signal: inner.signal },
           );

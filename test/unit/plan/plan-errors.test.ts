@@ -152,12 +152,12 @@ describe('more error shapes', () => {
 
   it('wrong types inside streams, a bad enum, a stream without `from`, a bad sample size', async () => {
     const e = await planErrorOf(() =>
-      loadPlanText(base('    segments: 0\n    write: upsrt\n    delete_extra: yes\n  - to: x\nverify: [{ sample: -1 }]\non_error: { max_rejected: -1 }\n'), 'p.yaml', {}),
+      loadPlanText(base('    segments: 0\n    write: upsrt\n    delete_extraneous: yes\n  - to: x\nverify: [{ sample: -1 }]\non_error: { max_rejected: -1 }\n'), 'p.yaml', {}),
     );
     expectDiagnostics(e.diagnostics, [
       { line: 11, column: 15, path: 'streams[0].segments', message: 'must be a positive whole number, got 0' },
       { line: 12, column: 12, path: 'streams[0].write', message: 'must be one of upsert, replace, insert, got "upsrt"; did you mean "upsert"?' },
-      { line: 13, column: 19, path: 'streams[0].delete_extra', message: 'must be true or false, got "yes"' },
+      { line: 13, column: 24, path: 'streams[0].delete_extraneous', message: 'must be true or false, got "yes"' },
       { line: 14, column: 5, path: 'streams[1].from', message: 'required key missing' },
       { line: 15, column: 20, path: 'verify[0].sample', message: 'must be a positive whole number, got -1' },
       { line: 16, column: 27, path: 'on_error.max_rejected', message: 'must be a whole number ≥ 0, got -1' },

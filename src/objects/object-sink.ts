@@ -1,0 +1,349 @@
+/**
+ * Any object store as a ferry target. `write` gets a run of source objects (in name order), learns what the target
+ * already holds for that run with one ranged listing (or HEADs for a few), skips objects whose copy is proved
+ * identical (same-object.ts), and copies the rest, streaming each from the source store through an MD5 pass-through
+ * into the target store. At most `transfers` objects are in flight for the whole job, `large_transfers` of them
+ * larger than a part, so memory stays bounded by parts, not by objects.
+ *
+ * Every copy is proved by a hash (proof.ts): the MD5 ferry computed while streaming must equal the source's stated
+ * MD5 (else the bytes changed in transit: retried), and the target's reported MD5, or the server checked what it
+ * was sent (Content-MD5, per-part MD5s, the multipart ETag, CRC32C). A copy no hash could prove is counted and named
+ * as `size only` in the report. Failures are per object: transient ones are retried by the engine, permanent ones
+ * become dead letters with their reason, and only store-wide failures (credentials, a missing bucket) stop the job.
+ */
+import Bottleneck from 'bottleneck';
+import { pipeline } from 'node:stream/promises';
+import type { ConnectorContext } from '../core/connector.js';
+import type { ObjectInfo, ObjectStore, PutResult } from '../core/object.js';
+import type { FerryRecord } from '../core/record.js';
+import type { PlannedAction, Rejection, Sink, SinkLimits, SinkRunReport, StreamOrigin, WriteMode, WriteResult } from '../core/sink.js';
+import type { StreamRef } from '../core/stream.js';
+import { FerryError, isFerryError } from '../errors.js';
+import { HashingStream } from './hashing-stream.js';
+import { isObjectValue, META_SOURCE_ETAG, META_SOURCE_MD5, type ObjectValue } from './object-value.js';
+import { pairListings } from './listing-diff.js';
+import { nameFilter, type NameFilter } from './name-glob.js';
+import { proofOf, reportOf, SinkReport } from './object-report.js';
+import { ObjectSource, type ObjectStreamMeta } from './object-source.js';
+import { sameObject } from './same-object.js';
+
+export interface ObjectSinkOptions {
+  /** Objects copied at once, job-wide. */
+  transfers: number;
+  /** Of those, objects larger than `largeBytes` (each holds several parts in memory). */
+  largeTransfers: number;
+  largeBytes: number;
+  create: boolean;
+}
+
+const RANGE_LISTING_MIN = 4;
+
+export function objectSinkOptions(options: Record<string, unknown>): ObjectSinkOptions {
+  const num = (k: string, d: number): number => (typeof options[k] === 'number' && (options[k] as number) >= 1 ? Math.floor(options[k] as number) : d);
+  const partMb = num('part_size_mb', 8);
+  return {
+    transfers: num('transfers', 16),
+    largeTransfers: num('large_transfers', 4),
+    largeBytes: partMb * 1024 * 1024,
+    create: options['create'] === true,
+  };
+}
+
+interface Outcome {
+  kind: 'copied' | 'skipped' | 'retry' | 'rejected';
+  reason?: string;
+  retryAfterMs?: number;
+}
+
+export class ObjectSink implements Sink<FerryRecord> {
+  readonly limits: SinkLimits;
+  readonly stats = new SinkReport();
+  private readonly transfers: Bottleneck;
+  private readonly large: Bottleneck;
+  private readonly prepared = new Set<string>();
+  private mode: WriteMode = 'upsert';
+
+  constructor(
+    readonly store: ObjectStore,
+    private readonly opts: ObjectSinkOptions,
+    private readonly ctx: ConnectorContext,
+  ) {
+    this.transfers = new Bottleneck({ maxConcurrent: opts.transfers });
+    this.large = new Bottleneck({ maxConcurrent: opts.largeTransfers });
+    // Several writes in flight so one slow object does not idle the transfer pool.
+    this.limits = { maxItemsPerWrite: 64, maxConcurrentWrites: Math.max(2, Math.ceil(opts.transfers / 8)) * 2, maxItemBytes: store.limits.maxObjectBytes };
+  }
+
+  sizeOf(item: FerryRecord): number {
+    return isObjectValue(item.value) ? item.value.info.size : (item.sizeBytes ?? 0);
+  }
+
+  cost(items: readonly FerryRecord[]): { requests: number } {
+    return { requests: items.length };
+  }
+
+  /** Target names are the stream's `to` prefix plus the name below the source prefix; the key stays `{ name }`. */
+  toTarget(stream: StreamRef, record: FerryRecord): FerryRecord {
+    const rel = String(record.key['name']);
+    const name = stream.name + rel;
+    const bytes = Buffer.byteLength(name, 'utf8');
+    if (bytes > this.store.limits.maxNameBytes) {
+      throw new FerryError('ITEM_REJECTED', `target name is ${bytes} bytes, over ${this.store.url}'s limit of ${this.store.limits.maxNameBytes}`, {
+        hint: 'choose a shorter `to:` prefix for this stream',
+      });
+    }
+    return record;
+  }
+
+  async prepare(stream: StreamRef, mode: WriteMode, signal: AbortSignal): Promise<void> {
+    this.mode = mode;
+    if (this.prepared.has(stream.name)) return;
+    if (this.opts.create && this.store.create) await this.store.create(signal);
+    else await this.store.check(signal);
+    // A run that died mid-upload left parts behind (S3 bills them until aborted).
+    if (this.store.cleanupPartial) {
+      const removed = await this.store.cleanupPartial(stream.name, signal);
+      if (removed > 0) this.ctx.logger.info(`removed ${removed} partial upload(s) left under ${this.store.url}/${stream.name} by an earlier run`);
+    }
+    this.prepared.add(stream.name);
+  }
+
+  async write(stream: StreamRef, items: readonly FerryRecord[], signal: AbortSignal): Promise<WriteResult<FerryRecord>> {
+    const existing = await this.targetState(stream.name, items, signal);
+    const outcomes = await Promise.all(items.map((item) => this.one(stream.name, item, existing, signal)));
+    const retry: FerryRecord[] = [];
+    const rejected: Rejection<FerryRecord>[] = [];
+    let accepted = 0;
+    let retryAfterMs: number | undefined;
+    outcomes.forEach((o, i) => {
+      const item = items[i]!;
+      if (o.kind === 'retry') {
+        retry.push(item);
+        if (o.retryAfterMs !== undefined) retryAfterMs = Math.max(retryAfterMs ?? 0, o.retryAfterMs);
+      } else if (o.kind === 'rejected') rejected.push({ item, reason: o.reason ?? 'refused' });
+      else accepted++;
+    });
+    return { accepted, retry, rejected, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  }
+
+  report(): SinkRunReport {
+    return reportOf(this.stats.snapshot());
+  }
+
+  /** A mirror (`delete_extraneous: true`): delete target objects the source lacks, at most `max_delete` of them. */
+  async finishStream(target: StreamRef, from: StreamOrigin<FerryRecord>, signal: AbortSignal): Promise<void> {
+    const options = streamOptions(target);
+    if (options['delete_extraneous'] !== true) return;
+    const origin = originOf(from);
+    const maxDelete = typeof options['max_delete'] === 'number' ? options['max_delete'] : DEFAULT_MAX_DELETE;
+    const doomed: string[] = [];
+    for await (const p of pairListings(origin, { store: this.store, prefix: target.name }, origin.filter, signal)) {
+      if (p.source !== undefined || p.target === undefined) continue;
+      doomed.push(p.target.name);
+      if (doomed.length > maxDelete) {
+        throw new FerryError('CONFIG', `more than ${maxDelete} objects under ${this.store.url}/${target.name} are not in the source; none was deleted (max_delete: ${maxDelete})`, {
+          hint: `check the stream's from/to prefixes; if the deletes are intended, raise \`max_delete\` on the stream and resume the job`,
+          details: { first: doomed.slice(0, 10) },
+        });
+      }
+    }
+    // Each one again against the source, by name: a delete is the one step ferry cannot undo.
+    await Promise.all(
+      doomed.map((name) =>
+        this.transfers.schedule(async () => {
+          const rel = name.slice(target.name.length);
+          if (await origin.store.head(origin.prefix + rel, signal)) return;
+          await this.store.delete(name, signal);
+          this.stats.deleted(1);
+          this.ctx.logger.info(`deleted ${this.store.url}/${name}: not in the source`);
+        }),
+      ),
+    );
+  }
+
+  async *preview(target: StreamRef, from: StreamOrigin<FerryRecord>, signal: AbortSignal): AsyncIterable<PlannedAction> {
+    const origin = originOf(from);
+    const mirror = streamOptions(target)['delete_extraneous'] === true;
+    for await (const p of pairListings(origin, { store: this.store, prefix: target.name }, origin.filter, signal)) {
+      const name = target.name + p.rel;
+      if (p.source === undefined) {
+        yield { action: mirror ? 'delete' : 'keep', name, bytes: p.target.size, reason: 'not in the source' };
+        continue;
+      }
+      if (p.target === undefined) {
+        yield { action: 'copy', name, bytes: p.source.size, reason: 'new' };
+        continue;
+      }
+      let same = sameObject(p.source, p.target);
+      if (same.same === 'unknown') same = sameObject(p.source, (await this.store.head(name, signal)) ?? p.target);
+      if (same.same === true) yield { action: 'skip', name, bytes: p.source.size, reason: `identical by ${same.by}` };
+      else yield { action: 'copy', name, bytes: p.source.size, reason: same.same === false ? same.why : 'no hash both sides share' };
+    }
+  }
+
+  async flush(): Promise<void> {
+    // Every put resolved only once the target holds the object: nothing is pending.
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await Promise.allSettled([this.transfers.stop({ dropWaitingJobs: true }), this.large.stop({ dropWaitingJobs: true })]);
+    await this.store[Symbol.asyncDispose]();
+  }
+
+  /** What the target holds for these items' names: one ranged listing for a run of them, HEADs for a few. */
+  private async targetState(prefix: string, items: readonly FerryRecord[], signal: AbortSignal): Promise<Map<string, ObjectInfo>> {
+    const names = items.map((i) => prefix + String(i.key['name']));
+    const found = new Map<string, ObjectInfo>();
+    const sorted = [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const head = async (n: string): Promise<void> => {
+      const info = await this.store.head(n, signal);
+      if (info) found.set(n, info);
+    };
+    if (sorted.length < RANGE_LISTING_MIN) {
+      await Promise.all(sorted.map(head));
+      return found;
+    }
+    const first = sorted[0]!;
+    const last = sorted[sorted.length - 1]!;
+    const wanted = new Set(names);
+    await head(first);
+    for await (const page of this.store.list({ prefix, startAfter: first, endBefore: last, pageSize: 1000, signal })) {
+      for (const info of page) if (wanted.has(info.name)) found.set(info.name, info);
+    }
+    await head(last);
+    return found;
+  }
+
+  private async one(prefix: string, item: FerryRecord, existing: Map<string, ObjectInfo>, signal: AbortSignal): Promise<Outcome> {
+    if (!isObjectValue(item.value)) {
+      return { kind: 'rejected', reason: 'not an object: an object store target needs an object store source' };
+    }
+    const value = item.value;
+    const name = prefix + value.rel;
+    try {
+      let target = existing.get(name);
+      if (target) {
+        let same = sameObject(value.info, target);
+        if (same.same === 'unknown') {
+          target = (await this.store.head(name, signal)) ?? target;
+          same = sameObject(value.info, target);
+        }
+        if (same.same === true) {
+          this.stats.skipped(value.info.size, same.by);
+          return { kind: 'skipped' };
+        }
+        if (this.mode === 'insert') {
+          return { kind: 'rejected', reason: `${this.store.url}/${name} exists and differs (${same.same === false ? same.why : 'unproved'}); write: insert never overwrites` };
+        }
+      }
+      const pool = value.info.size > this.opts.largeBytes ? this.large : this.transfers;
+      await pool.schedule(() => this.copy(name, value, signal));
+      return { kind: 'copied' };
+    } catch (e) {
+      return this.classify(name, value, e);
+    }
+  }
+
+  private classify(name: string, value: ObjectValue, e: unknown): Outcome {
+    if (!isFerryError(e)) throw e;
+    if (e.code === 'INTERRUPTED') throw e;
+    if (e.retry !== 'terminal') {
+      this.ctx.logger.debug(`retrying ${name}: ${e.message}`);
+      return { kind: 'retry', ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }) };
+    }
+    if (e.code === 'ITEM_REJECTED') return { kind: 'rejected', reason: e.message };
+    // The source object vanished between listing and reading: nothing to copy, but say so.
+    if (e.code === 'NOT_FOUND' && e.details?.['object'] === value.info.name) {
+      return { kind: 'rejected', reason: `source object ${value.store.url}/${value.info.name} disappeared after it was listed` };
+    }
+    throw e;
+  }
+
+  private async copy(name: string, value: ObjectValue, signal: AbortSignal): Promise<void> {
+    const src = value.info.detailed ? value.info : ((await value.store.head(value.info.name, signal)) ?? vanished(value));
+    if (src.size !== value.info.size) {
+      throw new FerryError('TRANSIENT', `${value.store.url}/${src.name} changed since it was listed (${value.info.size} → ${src.size} bytes)`);
+    }
+    const body = await value.store.get(src.name, signal);
+    const hashing = new HashingStream();
+    let readError: unknown;
+    const piping = pipeline(body, hashing, { signal }).catch((e: unknown) => {
+      readError = e;
+      hashing.destroy(e instanceof Error ? e : new Error(String(e)));
+    });
+    // A source that was itself copied by ferry carries our keys: they describe its source, not this one.
+    const metadata: Record<string, string> = {};
+    for (const [k, v] of Object.entries(src.metadata ?? {})) if (!k.startsWith('ferry_source_')) metadata[k] = v;
+    if (src.etag !== undefined) metadata[META_SOURCE_ETAG] = src.etag;
+    if (src.md5 !== undefined) metadata[META_SOURCE_MD5] = src.md5;
+    let put: PutResult;
+    try {
+      put = await this.store.put({
+        name,
+        body: hashing,
+        size: src.size,
+        ...(src.md5 === undefined ? {} : { md5: src.md5 }),
+        ...headersOf(src),
+        metadata,
+        signal,
+      });
+    } catch (e) {
+      await piping;
+      if (readError !== undefined && !signal.aborted) throw readFailure(value, readError);
+      throw e;
+    }
+    await piping;
+    if (readError !== undefined) throw readFailure(value, readError);
+    const computed = hashing.md5Hex;
+    if (hashing.bytes !== src.size || computed === undefined) {
+      throw new FerryError('TRANSIENT', `${value.store.url}/${src.name} gave ${hashing.bytes} of ${src.size} bytes`);
+    }
+    if (src.md5 !== undefined && computed !== src.md5) {
+      throw new FerryError('TRANSIENT', `the content read from ${value.store.url}/${src.name} has MD5 ${computed}, not the ${src.md5} the source states: damaged in transit`);
+    }
+    if (put.md5 !== undefined && put.md5 !== computed) {
+      throw new FerryError('TRANSIENT', `${this.store.url}/${name} reports MD5 ${put.md5} but ferry sent content with MD5 ${computed}: damaged in transit`);
+    }
+    this.stats.copied(name, src.size, proofOf(src.md5, computed, put));
+  }
+}
+
+/** A source stream that broke mid-copy: worth another try (a reset, a timeout), unless the store said otherwise. */
+function readFailure(value: ObjectValue, e: unknown): FerryError {
+  if (isFerryError(e)) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new FerryError('TRANSIENT', `reading ${value.store.url}/${value.info.name} failed mid-copy: ${msg}`, { cause: e });
+}
+
+const DEFAULT_MAX_DELETE = 1000;
+
+function streamOptions(target: StreamRef): Record<string, unknown> {
+  return ((target.meta?.['options'] as Record<string, unknown> | undefined) ?? {});
+}
+
+/** The source side of a mirror or a preview: only another object store can be one. */
+function originOf(from: StreamOrigin<FerryRecord>): { store: ObjectStore; prefix: string; filter: NameFilter } {
+  if (!(from.source instanceof ObjectSource)) {
+    throw new FerryError('UNSUPPORTED', 'mirroring and object previews need an object store as the source');
+  }
+  const meta = from.stream.meta as ObjectStreamMeta | undefined;
+  return { store: from.source.store, prefix: meta?.objectPrefix ?? from.stream.name, filter: nameFilter(meta?.match) };
+}
+
+function vanished(value: ObjectValue): never {
+  throw new FerryError('NOT_FOUND', `${value.store.url}/${value.info.name} no longer exists`, { details: { object: value.info.name } });
+}
+
+function headersOf(info: ObjectInfo): Partial<Record<'contentType' | 'contentEncoding' | 'contentLanguage' | 'cacheControl' | 'contentDisposition', string>> {
+  const out: Partial<Record<'contentType' | 'contentEncoding' | 'contentLanguage' | 'cacheControl' | 'contentDisposition', string>> = {};
+  if (info.contentType !== undefined) out.contentType = info.contentType;
+  if (info.contentEncoding !== undefined) out.contentEncoding = info.contentEncoding;
+  if (info.contentLanguage !== undefined) out.contentLanguage = info.contentLanguage;
+  if (info.cacheControl !== undefined) out.cacheControl = info.cacheControl;
+  if (info.contentDisposition !== undefined) out.contentDisposition = info.contentDisposition;
+  return out;
+}
+
+export function createObjectSink(store: ObjectStore, options: Record<string, unknown>, ctx: ConnectorContext): Sink<FerryRecord> {
+  return new ObjectSink(store, objectSinkOptions(options), ctx);
+}
