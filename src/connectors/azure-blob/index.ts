@@ -1,3 +1,8 @@
+/**
+ * Azure Blob Storage as a source and a target: the generic object source and sink (src/objects/) over the
+ * `ObjectStore` of store.ts. The store, and the Azure SDK with it, are loaded on first use, so listing connectors or
+ * checking a plan stays fast.
+ */
 import type { ConnectorDescriptor } from '../../core/connector.js';
 import { azureBlobOptions, azureBlobSourceStream, azureBlobTargetStream } from './options.js';
 
@@ -9,4 +14,14 @@ export const azureBlob: ConnectorDescriptor = {
   sourceStreamSchema: azureBlobSourceStream,
   targetStreamSchema: azureBlobTargetStream,
   rateUnits: ['requests'],
+  createSource: async (options, ctx) => {
+    const { openAzureBlobStore } = await import('./store.js');
+    const { createObjectSource } = await import('../../objects/object-source.js');
+    return createObjectSource(await openAzureBlobStore(options, ctx), options, ctx);
+  },
+  createSink: async (options, ctx) => {
+    const { openAzureBlobStore } = await import('./store.js');
+    const { createObjectSink } = await import('../../objects/object-sink.js');
+    return createObjectSink(await openAzureBlobStore(options, ctx), options, ctx);
+  },
 };

@@ -1,0 +1,486 @@
+/**
+ * Azure Blob Storage as an `ObjectStore` (src/core/object.ts), over @azure/storage-blob 12.
+ *
+ * Listing: List Blobs (flat, with metadata, so every ObjectInfo is `detailed`), page by page. Azure lists in UTF-16
+ * code unit order; `Utf8Reorder` (naming.ts) turns that into the contract's UTF-8 order. Azure has no StartAfter:
+ * a listing with `startAfter` sends `startFrom` (service version 2026-02-06 and later; Azurite 3.35 ignores it and
+ * lists from the start of the prefix) and skips names up to `startAfter` itself; with both bounds the prefix narrows
+ * to their common prefix, so a key-range segment reads at most the names under that prefix. Continuation markers are
+ * opaque (documented so), and ferry never builds one. The listing stops at the first name ≥ `endBefore`.
+ *
+ * Uploads: a blob up to the part size goes up in one Put Blob with its Content-MD5 (the source's MD5 when known, else
+ * the one ferry computes), which the server checks (`content-md5`). A larger blob is read in blocks of the part
+ * size, each staged with its own MD5 checked by the server (`part-md5`), at most `part_concurrency` in flight (so at
+ * most part_concurrency + 1 blocks in memory), while ferry computes the MD5 of the whole; the block list is then
+ * committed with that MD5 as the blob's Content-MD5 (Azure computes none for block lists: this stored value is what
+ * listings report afterwards), unless the source stated another MD5, in which case nothing is committed (TRANSIENT:
+ * the bytes changed between the source and ferry). On any failure or abort, staged blocks of a blob that has no
+ * committed version are deleted with it; blocks staged over an existing blob cannot be removed without removing
+ * the blob, and Azure discards them at that blob's next commit or after 7 days. `cleanupPartial` removes blobs that
+ * have only uncommitted blocks (listed with `include=uncommittedblobs`, which Azurite supports).
+ *
+ * Metadata names and values are encoded for Azure and decoded when read (naming.ts): names round-trip exactly.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { PassThrough, type Readable } from 'node:stream';
+import type { BlobGetPropertiesResponse, BlobHTTPHeaders, BlobItem, BlockBlobClient, BlockBlobUploadOptions, ContainerClient } from '@azure/storage-blob';
+import type { ConnectorContext } from '../../core/connector.js';
+import { compareNames, type ListRequest, type ObjectInfo, type ObjectStore, type ObjectStoreLimits, type PutRequest, type PutResult } from '../../core/object.js';
+import { FerryError } from '../../errors.js';
+import { createClients, type AzureBlobClients } from './client.js';
+import { isNotFound, toFerryError } from './errors.js';
+import {
+  blockId,
+  blockSizeFor,
+  compareUtf16,
+  decodeMetadata,
+  encodeMetadata,
+  isMd5Hex,
+  listingPlan,
+  MAX_BLOCKS,
+  md5HexOf,
+  MIB,
+  unquote,
+  Utf8Reorder,
+  Utf8ReorderOverflow,
+} from './naming.js';
+import { MAX_PART_SIZE_MB, parseAzureBlobOptions, type AzureBlobOptions } from './options.js';
+
+/** Azure's page size cap for List Blobs. */
+const MAX_PAGE = 5000;
+/** Time allowed to clean up after a failed upload (the upload's own signal may be aborted by then). */
+const CLEANUP_MS = 30_000;
+
+export async function openAzureBlobStore(options: Record<string, unknown>, ctx: ConnectorContext): Promise<ObjectStore> {
+  const o = parseAzureBlobOptions(options);
+  return new AzureBlobStore(o, await createClients(o, ctx), ctx);
+}
+
+/** Drops undefined fields, so ObjectInfos from listings and HEADs compare equal. */
+function defined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+const nonEmpty = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  const e = new Error('The operation was aborted.');
+  e.name = 'AbortError';
+  return e;
+}
+
+/** The content of `body` in parts of exactly `size` bytes (the last one shorter; nothing for an empty body). */
+async function* partsOf(body: Readable, size: number): AsyncGenerator<Buffer> {
+  let chunks: Buffer[] = [];
+  let len = 0;
+  for await (const chunk of body) {
+    let buf: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array | string);
+    while (buf.length > 0) {
+      const need = size - len;
+      if (buf.length < need) {
+        chunks.push(buf);
+        len += buf.length;
+        break;
+      }
+      chunks.push(buf.subarray(0, need));
+      yield Buffer.concat(chunks, size);
+      chunks = [];
+      len = 0;
+      buf = buf.subarray(need);
+    }
+  }
+  if (len > 0) yield Buffer.concat(chunks, len);
+}
+
+export class AzureBlobStore implements ObjectStore {
+  readonly url: string;
+  readonly limits: ObjectStoreLimits = {
+    // 50,000 blocks of 4,000 MiB: about 190.7 TiB.
+    maxObjectBytes: MAX_BLOCKS * MAX_PART_SIZE_MB * MIB,
+    maxNameBytes: 1024,
+  };
+  private readonly container: ContainerClient;
+  private readonly partSize: number;
+
+  constructor(
+    readonly options: AzureBlobOptions,
+    private readonly clients: AzureBlobClients,
+    private readonly ctx: ConnectorContext,
+  ) {
+    this.container = clients.container;
+    this.url = `azure://${clients.account}/${options.container}`;
+    this.partSize = options.partSizeMb * MIB;
+  }
+
+  private err(op: string, e: unknown): FerryError {
+    return toFerryError(e, { op, url: this.url, hostPort: this.clients.hostPort, container: this.options.container });
+  }
+
+  async check(signal: AbortSignal): Promise<void> {
+    try {
+      await this.container.getProperties({ abortSignal: signal });
+    } catch (e) {
+      throw this.err('check', e);
+    }
+  }
+
+  async create(signal: AbortSignal): Promise<void> {
+    try {
+      await this.container.createIfNotExists({ abortSignal: signal });
+    } catch (e) {
+      throw this.err(`create container ${this.options.container}`, e);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // reading
+
+  private infoOfItem(item: BlobItem): ObjectInfo {
+    const p = item.properties;
+    return defined<ObjectInfo>({
+      name: item.name,
+      size: p.contentLength ?? 0,
+      md5: md5HexOf(p.contentMD5),
+      etag: unquote(p.etag),
+      lastModified: p.lastModified?.toISOString(),
+      contentType: nonEmpty(p.contentType),
+      contentEncoding: nonEmpty(p.contentEncoding),
+      contentLanguage: nonEmpty(p.contentLanguage),
+      cacheControl: nonEmpty(p.cacheControl),
+      contentDisposition: nonEmpty(p.contentDisposition),
+      metadata: decodeMetadata(item.metadata),
+      storageClass: p.accessTier,
+      detailed: true,
+    });
+  }
+
+  private infoOfProps(name: string, p: BlobGetPropertiesResponse): ObjectInfo {
+    return defined<ObjectInfo>({
+      name,
+      size: p.contentLength ?? 0,
+      md5: md5HexOf(p.contentMD5),
+      etag: unquote(p.etag),
+      lastModified: p.lastModified?.toISOString(),
+      contentType: nonEmpty(p.contentType),
+      contentEncoding: nonEmpty(p.contentEncoding),
+      contentLanguage: nonEmpty(p.contentLanguage),
+      cacheControl: nonEmpty(p.cacheControl),
+      contentDisposition: nonEmpty(p.contentDisposition),
+      metadata: decodeMetadata(p.metadata),
+      storageClass: p.accessTier,
+      detailed: true,
+    });
+  }
+
+  async *list(req: ListRequest): AsyncIterable<ObjectInfo[]> {
+    const plan = listingPlan(req.prefix, req.startAfter, req.endBefore);
+    if (plan.empty) return;
+    const reorder = new Utf8Reorder<ObjectInfo>();
+    const maxPageSize = Math.min(MAX_PAGE, Math.max(1, Math.floor(req.pageSize ?? MAX_PAGE)));
+    const pages = this.container
+      .listBlobsFlat({
+        prefix: plan.prefix,
+        includeMetadata: true,
+        abortSignal: req.signal,
+        ...(plan.startFrom !== undefined ? { startFrom: plan.startFrom } : {}),
+      })
+      .byPage({ maxPageSize });
+    let ended = false;
+    const take = (ready: ObjectInfo[], out: ObjectInfo[]): void => {
+      for (const info of ready) {
+        if (req.endBefore !== undefined && compareNames(info.name, req.endBefore) >= 0) {
+          ended = true;
+          return;
+        }
+        if (req.startAfter === undefined || compareNames(info.name, req.startAfter) > 0) out.push(info);
+      }
+    };
+    const op = `list ${JSON.stringify(req.prefix)}`;
+    let iterator: AsyncIterator<{ segment: { blobItems: BlobItem[] } }> | undefined;
+    try {
+      iterator = pages[Symbol.asyncIterator]();
+      for (;;) {
+        let next: IteratorResult<{ segment: { blobItems: BlobItem[] } }>;
+        try {
+          next = await iterator.next();
+        } catch (e) {
+          throw this.err(op, e);
+        }
+        if (next.done) break;
+        const out: ObjectInfo[] = [];
+        for (const item of next.value.segment.blobItems) {
+          take(reorder.push(item.name, this.infoOfItem(item)), out);
+          if (ended) break;
+        }
+        if (out.length > 0) yield out;
+        if (ended) return;
+      }
+      const out: ObjectInfo[] = [];
+      take(reorder.flush(), out);
+      if (out.length > 0) yield out;
+    } catch (e) {
+      if (e instanceof Utf8ReorderOverflow) {
+        throw new FerryError(
+          'UNSUPPORTED',
+          `Azure Blob ${op} (${this.url}): ${e.message}; Azure lists them before names with characters U+E000–U+FFFF at the same place, and ferry holds them back to list in UTF-8 order`,
+          { hint: `split the stream so that ${JSON.stringify(e.prefix)} + each first character is a stream of its own` },
+        );
+      }
+      throw e;
+    } finally {
+      await iterator?.return?.();
+    }
+  }
+
+  async head(name: string, signal: AbortSignal): Promise<ObjectInfo | undefined> {
+    try {
+      const p = await this.container.getBlobClient(name).getProperties({ abortSignal: signal });
+      return this.infoOfProps(name, p);
+    } catch (e) {
+      if (isNotFound(e) && (e as { details?: { errorCode?: string } }).details?.errorCode !== 'ContainerNotFound') return undefined;
+      throw this.err(`head ${name}`, e);
+    }
+  }
+
+  async get(name: string, signal: AbortSignal): Promise<Readable> {
+    let source: NodeJS.ReadableStream | undefined;
+    try {
+      const res = await this.container.getBlobClient(name).download(0, undefined, { abortSignal: signal, maxRetryRequests: 2 });
+      source = res.readableStreamBody;
+    } catch (e) {
+      throw this.err(`get ${name}`, e);
+    }
+    if (!source) throw new FerryError('INTERNAL', `Azure Blob get ${name} (${this.url}): the download has no body`);
+    const src = source as Readable;
+    const out = new PassThrough({ highWaterMark: 256 * 1024 });
+    const onAbort = (): void => {
+      const e = this.err(`get ${name}`, abortError(signal));
+      src.destroy();
+      out.destroy(e);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    src.on('error', (e) => out.destroy(this.err(`get ${name}`, e)));
+    out.on('close', () => {
+      signal.removeEventListener('abort', onAbort);
+      if (!src.destroyed) src.destroy();
+    });
+    src.pipe(out);
+    return out;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // writing
+
+  private headers(req: PutRequest, md5: Uint8Array): BlobHTTPHeaders {
+    return defined<BlobHTTPHeaders>({
+      blobContentType: req.contentType,
+      blobContentEncoding: req.contentEncoding,
+      blobContentLanguage: req.contentLanguage,
+      blobCacheControl: req.cacheControl,
+      blobContentDisposition: req.contentDisposition,
+      blobContentMD5: md5,
+    });
+  }
+
+  async put(req: PutRequest): Promise<PutResult> {
+    const op = `put ${req.name}`;
+    if (req.md5 !== undefined && !isMd5Hex(req.md5)) {
+      throw new FerryError('ITEM_REJECTED', `Azure Blob ${op} (${this.url}): the source MD5 ${JSON.stringify(req.md5)} is not 32 hex digits`);
+    }
+    if (Buffer.byteLength(req.name, 'utf8') > this.limits.maxNameBytes) {
+      throw new FerryError('ITEM_REJECTED', `Azure Blob ${op} (${this.url}): the name is longer than ${this.limits.maxNameBytes} bytes`);
+    }
+    const blob = this.container.getBlockBlobClient(req.name);
+    const onAbort = (): void => {
+      req.body.destroy(abortError(req.signal));
+    };
+    if (req.signal.aborted) throw this.err(op, abortError(req.signal));
+    req.signal.addEventListener('abort', onAbort, { once: true });
+    const blockSize = blockSizeFor(req.size, this.partSize);
+    const parts = partsOf(req.body, blockSize);
+    try {
+      const first = await parts.next();
+      const head = first.done ? Buffer.alloc(0) : first.value;
+      const second = first.done || head.length < blockSize ? undefined : await parts.next();
+      if (second === undefined || second.done) return await this.putSingle(req, blob, head);
+      return await this.putBlocks(req, blob, blockSize, [head, second.value], parts);
+    } catch (e) {
+      req.body.destroy();
+      throw this.err(op, e);
+    } finally {
+      req.signal.removeEventListener('abort', onAbort);
+      await parts.return(undefined);
+    }
+  }
+
+  private async putSingle(req: PutRequest, blob: BlockBlobClient, body: Buffer): Promise<PutResult> {
+    const md5 = req.md5 !== undefined ? Buffer.from(req.md5, 'hex') : createHash('md5').update(body).digest();
+    // `transactionalContentMD5` (the Content-MD5 header, checked by the server) is read by upload() at run time
+    // (setUploadChecksumParameters) though BlockBlobUploadOptions does not declare it in 12.32.
+    const options: BlockBlobUploadOptions & { transactionalContentMD5: Uint8Array } = {
+      blobHTTPHeaders: this.headers(req, md5),
+      metadata: encodeMetadata(req.metadata),
+      transactionalContentMD5: md5,
+      abortSignal: req.signal,
+      ...(this.options.accessTier ? { tier: this.options.accessTier } : {}),
+    };
+    const res = await blob.upload(body, body.length, options);
+    return defined<PutResult>({
+      md5: md5HexOf(res.contentMD5) ?? md5.toString('hex'),
+      etag: unquote(res.etag),
+      size: body.length,
+      serverChecks: ['content-md5'],
+    });
+  }
+
+  private async putBlocks(req: PutRequest, blob: BlockBlobClient, blockSize: number, initial: Buffer[], rest: AsyncGenerator<Buffer>): Promise<PutResult> {
+    const uploadId = randomBytes(8).toString('hex');
+    const whole = createHash('md5');
+    const ids: string[] = [];
+    const inflight = new Set<Promise<void>>();
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort();
+    req.signal.addEventListener('abort', onAbort, { once: true });
+    let failure: unknown;
+    let size = 0;
+    const stage = async (buf: Buffer): Promise<void> => {
+      whole.update(buf);
+      size += buf.length;
+      while (inflight.size >= this.options.partConcurrency && failure === undefined) await Promise.race(inflight);
+      if (failure !== undefined) throw failure;
+      if (ids.length >= MAX_BLOCKS) {
+        throw new FerryError('ITEM_REJECTED', `Azure Blob put ${req.name} (${this.url}): the blob needs more than Azure's ${MAX_BLOCKS} blocks of ${blockSize} bytes (it is larger than the ${req.size} bytes the source listed)`);
+      }
+      const id = blockId(uploadId, ids.length);
+      ids.push(id);
+      const p: Promise<void> = blob
+        .stageBlock(id, buf, buf.length, { transactionalContentMD5: createHash('md5').update(buf).digest(), abortSignal: stop.signal })
+        .then(
+          () => undefined,
+          (e: unknown) => {
+            failure ??= e;
+            stop.abort();
+          },
+        )
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+    };
+    try {
+      for (const buf of initial) await stage(buf);
+      for (;;) {
+        if (failure !== undefined) throw failure;
+        const next = await rest.next();
+        if (next.done) break;
+        await stage(next.value);
+      }
+      await Promise.all(inflight);
+      if (failure !== undefined) throw failure;
+      if (req.signal.aborted) throw abortError(req.signal);
+      const md5 = whole.digest();
+      const md5Hex = md5.toString('hex');
+      if (req.md5 !== undefined && req.md5.toLowerCase() !== md5Hex) {
+        throw new FerryError(
+          'TRANSIENT',
+          `Azure Blob put ${req.name} (${this.url}): the source states MD5 ${req.md5.toLowerCase()} but the ${size} bytes ferry read have MD5 ${md5Hex}: ` +
+            'the bytes were damaged between the source and ferry (or the source object changed); nothing was committed, ferry retries',
+        );
+      }
+      await blob.commitBlockList(ids, {
+        blobHTTPHeaders: this.headers(req, md5),
+        metadata: encodeMetadata(req.metadata),
+        abortSignal: req.signal,
+        ...(this.options.accessTier ? { tier: this.options.accessTier } : {}),
+      });
+      // What the target now states (Azure returns no blob MD5 for a commit).
+      const props = await blob.getProperties({ abortSignal: req.signal });
+      return defined<PutResult>({
+        md5: md5HexOf(props.contentMD5),
+        etag: unquote(props.etag),
+        size: props.contentLength ?? size,
+        serverChecks: ['part-md5'],
+      });
+    } catch (e) {
+      stop.abort();
+      await Promise.allSettled([...inflight]);
+      await this.discardUncommitted(blob, req.name);
+      throw e;
+    } finally {
+      req.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** After a failed block upload: delete the blob if it has no committed version (its staged blocks go with it). */
+  private async discardUncommitted(blob: BlockBlobClient, name: string): Promise<void> {
+    try {
+      await blob.getProperties({ abortSignal: AbortSignal.timeout(CLEANUP_MS) });
+      this.ctx.logger.debug('azure-blob: blocks staged over an existing blob are left for Azure to discard', { name });
+      return;
+    } catch (e) {
+      if (!isNotFound(e)) {
+        this.ctx.logger.warn('azure-blob: could not check for staged blocks after a failed upload', { name, error: String((e as Error).message ?? e) });
+        return;
+      }
+    }
+    try {
+      await blob.delete({ abortSignal: AbortSignal.timeout(CLEANUP_MS) });
+    } catch (e) {
+      if (!isNotFound(e)) this.ctx.logger.warn('azure-blob: could not delete staged blocks after a failed upload', { name, error: String((e as Error).message ?? e) });
+    }
+  }
+
+  async delete(name: string, signal: AbortSignal): Promise<void> {
+    try {
+      await this.container.getBlobClient(name).delete({ deleteSnapshots: 'include', abortSignal: signal });
+    } catch (e) {
+      if ((e as { details?: { errorCode?: string } }).details?.errorCode === 'BlobNotFound') return;
+      throw this.err(`delete ${name}`, e);
+    }
+  }
+
+  /** Names under `prefix` in Azure's order, with or without blobs that have only uncommitted blocks. */
+  private async *names(prefix: string, uncommitted: boolean, signal: AbortSignal): AsyncGenerator<string> {
+    const pages = this.container.listBlobsFlat({ prefix, includeUncommitedBlobs: uncommitted, abortSignal: signal }).byPage({ maxPageSize: MAX_PAGE });
+    for await (const page of pages) for (const item of page.segment.blobItems) yield item.name;
+  }
+
+  async cleanupPartial(prefix: string, signal: AbortSignal): Promise<number> {
+    const op = `cleanup of uncommitted blocks under ${JSON.stringify(prefix)}`;
+    const committed = this.names(prefix, false, signal);
+    let removed = 0;
+    try {
+      let c = await committed.next();
+      for await (const name of this.names(prefix, true, signal)) {
+        while (!c.done && compareUtf16(c.value, name) < 0) c = await committed.next();
+        if (!c.done && c.value === name) continue;
+        // Listed only with its uncommitted blocks; make sure nothing was committed since, then delete it.
+        const blob = this.container.getBlobClient(name);
+        try {
+          await blob.getProperties({ abortSignal: signal });
+          continue;
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+        try {
+          await blob.delete({ abortSignal: signal });
+          removed += 1;
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+      }
+    } catch (e) {
+      throw this.err(op, e);
+    } finally {
+      await committed.return(undefined);
+    }
+    if (removed > 0) this.ctx.logger.info('azure-blob: removed blobs left with only uncommitted blocks', { prefix, removed });
+    return removed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    // The SDK keeps no connections of its own beyond Node's shared agent.
+  }
+}
