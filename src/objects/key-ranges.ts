@@ -62,16 +62,30 @@ function groups<T>(items: readonly T[], n: number): T[][] {
 export async function splitKeyRanges(store: ObjectStore, prefix: string, desired: number, signal: AbortSignal): Promise<KeyRange[]> {
   if (desired <= 1) return [{}];
   const budget = { left: PROBE_BUDGET };
-  let boundaries: string[] = [];
+  let boundaries: string[];
   const first = await nextChars(store, prefix, budget, signal);
   if (!first || first.length === 0) return [{}];
   boundaries = first.map((c) => prefix + c);
-  // One character holds every name (`2024-…`, `user/…`): split one level deeper inside it.
-  while (boundaries.length === 1 && budget.left > 0) {
-    const deeper = await nextChars(store, boundaries[0]!, budget, signal);
-    if (!deeper || deeper.length === 0) break;
-    boundaries = deeper.map((c) => boundaries[0]! + c);
+  // Too few first characters (one holds every name: `2024-…`, `user/…`): split each one level deeper, while the
+  // probe budget lasts. An object named exactly like a replaced boundary sorts before its children: the range
+  // before takes it.
+  while (boundaries.length < desired) {
+    const next: string[] = [];
+    let deeper = false;
+    for (const b of boundaries) {
+      const children = await nextChars(store, b, budget, signal);
+      if (children === undefined) return rangesOf(boundaries, desired);
+      if (children.length === 0) next.push(b);
+      else for (const c of children) next.push(b + c);
+      deeper ||= children.length > 0;
+    }
+    if (!deeper) break;
+    boundaries = next;
   }
+  return rangesOf(boundaries, desired);
+}
+
+function rangesOf(boundaries: readonly string[], desired: number): KeyRange[] {
   if (boundaries.length <= 1) return [{}];
   const starts = groups(boundaries, Math.min(desired, boundaries.length)).map((g) => g[0]!);
   // Range g runs from its first boundary (exclusive) to the next range's first boundary (taken exactly).
