@@ -87,6 +87,8 @@ export interface S3ErrorContext {
   subject: 'bucket' | 'object';
   /** host:port the client talks to. */
   where: string;
+  /** The object's name, put in `details.object` (the generic sink tells a vanished source object by it). */
+  object?: string;
 }
 
 /** A network error code found on the error, its causes or an AggregateError's members. */
@@ -128,9 +130,13 @@ export function toFerryError(e: unknown, ctx: S3ErrorContext): FerryError {
   const said = redactSignature(redact(s.message || name));
   const status = s.$metadata?.httpStatusCode;
   const msg = (what: string): string => `S3 ${ctx.op} ${ctx.url}: ${what}`;
-  const details = { s3Error: name, ...(status !== undefined ? { httpStatus: status } : {}) };
+  const details = {
+    s3Error: name,
+    ...(status !== undefined ? { httpStatus: status } : {}),
+    ...(ctx.object !== undefined ? { object: ctx.object } : {}),
+  };
 
-  if (name === 'AbortError' || s.code === 'ABORT_ERR') return new FerryError('INTERRUPTED', msg('aborted'), { cause: e });
+  if (name === 'AbortError' || s.code === 'ABORT_ERR') return new FerryError('INTERRUPTED', msg('aborted'), { cause: e, details });
 
   if (THROTTLING_NAMES.has(name) || status === 429 || status === 503 || s.$retryable?.throttling) {
     return new FerryError('THROTTLED', msg(`S3 asks to slow down (${name}): ${said}`), {
@@ -173,9 +179,11 @@ export function toFerryError(e: unknown, ctx: S3ErrorContext): FerryError {
 
   if (name === 'NoSuchBucket' || (ctx.subject === 'bucket' && (name === 'NotFound' || status === 404))) {
     const bucket = ctx.url.replace(/^s3:\/\/([^/]+).*$/, '$1');
+    const { object: _object, ...bucketDetails } = details;
     return new FerryError('NOT_FOUND', msg(`the bucket ${bucket} does not exist`), {
       cause: e,
-      details,
+      // No `object`: this is not about one object (the sink would take it for a vanished source object).
+      details: bucketDetails,
       hint: 'create it, or set `create: true` on the target; check `bucket`, `region` and `endpoint`',
     });
   }

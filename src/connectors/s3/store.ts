@@ -161,6 +161,9 @@ export class ExactReader {
     body: Readable,
     private readonly expected: number,
     private readonly signal?: AbortSignal,
+    /** Prefix of error messages, e.g. `S3 PutObject s3://bucket/key: `. */
+    private readonly where = '',
+    private readonly details?: Record<string, unknown>,
   ) {
     this.it = body[Symbol.asyncIterator]();
   }
@@ -189,7 +192,11 @@ export class ExactReader {
     while (filled < len) {
       const chunk = await this.nextChunk();
       if (!chunk) {
-        throw new FerryError('TRANSIENT', `the content ended after ${this.consumed + filled} of ${this.expected} bytes (the source object changed or its read failed)`);
+        throw new FerryError(
+          'TRANSIENT',
+          `${this.where}the content ended after ${this.consumed + filled} of ${this.expected} bytes (the source object changed or its read failed)`,
+          this.details ? { details: this.details } : {},
+        );
       }
       const take = Math.min(len - filled, chunk.length);
       chunk.copy(out, filled, 0, take);
@@ -206,15 +213,24 @@ export class ExactReader {
       const chunk = await this.nextChunk();
       if (!chunk) return;
       if (chunk.length > 0) {
-        throw new FerryError('TRANSIENT', `the content is longer than the ${this.expected} bytes expected (the source object changed since it was listed?)`);
+        throw new FerryError(
+          'TRANSIENT',
+          `${this.where}the content is longer than the ${this.expected} bytes expected (the source object changed since it was listed?)`,
+          this.details ? { details: this.details } : {},
+        );
       }
     }
   }
+}
 
-  /** Releases the stream (destroys it when it was not read to its end). */
-  async close(): Promise<void> {
-    if (!this.done) await this.it.return?.().catch(() => undefined);
-  }
+/**
+ * Ends a body that an upload gave up on, with the upload's error: whoever pipes into it (the generic sink) sees that
+ * error rather than a bare "premature close", and nothing stays blocked on it.
+ */
+function discard(body: Readable, error: Error): void {
+  if (body.destroyed) return;
+  body.on('error', () => undefined);
+  body.destroy(error);
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -290,6 +306,7 @@ export class S3Store implements ObjectStore {
       url: name === undefined ? this.url : `${this.url}/${name}`,
       subject: name === undefined ? 'bucket' : 'object',
       where: this.info.where,
+      ...(name === undefined ? {} : { object: name }),
     });
   }
 
@@ -450,12 +467,24 @@ export class S3Store implements ObjectStore {
     }
   }
 
+  /**
+   * On success the body has been read to its end; on failure it is destroyed with the error thrown, so a pipeline
+   * feeding it fails with the same error.
+   */
   async put(req: PutRequest): Promise<PutResult> {
+    try {
+      return await this.upload(req);
+    } catch (e) {
+      const f = e instanceof FerryError ? e : this.fail(e, 'PutObject', req.name);
+      discard(req.body, f);
+      throw f;
+    }
+  }
+
+  private async upload(req: PutRequest): Promise<PutResult> {
     const { name, size } = req;
-    const reject = (why: string): FerryError => {
-      req.body.destroy();
-      return new FerryError('ITEM_REJECTED', `S3 PutObject ${this.url}/${name}: ${why}`);
-    };
+    const reject = (why: string): FerryError =>
+      new FerryError('ITEM_REJECTED', `S3 PutObject ${this.url}/${name}: ${why}`, { details: { object: name } });
     if (utf8Bytes(name) > S3_LIMITS.maxNameBytes) throw reject(`the name is ${utf8Bytes(name)} bytes long; S3 allows ${S3_LIMITS.maxNameBytes}`);
     if (size > S3_LIMITS.maxObjectBytes) throw reject(`${size} bytes is more than S3's 5 TiB per object`);
     const metadata: Record<string, string> = {};
@@ -482,24 +511,22 @@ export class S3Store implements ObjectStore {
   /** A failure while reading the content to upload: the source's, not S3's. */
   private readFailure(e: unknown, name: string): FerryError {
     const where = `S3 PutObject ${this.url}/${name}`;
-    if (e instanceof FerryError) {
-      return e.message.startsWith('S3 ') ? e : new FerryError(e.code, `${where}: ${e.message}`, { cause: e, retry: e.retry, ...(e.hint ? { hint: e.hint } : {}) });
-    }
-    if (errorName(e) === 'AbortError') return new FerryError('INTERRUPTED', `${where}: aborted`, { cause: e });
+    const details = { object: name };
+    // The reader's own errors name the object already; a source store's name theirs.
+    if (e instanceof FerryError) return e;
+    if (errorName(e) === 'AbortError') return new FerryError('INTERRUPTED', `${where}: aborted`, { cause: e, details });
     const said = e instanceof Error ? e.message : String(e);
-    return new FerryError('TRANSIENT', `${where}: reading the content to upload failed: ${said}`, { cause: e });
+    return new FerryError('TRANSIENT', `${where}: reading the content to upload failed: ${said}`, { cause: e, details });
   }
 
   private async putSingle(req: PutRequest, headers: ObjectHeaders): Promise<PutResult> {
-    const reader = new ExactReader(req.body, req.size, req.signal);
+    const reader = new ExactReader(req.body, req.size, req.signal, `S3 PutObject ${this.url}/${req.name}: `, { object: req.name });
     let buf: Buffer;
     try {
       buf = await reader.read(req.size);
       await reader.expectEnd();
     } catch (e) {
       throw this.readFailure(e, req.name);
-    } finally {
-      await reader.close();
     }
     const computed = createHash('md5').update(buf).digest('hex');
     const sent = req.md5 ? req.md5.toLowerCase() : computed;
@@ -546,7 +573,6 @@ export class S3Store implements ObjectStore {
       if (!created.UploadId) throw new FerryError('INTERNAL', `S3 CreateMultipartUpload ${this.url}/${req.name}: no UploadId in the answer`);
       uploadId = created.UploadId;
     } catch (e) {
-      req.body.destroy();
       throw this.fail(e, 'CreateMultipartUpload', req.name);
     }
     this.active.add(uploadId);
@@ -557,7 +583,7 @@ export class S3Store implements ObjectStore {
     if (req.signal.aborted) onAbort();
     else req.signal.addEventListener('abort', onAbort, { once: true });
 
-    const reader = new ExactReader(req.body, req.size, ac.signal);
+    const reader = new ExactReader(req.body, req.size, ac.signal, `S3 PutObject ${this.url}/${req.name}: `, { object: req.name });
     const md5s: Buffer[] = [];
     const parts: CompletedPart[] = [];
     const inflight = new Set<Promise<void>>();
@@ -646,7 +672,6 @@ export class S3Store implements ObjectStore {
       throw e instanceof FerryError ? e : this.fail(e, 'UploadPart', req.name);
     } finally {
       req.signal.removeEventListener('abort', onAbort);
-      await reader.close();
     }
   }
 

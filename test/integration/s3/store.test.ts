@@ -9,7 +9,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
 import {
   CreateMultipartUploadCommand,
@@ -348,7 +349,8 @@ describe('objects', () => {
 
   it('head of a missing object is undefined; get of one is NOT_FOUND; delete removes, and twice is fine', async () => {
     expect(await store.head('obj/nope', never)).toBeUndefined();
-    await expect(store.get('obj/nope', never)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // details.object is how the generic sink tells a source object that vanished since it was listed.
+    await expect(store.get('obj/nope', never)).rejects.toMatchObject({ code: 'NOT_FOUND', details: { object: 'obj/nope' } });
     await store.put(putReq('obj/doomed', Buffer.from('bye'), 3));
     expect(await store.head('obj/doomed', never)).toBeDefined();
     await store.delete('obj/doomed', never);
@@ -450,6 +452,21 @@ describe('multipart', () => {
     expect((err3 as Error).message).toContain(`ended after ${11 * MiB} of ${12 * MiB} bytes`);
     expect(await uploadsUnder('fail/')).toEqual([]);
     expect(await store.head('fail/short.bin', never)).toBeUndefined();
+  });
+
+  it('a failed put ends a piped body with its own error, not a bare premature close (as the generic sink pipes)', async () => {
+    // One part at a time, so part 2 fails while most of the body is still unread.
+    const s = await open({ part_concurrency: 1 });
+    const boom = Object.assign(new Error('injected'), { name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+    instrument(s.client, 'UploadPartCommand', { failOn: (n) => (n >= 2 ? boom : undefined) });
+    for (const [name, size] of [[`pipe/${'x'.repeat(1100)}`, 2 * MiB], ['pipe/multipart.bin', 30 * MiB]] as const) {
+      const through = new PassThrough();
+      const piping = pipeline(generated(size).stream, through);
+      const err = await s.put(putReq(name, through, size)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(FerryError);
+      await expect(piping).rejects.toBe(err);
+    }
+    expect(await uploadsUnder('pipe/')).toEqual([]);
   });
 
   it('cleanupPartial aborts incomplete uploads under the prefix, not elsewhere', async () => {
