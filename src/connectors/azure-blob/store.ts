@@ -72,27 +72,39 @@ function abortError(signal: AbortSignal): Error {
   return e;
 }
 
-/** The content of `body` in parts of exactly `size` bytes (the last one shorter; nothing for an empty body). */
-async function* partsOf(body: Readable, size: number): AsyncGenerator<Buffer> {
-  let chunks: Buffer[] = [];
+/**
+ * The content of `body` in parts of exactly `size` bytes (the last one shorter; nothing for an empty body). Each
+ * part is one buffer that the stream's chunks are copied into, so a part holds no references to the chunks. A part
+ * starts at the size the source announced for what is left (`expected`, at least 64 KiB) rather than at `size`, so a
+ * 1 KiB object does not take a part's worth of memory, and doubles (up to `size`) if the body is longer than announced.
+ */
+export async function* partsOf(body: AsyncIterable<unknown> | Iterable<unknown>, size: number, expected = size): AsyncGenerator<Buffer> {
+  let left = expected;
+  const capacityFor = (): number => Math.min(size, Math.max(left, 64 * 1024));
+  let part = Buffer.allocUnsafe(capacityFor());
   let len = 0;
   for await (const chunk of body) {
-    let buf: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array | string);
-    while (buf.length > 0) {
-      const need = size - len;
-      if (buf.length < need) {
-        chunks.push(buf);
-        len += buf.length;
-        break;
+    const buf: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array | string);
+    let off = 0;
+    while (off < buf.length) {
+      if (len === part.length) {
+        // Longer than announced: grow the part (it is not full yet, or it would have been yielded).
+        const grown = Buffer.allocUnsafe(Math.min(size, part.length * 2));
+        part.copy(grown, 0, 0, len);
+        part = grown;
       }
-      chunks.push(buf.subarray(0, need));
-      yield Buffer.concat(chunks, size);
-      chunks = [];
-      len = 0;
-      buf = buf.subarray(need);
+      const n = buf.copy(part, len, off, off + Math.min(buf.length - off, part.length - len));
+      len += n;
+      off += n;
+      if (len === size) {
+        yield part;
+        left = Math.max(0, left - size);
+        part = Buffer.allocUnsafe(capacityFor());
+        len = 0;
+      }
     }
   }
-  if (len > 0) yield Buffer.concat(chunks, len);
+  if (len > 0) yield part.subarray(0, len);
 }
 
 export class AzureBlobStore implements ObjectStore {
@@ -301,7 +313,7 @@ export class AzureBlobStore implements ObjectStore {
     if (req.signal.aborted) throw this.err(op, abortError(req.signal));
     req.signal.addEventListener('abort', onAbort, { once: true });
     const blockSize = blockSizeFor(req.size, this.partSize);
-    const parts = partsOf(req.body, blockSize);
+    const parts = partsOf(req.body, blockSize, req.size);
     try {
       const first = await parts.next();
       const head = first.done ? Buffer.alloc(0) : first.value;
