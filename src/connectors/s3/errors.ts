@@ -173,7 +173,7 @@ export function toFerryError(e: unknown, ctx: S3ErrorContext): FerryError {
     });
   }
 
-  if (AUTH_NAMES.has(name) || status === 401 || status === 403 || /could not load credentials/i.test(said)) {
+  if (AUTH_NAMES.has(name) || ((status === 401 || status === 403) && !CONFIG_NAMES.has(name)) || /could not load credentials/i.test(said)) {
     return new FerryError('AUTH', msg(`credentials refused (${name}): ${said}`), { cause: e, details, hint: CREDENTIAL_HINT });
   }
 
