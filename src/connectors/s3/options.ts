@@ -6,7 +6,7 @@
  * `endpoint_url` in ~/.aws/config. ferry does not read S3_ENDPOINT (a test-suite variable) on its own.
  */
 import type { JsonSchema } from '../../core/connector.js';
-import { bool, exclusive, int, objectSourceStream, objectTargetStream, oneOfStrings, secret, str } from '../../plan/schema-fragments.js';
+import { bool, exclusive, int, objectSourceStream, objectTargetStream, objectTransferOptions, oneOfStrings, secret, str } from '../../plan/schema-fragments.js';
 
 export const S3_STORAGE_CLASSES = [
   'STANDARD',
@@ -70,6 +70,7 @@ export const s3Options: JsonSchema = {
         'Set false for buckets encrypted with SSE-KMS or SSE-C, whose ETags are not MD5s. Default true.',
       true,
     ),
+    ...objectTransferOptions(),
   },
   required: ['bucket'],
   allOf: [exclusive('profile', ['access_key_id', 'secret_access_key', 'session_token'], 'use either `profile` or access keys, not both')],

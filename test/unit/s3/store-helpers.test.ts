@@ -175,7 +175,7 @@ describe('options', () => {
     expect(props['part_size_mb']).toMatchObject({ type: 'integer', minimum: 5, maximum: 5120, default: 8 });
     expect(props['part_concurrency']).toMatchObject({ type: 'integer', minimum: 1, default: 4 });
     expect(props['request_checksums']).toMatchObject({ enum: ['when_required', 'when_supported'] });
-    for (const k of ['bucket', 'region', 'endpoint', 'force_path_style', 'profile', 'access_key_id', 'secret_access_key', 'session_token', 'storage_class', 'create', 'etag_md5']) {
+    for (const k of ['bucket', 'region', 'endpoint', 'force_path_style', 'profile', 'access_key_id', 'secret_access_key', 'session_token', 'storage_class', 'create', 'etag_md5', 'transfers', 'large_transfers']) {
       expect(props[k]?.['description']).toEqual(expect.any(String));
     }
   });
