@@ -1,20 +1,48 @@
 /**
  * Plan options of Google Cloud Storage. Credentials come from Application Default Credentials unless a
- * service-account `key_file` is given; `endpoint` targets fake-gcs-server or another emulator.
+ * service-account `key_file` is given; `endpoint` (else $STORAGE_EMULATOR_HOST, else $GCS_ENDPOINT) targets
+ * fake-gcs-server or another emulator, which is used without credentials.
  */
 import type { JsonSchema } from '../../core/connector.js';
-import { filePath, objectSourceStream, objectTargetStream, oneOfStrings, str } from '../../plan/schema-fragments.js';
+import { FerryError } from '../../errors.js';
+import { bool, filePath, int, objectSourceStream, objectTargetStream, oneOfStrings, str } from '../../plan/schema-fragments.js';
+
+export const STORAGE_CLASSES = ['STANDARD', 'NEARLINE', 'COLDLINE', 'ARCHIVE'] as const;
+export type StorageClass = (typeof STORAGE_CLASSES)[number];
+
+/** Resumable-upload chunks must be multiples of 256 KiB. */
+export const CHUNK_QUANTUM = 256 * 1024;
+export const DEFAULT_PART_SIZE_MB = 8;
+export const DEFAULT_PART_CONCURRENCY = 4;
 
 export const gcsOptions: JsonSchema = {
   type: 'object',
   properties: {
     bucket: str('Bucket name.'),
-    project: str('Google Cloud project id. Default: from the credentials or $GOOGLE_CLOUD_PROJECT.'),
-    key_file: filePath('Service-account key (JSON). Default: Application Default Credentials.'),
-    endpoint: str('API endpoint of an emulator, e.g. http://127.0.0.1:4443. Default: $STORAGE_EMULATOR_HOST, else Google.'),
+    project: str('Google Cloud project id. Default: from the credentials or $GOOGLE_CLOUD_PROJECT (with an emulator also $GCLOUD_PROJECT, else `ferry`).'),
+    key_file: filePath('Service-account key (JSON). Default: Application Default Credentials. Read by the Google auth library; never logged.'),
+    endpoint: str(
+      'API endpoint of an emulator, e.g. http://127.0.0.1:4443 (http:// is assumed when no scheme is given). Default: $STORAGE_EMULATOR_HOST, else $GCS_ENDPOINT, else Google. No credentials are used with an endpoint outside googleapis.com.',
+    ),
     storage_class: oneOfStrings(
-      ['STANDARD', 'NEARLINE', 'COLDLINE', 'ARCHIVE'],
+      [...STORAGE_CLASSES],
       'As a target: storage class of written objects. Default: the bucket\'s.',
+    ),
+    create: bool('As a target: create the bucket if it does not exist (in `location`).', false),
+    location: str('Location of a bucket created by `create: true`, e.g. EU or europe-west1. Default: US.'),
+    part_size_mb: {
+      type: 'number',
+      minimum: 0.25,
+      default: DEFAULT_PART_SIZE_MB,
+      description:
+        'As a target: objects up to this size (MiB) are written in one request, with the source MD5 checked by the server; larger ones as resumable uploads in chunks of this size (rounded down to a multiple of 256 KiB), one chunk in memory at a time. Default 8.',
+      'x-expect': 'a number of MiB ≥ 0.25',
+    },
+    part_concurrency: int(
+      'Parts of one object in flight. Accepted for symmetry with S3 and Azure, but GCS resumable uploads send their chunks one after another, so it has no effect here (objects still copy in parallel). Default 4.',
+      1,
+      undefined,
+      DEFAULT_PART_CONCURRENCY,
     ),
   },
   required: ['bucket'],
@@ -22,3 +50,48 @@ export const gcsOptions: JsonSchema = {
 
 export const gcsSourceStream = objectSourceStream();
 export const gcsTargetStream = objectTargetStream();
+
+/** The options a store was opened with (the connection block without `type`), as typed values. */
+export interface GcsOptions {
+  bucket: string;
+  project?: string;
+  keyFile?: string;
+  endpoint?: string;
+  storageClass?: StorageClass;
+  create: boolean;
+  location?: string;
+  /** Chunk size of resumable uploads and the single-request threshold, in bytes (a multiple of 256 KiB). */
+  partSizeBytes: number;
+  partConcurrency: number;
+}
+
+const strOf = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** Part size in bytes: MiB rounded down to a multiple of 256 KiB, never below 256 KiB. */
+export function partSizeBytes(mb: unknown): number {
+  const n = typeof mb === 'number' && Number.isFinite(mb) && mb > 0 ? mb : DEFAULT_PART_SIZE_MB;
+  return Math.max(CHUNK_QUANTUM, Math.floor((n * 1024 * 1024) / CHUNK_QUANTUM) * CHUNK_QUANTUM);
+}
+
+export function parseOptions(o: Record<string, unknown>): GcsOptions {
+  const bucket = strOf(o['bucket']);
+  if (!bucket) throw new FerryError('CONFIG', 'the gcs connection has no `bucket`', { hint: 'set `bucket:` in the plan\'s source or target block' });
+  const project = strOf(o['project']);
+  const keyFile = strOf(o['key_file']);
+  const endpoint = strOf(o['endpoint']);
+  const location = strOf(o['location']);
+  const sc = strOf(o['storage_class']);
+  const storageClass = (STORAGE_CLASSES as readonly string[]).includes(sc ?? '') ? (sc as StorageClass) : undefined;
+  const pc = o['part_concurrency'];
+  return {
+    bucket,
+    ...(project ? { project } : {}),
+    ...(keyFile ? { keyFile } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    ...(storageClass ? { storageClass } : {}),
+    create: o['create'] === true,
+    ...(location ? { location } : {}),
+    partSizeBytes: partSizeBytes(o['part_size_mb']),
+    partConcurrency: typeof pc === 'number' && Number.isInteger(pc) && pc >= 1 ? pc : DEFAULT_PART_CONCURRENCY,
+  };
+}
