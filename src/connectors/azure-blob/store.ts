@@ -187,19 +187,25 @@ export class AzureBlobStore implements ObjectStore {
     });
   }
 
+  /**
+   * Listing requests made by this store (for tests and diagnostics). A listing that skips names before `startAfter`
+   * (on a server that ignores `startFrom`) quadruples its request size after each page that yields nothing, up to
+   * 5,000, and still hands out pages of at most the asked size.
+   */
+  listRequests = 0;
+  private startFromIgnored = false;
+
   async *list(req: ListRequest): AsyncIterable<ObjectInfo[]> {
     const plan = listingPlan(req.prefix, req.startAfter, req.endBefore);
     if (plan.empty) return;
     const reorder = new Utf8Reorder<ObjectInfo>();
-    const maxPageSize = Math.min(MAX_PAGE, Math.max(1, Math.floor(req.pageSize ?? MAX_PAGE)));
-    const pages = this.container
-      .listBlobsFlat({
-        prefix: plan.prefix,
-        includeMetadata: true,
-        abortSignal: req.signal,
-        ...(plan.startFrom !== undefined ? { startFrom: plan.startFrom } : {}),
-      })
-      .byPage({ maxPageSize });
+    const outPage = Math.min(MAX_PAGE, Math.max(1, Math.floor(req.pageSize ?? MAX_PAGE)));
+    const listing = this.container.listBlobsFlat({
+      prefix: plan.prefix,
+      includeMetadata: true,
+      abortSignal: req.signal,
+      ...(plan.startFrom !== undefined ? { startFrom: plan.startFrom } : {}),
+    });
     let ended = false;
     const take = (ready: ObjectInfo[], out: ObjectInfo[]): void => {
       for (const info of ready) {
@@ -211,28 +217,42 @@ export class AzureBlobStore implements ObjectStore {
       }
     };
     const op = `list ${JSON.stringify(req.prefix)}`;
-    let iterator: AsyncIterator<{ segment: { blobItems: BlobItem[] } }> | undefined;
+    let serverPage = outPage;
+    let token: string | undefined;
+    let first = true;
     try {
-      iterator = pages[Symbol.asyncIterator]();
       for (;;) {
-        let next: IteratorResult<{ segment: { blobItems: BlobItem[] } }>;
+        let page: { segment: { blobItems: BlobItem[] }; continuationToken?: string };
         try {
-          next = await iterator.next();
+          const next = await listing.byPage({ maxPageSize: serverPage, ...(token ? { continuationToken: token } : {}) }).next();
+          if (next.done) break;
+          page = next.value;
         } catch (e) {
           throw this.err(op, e);
         }
-        if (next.done) break;
+        this.listRequests += 1;
+        const items = page.segment.blobItems;
+        if (first && plan.startFrom !== undefined && items.length > 0 && compareUtf16(items[0]!.name, plan.startFrom) < 0 && !this.startFromIgnored) {
+          this.startFromIgnored = true;
+          this.ctx.logger.info('azure-blob: the server ignores `startFrom` (service versions before 2026-02-06, Azurite 3.35): listings after a name read from the start of their prefix', {
+            url: this.url,
+          });
+        }
+        first = false;
         const out: ObjectInfo[] = [];
-        for (const item of next.value.segment.blobItems) {
+        for (const item of items) {
           take(reorder.push(item.name, this.infoOfItem(item)), out);
           if (ended) break;
         }
-        if (out.length > 0) yield out;
+        for (let i = 0; i < out.length; i += outPage) yield out.slice(i, i + outPage);
         if (ended) return;
+        if (out.length === 0) serverPage = Math.min(MAX_PAGE, serverPage * 4);
+        token = page.continuationToken;
+        if (!token) break;
       }
       const out: ObjectInfo[] = [];
       take(reorder.flush(), out);
-      if (out.length > 0) yield out;
+      for (let i = 0; i < out.length; i += outPage) yield out.slice(i, i + outPage);
     } catch (e) {
       if (e instanceof Utf8ReorderOverflow) {
         throw new FerryError(
@@ -242,8 +262,6 @@ export class AzureBlobStore implements ObjectStore {
         );
       }
       throw e;
-    } finally {
-      await iterator?.return?.();
     }
   }
 

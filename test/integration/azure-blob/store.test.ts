@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorContext } from '../../../src/core/connector.js';
 import { compareNames, type ObjectInfo, type ObjectStore } from '../../../src/core/object.js';
 import { isFerryError, type FerryError } from '../../../src/errors.js';
-import { openAzureBlobStore } from '../../../src/connectors/azure-blob/store.js';
+import { openAzureBlobStore, type AzureBlobStore } from '../../../src/connectors/azure-blob/store.js';
 import { azureBlob, serviceEnv, uniqueName } from '../../support/clients.js';
 
 const MIB = 1024 * 1024;
@@ -172,12 +172,26 @@ describe('listing', () => {
   });
 
   it('stops reading pages at endBefore', async () => {
+    const before = (store as AzureBlobStore).listRequests;
     let pages = 0;
     for await (const page of store.list({ prefix: 'order/', endBefore: 'order/a', pageSize: 1, signal: signal() })) {
       pages += 1;
       expect(page.map((i) => i.name)).toEqual(['order/B']);
     }
     expect(pages).toBe(1);
+    // 'order/B', then 'order/a' (≥ endBefore): two requests of one name, none after.
+    expect((store as AzureBlobStore).listRequests - before).toBe(2);
+  });
+
+  it('skips names before startAfter with growing requests, handing out pages of the asked size', async () => {
+    const before = (store as AzureBlobStore).listRequests;
+    const sorted = [...names].sort(compareNames);
+    const startAfter = sorted[sorted.length - 4]!;
+    const got = await listAll(store, { prefix: 'order/', startAfter, pageSize: 1 });
+    expect(got.names).toEqual(sorted.slice(-3));
+    expect(got.pages).toBe(3);
+    // Azurite ignores startFrom: requests of 1, 4, 16 names rather than 16 requests of one.
+    expect((store as AzureBlobStore).listRequests - before).toBeLessThanOrEqual(3);
   });
 });
 
