@@ -6,7 +6,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHINOOK_TABLES, loadChinook } from '../../support/chinook.js';
 import { firestore, serviceEnv, uniqueName } from '../../support/clients.js';
-import { ferry, workDir, writePlan } from './cli.js';
+import { ferry, workDir, writePlan } from '../../support/cli.js';
 
 let dir: string;
 let prefix: string;

@@ -6,7 +6,7 @@ import { DescribeTableCommand, GetItemCommand, UpdateItemCommand, type DynamoDBC
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHINOOK_TABLES, loadChinook } from '../../support/chinook.js';
 import { dynamoDb, serviceEnv, uniqueName } from '../../support/clients.js';
-import { ferry, workDir, writePlan } from './cli.js';
+import { ferry, workDir, writePlan } from '../../support/cli.js';
 
 let dir: string;
 let plan: string;

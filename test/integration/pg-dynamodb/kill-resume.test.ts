@@ -7,7 +7,7 @@ import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDb, serviceEnv, uniqueName } from '../../support/clients.js';
-import { ferry, ferryAsync, workDir, writePlan } from './cli.js';
+import { ferry, ferryAsync, workDir, writePlan } from '../../support/cli.js';
 
 const ROWS = 30_000;
 const CONCURRENCY = 4;
