@@ -131,15 +131,26 @@ export class AzureBlobStore implements ObjectStore {
     return toFerryError(e, { op, url: this.url, hostPort: this.clients.hostPort, container: this.options.container });
   }
 
+  /**
+   * Lists one name rather than reading the container's properties: a container SAS may list blobs but never read
+   * container properties (that takes an account SAS or key), and a listing is what source and sink need anyway.
+   */
   async check(signal: AbortSignal): Promise<void> {
     try {
-      await this.container.getProperties({ abortSignal: signal });
+      await this.container.listBlobsFlat({ abortSignal: signal }).byPage({ maxPageSize: 1 }).next();
     } catch (e) {
       throw this.err('check', e);
     }
   }
 
+  /** Creates the container unless it exists (checked first, so a container SAS, which cannot create, still works). */
   async create(signal: AbortSignal): Promise<void> {
+    try {
+      await this.check(signal);
+      return;
+    } catch (e) {
+      if (!(e instanceof FerryError) || e.code !== 'NOT_FOUND') throw e;
+    }
     try {
       await this.container.createIfNotExists({ abortSignal: signal });
     } catch (e) {
@@ -234,7 +245,7 @@ export class AzureBlobStore implements ObjectStore {
         const items = page.segment.blobItems;
         if (first && plan.startFrom !== undefined && items.length > 0 && compareUtf16(items[0]!.name, plan.startFrom) < 0 && !this.startFromIgnored) {
           this.startFromIgnored = true;
-          this.ctx.logger.info('azure-blob: the server ignores `startFrom` (service versions before 2026-02-06, Azurite 3.35): listings after a name read from the start of their prefix', {
+          this.ctx.logger.debug('azure-blob: the server ignores `startFrom` (service versions before 2026-02-06, Azurite 3.35): listings after a name read from the start of their prefix', {
             url: this.url,
           });
         }
