@@ -32,6 +32,12 @@ export interface ConnectorDescriptor {
   targetStreamSchema?: Record<string, JsonSchema>;
   /** Rate units this store's sink understands beyond `items_per_second` / `bytes_per_second`. */
   rateUnits?: readonly RateUnit[];
+  /**
+   * The sink has a ramp-up of its own (Firestore's 500/50/5), switched by the connection-block option `ramp_up`
+   * (declared in `optionsSchema`). A plan's `limits.ramp_up: true` sets that option when the target block leaves it
+   * out; for a target without one it is a no-op, and loading the plan warns.
+   */
+  rampUp?: boolean;
   /** Absent until the connector's source is implemented. */
   createSource?(options: Record<string, unknown>, ctx: ConnectorContext): Promise<Source<FerryRecord>>;
   createSink?(options: Record<string, unknown>, ctx: ConnectorContext): Promise<Sink<FerryRecord>>;

@@ -1,6 +1,11 @@
 /**
  * Opens a plan's source and target through the connector registry: the engine's only door to concrete stores.
  * A connector whose source or sink is not implemented yet is a clear UNSUPPORTED error, not a crash.
+ *
+ * Plan limits that a connector implements itself reach it as connection-block options, so connectors see only
+ * their own options and never the plan: `limits.ramp_up: true` becomes `ramp_up: true` on a target whose descriptor
+ * declares `rampUp` (Firestore), unless the target block sets `ramp_up` itself (the block is the more specific
+ * place, so it wins either way). Other targets have no ramp-up: there it changes nothing (plan loading warns).
  */
 import type { ConnectorContext } from '../core/connector.js';
 import type { FerryRecord } from '../core/record.js';
@@ -8,7 +13,7 @@ import type { Sink } from '../core/sink.js';
 import type { Source } from '../core/source.js';
 import { getConnector } from '../connectors/registry.js';
 import { FerryError } from '../errors.js';
-import type { ConnectionBlock, Plan } from '../plan/types.js';
+import type { ConnectionBlock, Limits, Plan } from '../plan/types.js';
 
 function optionsOf(block: ConnectionBlock): Record<string, unknown> {
   const { type: _type, ...options } = block;
@@ -25,14 +30,26 @@ export async function openSource(block: ConnectionBlock, ctx: ConnectorContext):
   return d.createSource(optionsOf(block), ctx);
 }
 
-export async function openSink(block: ConnectionBlock, ctx: ConnectorContext): Promise<Sink<FerryRecord>> {
+/** The options a target is opened with: its connection block, plus the plan limits it implements itself. */
+export function sinkOptionsOf(block: ConnectionBlock, limits?: Limits): Record<string, unknown> {
+  const options = optionsOf(block);
+  const d = getConnector(block.type);
+  if (limits?.ramp_up === true && d.rampUp && options['ramp_up'] === undefined) options['ramp_up'] = true;
+  return options;
+}
+
+export async function openSink(block: ConnectionBlock, ctx: ConnectorContext, limits?: Limits): Promise<Sink<FerryRecord>> {
   const d = getConnector(block.type);
   if (!d.createSink) {
     throw new FerryError('UNSUPPORTED', `the ${block.type} connector cannot be a target yet`, {
       hint: 'pick another target store, or see the connector list in `ferry connectors`',
     });
   }
-  return d.createSink(optionsOf(block), ctx);
+  const options = sinkOptionsOf(block, limits);
+  if (options['ramp_up'] === true && block['ramp_up'] === undefined) {
+    ctx.logger.debug('limits.ramp_up: the target ramps its write rate up', { target: block.type });
+  }
+  return d.createSink(options, ctx);
 }
 
 export interface OpenConnectors extends AsyncDisposable {
@@ -45,7 +62,7 @@ export async function openConnectors(plan: Plan, ctx: ConnectorContext): Promise
   const source = await openSource(plan.source, ctx);
   let sink: Sink<FerryRecord>;
   try {
-    sink = await openSink(plan.target, ctx);
+    sink = await openSink(plan.target, ctx, plan.limits);
   } catch (e) {
     await Promise.resolve(source[Symbol.asyncDispose]()).catch(() => {});
     throw e;

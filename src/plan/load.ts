@@ -11,7 +11,7 @@ import { PlanError } from './plan-error.js';
 import { planHash } from './plan-hash.js';
 import { validatePlanData } from './schema-validator.js';
 import { secretWarnings } from './secret-warnings.js';
-import { crossChecks, resolveStores } from './semantic-checks.js';
+import { crossChecks, limitWarnings, resolveStores } from './semantic-checks.js';
 import type { LoadedPlan, Plan } from './types.js';
 import { YamlLocator } from './yaml-locator.js';
 
@@ -69,6 +69,7 @@ export function loadPlanText(text: string, file?: string, env: Env = process.env
   errors.push(...validatePlanData(data, stores.source, stores.target, loc).filter((d) => !covered(d)));
   errors.push(...crossChecks(data, stores.source, stores.target, loc));
   warnings.push(...secretWarnings(raw, stores, loc));
+  warnings.push(...limitWarnings(data, stores.target, loc));
 
   if (errors.length) throw new PlanError([...errors, ...warnings]);
   return { plan: applyDefaults(data as unknown as Plan), path: file, text, hash, warnings };

@@ -191,7 +191,9 @@ function limitsSchema(): JsonSchema {
     ru: positive('Cosmos DB request units per second.'),
     writes_per_second: positive('Firestore document writes per second.'),
     requests_per_second: positive('Object-store requests (PUT, DELETE...) per second.'),
-    ramp_up: bool('Start slowly and speed up as the target allows (Firestore\'s 500/50/5 rule); otherwise start at the limit.'),
+    ramp_up: bool(
+      'Follow the target\'s own ramp-up rule for new data, where it has one: Firestore\'s 500/50/5 (500 writes/s at first, +50% every 5 minutes; recommended for sequential ids on real Firestore). The same as `ramp_up: true` on the target block, which wins when set. Other targets have none: there this does nothing (with a warning). Default false.',
+    ),
     max_retries: int('Attempts at one retryable write before the job stops (resumable).', 0, undefined, 8),
   });
 }

@@ -1,6 +1,7 @@
 /**
  * Checks JSON Schema cannot express, or expresses with poor messages: which connector `type`s exist, whether a
- * rate limit is in a unit the target understands, whether the two stores can feed each other.
+ * rate limit is in a unit the target understands, whether the two stores can feed each other; and warnings about
+ * limits that would be no-ops.
  */
 import type { ConnectorDescriptor } from '../core/connector.js';
 import type { RateUnit } from '../core/sink.js';
@@ -73,6 +74,37 @@ export function crossChecks(
         ),
       );
     }
+  }
+  return out;
+}
+
+/**
+ * Settings that are valid but will not do what they seem to: `limits.ramp_up: true` for a target with no ramp-up of
+ * its own (a no-op), or overridden by the target block's own `ramp_up: false`.
+ */
+export function limitWarnings(data: Record<string, unknown>, target: ConnectorDescriptor | undefined, loc: YamlLocator): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const limits = data.limits;
+  if (!target || !isRecord(limits) || limits.ramp_up !== true) return out;
+  if (!target.rampUp) {
+    const withRamp = connectors.filter((c) => c.rampUp).map((c) => c.type);
+    out.push(
+      loc.diagnostic(
+        loc.keyAt(['limits', 'ramp_up']),
+        ['limits', 'ramp_up'],
+        `${target.type} has no ramp-up of its own, so this does nothing for this target (targets with one: ${withRamp.join(', ') || 'none'}); rate limits apply at their full value from the start`,
+        'warning',
+      ),
+    );
+  } else if (isRecord(data.target) && data.target.ramp_up === false) {
+    out.push(
+      loc.diagnostic(
+        loc.keyAt(['target', 'ramp_up']),
+        ['target', 'ramp_up'],
+        'overrides limits.ramp_up: true (the target block wins): this target writes without ramp-up',
+        'warning',
+      ),
+    );
   }
   return out;
 }

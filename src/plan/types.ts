@@ -49,7 +49,10 @@ export interface Limits {
   writes_per_second?: number;
   /** Object-store requests per second. */
   requests_per_second?: number;
-  /** Use the target SDK's own ramp-up (e.g. Firestore 500/50/5). */
+  /**
+   * Use the target's own ramp-up (Firestore 500/50/5): open-connectors sets the target block's `ramp_up` option when
+   * the block leaves it out and the connector declares `rampUp`; a no-op (with a plan warning) for other targets.
+   */
   ramp_up?: boolean;
   /** Attempts for one retryable write before the job stops. */
   max_retries?: number;

@@ -13,6 +13,8 @@ export const firestore: ConnectorDescriptor = {
   sourceStreamSchema: firestoreSourceStream,
   targetStreamSchema: firestoreTargetStream,
   rateUnits: ['writes'],
+  // `limits.ramp_up: true` in a plan turns on the sink's `ramp_up` (500/50/5) when the target block leaves it out.
+  rampUp: true,
   async createSink(options, ctx) {
     const { createFirestoreSink } = await import('./sink.js');
     return createFirestoreSink(options, ctx);

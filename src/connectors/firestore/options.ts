@@ -76,7 +76,7 @@ export const firestoreOptions: JsonSchema = {
     key_file: filePath('Service-account key (JSON). Default: Application Default Credentials.'),
     emulator_host: str('host:port of the Firestore emulator, e.g. 127.0.0.1:8080. Default: $FIRESTORE_EMULATOR_HOST (which wins when both are set). No credentials are used with the emulator.'),
     ramp_up: bool(
-      "As a target: follow Firestore's 500/50/5 rule (start at 500 writes/s, +50% every 5 minutes); recommended for a new collection with sequential ids on real Firestore. Otherwise write as fast as `limits` and the server allow.",
+      "As a target: follow Firestore's 500/50/5 rule (start at 500 writes/s, +50% every 5 minutes); recommended for a new collection with sequential ids on real Firestore. Otherwise write as fast as `limits` and the server allow. The plan's `limits.ramp_up: true` turns it on too when this is left out; set here, this wins.",
       false,
     ),
     ...rulesSchema(false),
