@@ -3,7 +3,7 @@
  * `account_key`, a `sas_token`, or neither (the default Azure credential, Entra ID).
  */
 import type { JsonSchema } from '../../core/connector.js';
-import { bool, exclusive, int, needsOneOf, objectSourceStream, objectTargetStream, oneOfStrings, secret, str } from '../../plan/schema-fragments.js';
+import { bool, exclusive, int, needsOneOf, objectSourceStream, objectTargetStream, objectTransferOptions, oneOfStrings, secret, str } from '../../plan/schema-fragments.js';
 
 export const ACCESS_TIERS = ['Hot', 'Cool', 'Cold', 'Archive'] as const;
 export type AccessTier = (typeof ACCESS_TIERS)[number];
@@ -38,6 +38,7 @@ export const azureBlobOptions: JsonSchema = {
       64,
       DEFAULT_PART_CONCURRENCY,
     ),
+    ...objectTransferOptions(),
   },
   required: ['container'],
   allOf: [
