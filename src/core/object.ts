@@ -4,8 +4,9 @@
  * key-range segments, incremental skips, hashing while streaming, proofs, deletes of extraneous objects — is written
  * once, in src/objects/.
  *
- * Names are full object names in the bucket/container (UTF-8). Every store lists in ascending order of the UTF-8
- * bytes of the name, which is what `compareNames` implements, so listings of two stores can be merged.
+ * Names are full object names in the bucket/container (UTF-8). Every ObjectStore lists in ascending order of the
+ * UTF-8 bytes of the name (`compareNames`), so listings of two stores can be merged. S3 and GCS list so natively;
+ * Azure lists in UTF-16 code-unit order, and its store reorders (src/connectors/azure-blob/naming.ts).
  */
 import type { Readable } from 'node:stream';
 
@@ -39,7 +40,7 @@ export interface ObjectInfo {
 export interface ListRequest {
   /** Only names that start with this prefix ('' = the whole bucket). */
   prefix: string;
-  /** Only names strictly after this one (S3 StartAfter; GCS startOffset + skip; Azure marker-free skip). */
+  /** Only names strictly after this one (S3 StartAfter; GCS startOffset + skip; Azure startFrom + skip). */
   startAfter?: string;
   /** Only names strictly before this one; the listing stops at the first name ≥ endBefore. */
   endBefore?: string;
