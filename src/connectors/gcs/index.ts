@@ -1,3 +1,8 @@
+/**
+ * Google Cloud Storage as a source and a target of objects: `store.ts` implements the object-store contract over
+ * @google-cloud/storage, and the generic object source and sink (src/objects/) do the rest. The store, and the SDK
+ * with it, are loaded on first use, so listing connectors or checking a plan stays fast.
+ */
 import type { ConnectorDescriptor } from '../../core/connector.js';
 import { gcsOptions, gcsSourceStream, gcsTargetStream } from './options.js';
 
@@ -9,4 +14,14 @@ export const gcs: ConnectorDescriptor = {
   sourceStreamSchema: gcsSourceStream,
   targetStreamSchema: gcsTargetStream,
   rateUnits: ['requests'],
+  createSource: async (options, ctx) => {
+    const { openGcsStore } = await import('./store.js');
+    const { createObjectSource } = await import('../../objects/object-source.js');
+    return createObjectSource(await openGcsStore(options, ctx), options, ctx);
+  },
+  createSink: async (options, ctx) => {
+    const { openGcsStore } = await import('./store.js');
+    const { createObjectSink } = await import('../../objects/object-sink.js');
+    return createObjectSink(await openGcsStore(options, ctx), options, ctx);
+  },
 };

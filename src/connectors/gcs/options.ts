@@ -5,7 +5,7 @@
  */
 import type { JsonSchema } from '../../core/connector.js';
 import { FerryError } from '../../errors.js';
-import { bool, filePath, int, objectSourceStream, objectTargetStream, oneOfStrings, str } from '../../plan/schema-fragments.js';
+import { bool, filePath, int, objectSourceStream, objectTargetStream, objectTransferOptions, oneOfStrings, str } from '../../plan/schema-fragments.js';
 
 export const STORAGE_CLASSES = ['STANDARD', 'NEARLINE', 'COLDLINE', 'ARCHIVE'] as const;
 export type StorageClass = (typeof STORAGE_CLASSES)[number];
@@ -13,6 +13,8 @@ export type StorageClass = (typeof STORAGE_CLASSES)[number];
 /** Resumable-upload chunks must be multiples of 256 KiB. */
 export const CHUNK_QUANTUM = 256 * 1024;
 export const DEFAULT_PART_SIZE_MB = 8;
+/** A chunk is held in memory while it is sent (and re-sent on a retry). */
+export const MAX_PART_SIZE_MB = 1024;
 export const DEFAULT_PART_CONCURRENCY = 4;
 
 export const gcsOptions: JsonSchema = {
@@ -28,22 +30,22 @@ export const gcsOptions: JsonSchema = {
       [...STORAGE_CLASSES],
       'As a target: storage class of written objects. Default: the bucket\'s.',
     ),
-    create: bool('As a target: create the bucket if it does not exist (in `location`).', false),
+    create: bool('As a target: create the bucket if it does not exist (in `location`). Default false.', false),
     location: str('Location of a bucket created by `create: true`, e.g. EU or europe-west1. Default: US.'),
-    part_size_mb: {
-      type: 'number',
-      minimum: 0.25,
-      default: DEFAULT_PART_SIZE_MB,
-      description:
-        'As a target: objects up to this size (MiB) are written in one request, with the source MD5 checked by the server; larger ones as resumable uploads in chunks of this size (rounded down to a multiple of 256 KiB), one chunk in memory at a time. Default 8.',
-      'x-expect': 'a number of MiB ≥ 0.25',
-    },
+    part_size_mb: int(
+      'As a target: objects up to this size (MiB) are written in one request, with the source MD5 checked by the server; larger ones as resumable uploads in chunks of this size, one chunk in memory at a time. Default 8.',
+      1,
+      MAX_PART_SIZE_MB,
+      DEFAULT_PART_SIZE_MB,
+    ),
     part_concurrency: int(
       'Parts of one object in flight. Accepted for symmetry with S3 and Azure, but GCS resumable uploads send their chunks one after another, so it has no effect here (objects still copy in parallel). Default 4.',
       1,
       undefined,
       DEFAULT_PART_CONCURRENCY,
     ),
+    // For GCS a large transfer holds one chunk in memory, whatever part_concurrency says.
+    ...objectTransferOptions(),
   },
   required: ['bucket'],
 };
@@ -67,7 +69,7 @@ export interface GcsOptions {
 
 const strOf = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** Part size in bytes: MiB rounded down to a multiple of 256 KiB, never below 256 KiB. */
+/** Part size in bytes: MiB (from the plan, a whole number) rounded down to a multiple of 256 KiB, never below it. */
 export function partSizeBytes(mb: unknown): number {
   const n = typeof mb === 'number' && Number.isFinite(mb) && mb > 0 ? mb : DEFAULT_PART_SIZE_MB;
   return Math.max(CHUNK_QUANTUM, Math.floor((n * 1024 * 1024) / CHUNK_QUANTUM) * CHUNK_QUANTUM);

@@ -18,7 +18,7 @@ streams:
 describe('GCS plan options', () => {
   it('accepts the connection keys and the upload ones, with their defaults', () => {
     const { plan: p } = loadPlanText(
-      plan('  project: acme\n  key_file: ./sa.json\n  endpoint: 127.0.0.1:4443\n  storage_class: NEARLINE\n  create: true\n  location: EU\n  part_size_mb: 16\n  part_concurrency: 2'),
+      plan('  project: acme\n  key_file: ./sa.json\n  endpoint: 127.0.0.1:4443\n  storage_class: NEARLINE\n  create: true\n  location: EU\n  part_size_mb: 16\n  part_concurrency: 2\n  transfers: 8\n  large_transfers: 2'),
       'p.yaml',
       {},
     );
@@ -36,8 +36,8 @@ describe('GCS plan options', () => {
     expect(parseOptions({ bucket: 'b' })).toEqual({ bucket: 'b', create: false, partSizeBytes: 8 * 1024 * 1024, partConcurrency: 4 });
   });
 
-  it('refuses a storage class GCS does not have, and a part size under 256 KiB', () => {
-    for (const bad of ['  storage_class: GLACIER', '  part_size_mb: 0.1', '  part_concurrency: 0']) {
+  it('refuses a storage class GCS does not have, and part sizes that are not whole MiB from 1 to 1024', () => {
+    for (const bad of ['  storage_class: GLACIER', '  part_size_mb: 0.5', '  part_size_mb: 2048', '  part_concurrency: 0']) {
       expect(() => loadPlanText(plan(bad), 'p.yaml', {})).toThrow(PlanError);
     }
   });
