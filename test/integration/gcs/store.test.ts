@@ -354,6 +354,17 @@ describe('aborts', () => {
     expect((await listAll(store, { prefix: 'abort/' })).flat()).toEqual([]);
   });
 
+  it('a source that breaks mid-upload fails the put with its own error, and leaves no object', async () => {
+    const size = 12 * MiB;
+    async function* body(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 100; i++) yield Buffer.alloc(PIECE, i);
+      throw new FerryError('TRANSIENT', 'the source connection was reset');
+    }
+    const e = await rejection(store.put({ name: 'abort/broken', body: Readable.from(body(), { objectMode: false }), size, metadata: {}, signal }));
+    expect(e).toMatchObject({ code: 'TRANSIENT', message: 'the source connection was reset' });
+    expect(await store.head('abort/broken', signal)).toBeUndefined();
+  });
+
   it('an aborted single-request upload leaves no object', async () => {
     const ac = new AbortController();
     async function* body(): AsyncGenerator<Buffer> {
