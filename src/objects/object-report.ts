@@ -19,7 +19,7 @@ export function proofOf(sourceMd5: string | undefined, computed: string, put: Pu
   if (targetAgrees) return sourceMd5 !== undefined ? 'md5' : 'md5 (target)';
   if (put.serverChecks.includes('content-md5') && sourceMd5 !== undefined) return 'md5';
   if (put.serverChecks.includes('multipart-etag') || put.serverChecks.includes('part-md5')) return 'md5 (parts)';
-  if (put.serverChecks.includes('crc32c')) return 'crc32c';
+  if (put.serverChecks.includes('crc32c') || put.serverChecks.includes('crc32c-reported')) return 'crc32c';
   return 'size only';
 }
 

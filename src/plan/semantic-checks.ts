@@ -54,7 +54,7 @@ export function crossChecks(
       loc.diagnostic(
         loc.valueAt(['target', 'type']),
         ['target', 'type'],
-        `a migration from a ${source.kind} store (${source.type}) needs a ${source.kind} store as target, not ${target.type}; use kind: backup to export`,
+        `a migration from ${article(source.kind)} ${source.kind} store (${source.type}) needs ${article(source.kind)} ${source.kind} store as target, not ${target.type}; use kind: backup to export`,
       ),
     );
   }
@@ -111,4 +111,8 @@ export function limitWarnings(data: Record<string, unknown>, target: ConnectorDe
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? 'an' : 'a';
 }

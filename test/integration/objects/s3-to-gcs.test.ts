@@ -89,7 +89,7 @@ describe('S3 → GCS', () => {
     expect(done.summary.items).toBe(objects.size);
     expect(done.summary.target.data.objects).toMatchObject({ copied: objects.size, skipped: 0, sizeOnly: { count: 0 } });
     const verify = r.events.find((e) => e.type === 'verify.done')!;
-    expect(verify.outcome).toBe('match');
+    expect(verify.report.outcome).toBe('match');
     return targetObjects('copy/').then((got) => {
       expect([...got.keys()].sort()).toEqual([...objects.keys()].map((k) => k.replace(/^data\//, 'copy/')).sort());
       for (const [k, body] of objects) expect(got.get(k.replace(/^data\//, 'copy/'))!.md5).toBe(md5(body));
@@ -134,7 +134,7 @@ describe('S3 → GCS', () => {
     expect(done.summary.target.data.objects).toMatchObject({ copied: 1, skipped: objects.size - 1, deleted: 1 });
     const [still] = await storage.bucket(dstBucket).file('copy/extra.txt').exists();
     expect(still).toBe(false);
-    expect(r.events.find((e) => e.type === 'verify.done')!.outcome).toBe('match');
+    expect(r.events.find((e) => e.type === 'verify.done')!.report.outcome).toBe('match');
   }, 120_000);
 
   it('ferry verify names a same-size corruption and a missing object', async () => {

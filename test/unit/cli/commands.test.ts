@@ -93,9 +93,15 @@ describe('ferry CLI', () => {
   });
 
   it('run refuses a plan whose connector is not built, leaving no job behind', () => {
-    const r = ferry(['run', path.join(root, 'plans/example-s3-to-gcs.yaml'), '--state', 'st/ferry.db']);
+    const plan = path.join(dir, 'to-cosmos.yaml');
+    fs.writeFileSync(
+      plan,
+      ['version: 1', 'kind: migration', 'name: to-cosmos', 'source: { type: dynamodb, region: us-east-1, endpoint: "http://127.0.0.1:1" }',
+        'target: { type: cosmos, database: db, endpoint: "http://127.0.0.1:1" }', 'streams: [{ from: t }]', ''].join('\n'),
+    );
+    const r = ferry(['run', plan, '--state', 'st/ferry.db']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/the s3 connector cannot be a source yet|cannot be a target yet/);
+    expect(r.err).toMatch(/the cosmos connector cannot be a target yet/);
     expect(JSON.parse(ferry(['jobs', '--json', '--state', 'st/ferry.db']).out)).toEqual([]);
   });
 
