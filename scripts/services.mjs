@@ -143,6 +143,16 @@ function aptInstall(packages, why) {
   return job;
 }
 
+/** rclone from Debian; a failure is reported, not fatal: only the tests that call rclone need it, and they say so. */
+async function ensureRclone() {
+  if (await which('rclone')) return;
+  try {
+    await aptInstall(['rclone'], 'rclone is not installed');
+  } catch (err) {
+    say(`rclone: not installed (${err instanceof ServiceError ? err.message : err}); the rclone comparison tests will fail`);
+  }
+}
+
 async function ensureJava() {
   if (await which('java')) return 'java';
   await aptInstall(['openjdk-17-jre-headless'], 'java is not installed');
@@ -643,6 +653,8 @@ async function start(names) {
       fresh.push(server);
     }
     saveState(state);
+    // rclone is no server, but the object tests use it as an independent judge of ferry's copies.
+    const tools = servers.some((s) => s.name === 's3' || s.name === 'gcs') ? ensureRclone() : Promise.resolve();
     const ports = await freePorts(fresh.length);
     // All at once: the total is the slowest server's time (a cold Go build), not the sum.
     const results = await Promise.allSettled(fresh.map((server, i) => launchWithRetry(server, ports[i], state).catch((err) => {
@@ -657,6 +669,7 @@ async function start(names) {
       saveState(state);
       return 1;
     }
+    await tools;
     say(`all up (${servers.length} servers, ${fresh.length} started); \`scripts/services env\` prints the variables`);
     return 0;
   });
