@@ -19,6 +19,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import type { DynamoDbFirestoreOptions } from './args.js';
 import type { Interrupted } from './baselines.js';
 import { benchClient, scanAll } from './dynamo.js';
+import { heapMbFor, RETAINED_BYTES_PER_DOC } from './emulator.js';
 import { dynamodbFirestorePlanYaml, runFerryChild } from './ferry-child.js';
 import { BENCH_PROJECT, benchFirestore, clearProject, countDocs, documentPool, firestoreCeiling, firestoreNaive } from './firestore.js';
 import { benchItem, ensureSourceTable, type SourceInfo } from './items.js';
@@ -101,7 +102,7 @@ export interface DynamoDbFirestoreResult {
       scan_items_per_s: number | null;
     };
     /** The Firestore emulator process, when the services script knows it. */
-    server: { project: string; pid: number | null; rss_mb_start: number | null; rss_mb_end: number | null };
+    server: { project: string; own: boolean; heap_mb: number | null; pid: number | null; rss_mb_start: number | null; rss_mb_end: number | null };
     machine: Machine;
     ferry_commit: string | null;
   };
@@ -117,10 +118,44 @@ export interface DynamoDbFirestoreContext {
 
 const inFlightSetup = (w: number): string => `${w} in flight`;
 
+/** Documents the emulator will be sent in the whole bench (every run and warm-up), and the most in one run. */
+export function documentsWritten(opts: DynamoDbFirestoreOptions): { total: number; perRun: number } {
+  const warm = Math.min(WARMUP_DOCS, opts.items);
+  const naive = opts.skipNaive ? 0 : opts.naiveItems;
+  const perRound = opts.ceiling.length * opts.items + opts.items + naive;
+  return { total: warm + opts.repeat * perRound, perRun: warm + opts.items };
+}
+
+/** Heap of the bench's own emulator: one warm-up and one run (it is restarted before every run). */
+export function emulatorHeapMb(opts: DynamoDbFirestoreOptions): number {
+  return heapMbFor(documentsWritten(opts).perRun);
+}
+
+/**
+ * An emulator the bench did not start is not restarted, and keeps every document it is sent (emulator.ts): refuse
+ * a bench that would fill its heap, since that emulator may serve other people too.
+ */
+export function checkExternalEmulator(opts: DynamoDbFirestoreOptions, heapMb: number | undefined, host: string): string | undefined {
+  const { total } = documentsWritten(opts);
+  const needMb = Math.ceil((total * RETAINED_BYTES_PER_DOC) / 2 ** 20);
+  if (heapMb === undefined || needMb <= 0.6 * heapMb) return undefined;
+  return (
+    `the Firestore emulator at ${host} (FIRESTORE_EMULATOR_HOST) has a ${Math.round(heapMb)} MB heap, and this bench would send it ` +
+    `${total.toLocaleString('en-US')} documents, which it keeps in memory even after they are deleted (about ${needMb} MB): it would run out of memory, ` +
+    'and fail the requests of everyone else using it. Unset FIRESTORE_EMULATOR_HOST so the bench starts its own emulator (fresh for each run), ' +
+    'or lower --items / --ceiling / --repeat'
+  );
+}
+
 export async function runDynamoDbFirestore(opts: DynamoDbFirestoreOptions, ctx: DynamoDbFirestoreContext): Promise<DynamoDbFirestoreResult> {
   const { servers, log } = ctx;
-  const host = servers.firestoreHost;
-  if (!host) throw new Error('dynamodb-firestore needs the Firestore emulator (FIRESTORE_EMULATOR_HOST)');
+  const firstHost = servers.firestoreHost;
+  if (!firstHost) throw new Error('dynamodb-firestore needs the Firestore emulator (FIRESTORE_EMULATOR_HOST)');
+  let host: string = firstHost;
+  if (!servers.restartFirestore) {
+    const refusal = checkExternalEmulator(opts, servers.firestoreHeapMb, host);
+    if (refusal) throw new Error(refusal);
+  }
   if (!servers.dynamodbEndpoint) throw new Error('dynamodb-firestore needs DynamoDB (DYNAMODB_ENDPOINT)');
   const notes: string[] = [...servers.notes];
   const mach = machine();
@@ -141,15 +176,30 @@ export async function runDynamoDbFirestore(opts: DynamoDbFirestoreOptions, ctx: 
     if (scan.items === opts.items) scanRate = scan.items / scan.seconds;
     else notes.push(`the diagnostic scan of ${source.table} read ${scan.items} items, not ${opts.items}`);
 
-    const firestore = benchFirestore(host);
-    db = firestore;
     const pool = documentPool(Array.from({ length: Math.min(POOL_ITEMS, opts.items) }, (_, i) => benchItem(i + 1)));
+    let firestore = benchFirestore(host);
+    db = firestore;
 
     // Warm-up: the emulator's JIT and heap, the SDK's channels. Not reported.
-    log(`clearing the emulator project ${BENCH_PROJECT}, then warming the emulator up (${Math.min(WARMUP_DOCS, opts.items).toLocaleString('en-US')} documents)`);
-    await clearProject(host);
-    await firestoreCeiling(firestore, 'warmup', pool, Math.min(WARMUP_DOCS, opts.items), 8, ctx.interrupted);
-    await clearProject(host);
+    const warmUp = async (): Promise<void> => {
+      log(`clearing the emulator project ${BENCH_PROJECT}, then warming the emulator up (${Math.min(WARMUP_DOCS, opts.items).toLocaleString('en-US')} documents)`);
+      await clearProject(host);
+      await firestoreCeiling(firestore, 'warmup', pool, Math.min(WARMUP_DOCS, opts.items), 8, ctx.interrupted);
+      await clearProject(host);
+    };
+    // The bench's own emulator is restarted before every run but the first: each run meets a fresh, warm emulator.
+    let used = false;
+    const freshEmulator = async (): Promise<void> => {
+      if (!used || !servers.restartFirestore) return;
+      log('restarting the Firestore emulator (a fresh one for each run)');
+      await firestore.terminate().catch(() => {});
+      await servers.restartFirestore();
+      host = servers.firestoreHost!;
+      firestore = benchFirestore(host);
+      db = firestore;
+      await warmUp();
+    };
+    await warmUp();
 
     const measure = async (
       round: number,
@@ -161,6 +211,8 @@ export async function runDynamoDbFirestore(opts: DynamoDbFirestoreOptions, ctx: 
       body: () => Promise<RunBodyResult>,
       expected = opts.items,
     ): Promise<void> => {
+      await freshEmulator();
+      used = true;
       runs.push(
         await measureRun({
           id,
@@ -230,6 +282,7 @@ export async function runDynamoDbFirestore(opts: DynamoDbFirestoreOptions, ctx: 
     }
     ddb.destroy();
   }
+  const own = servers.restartFirestore !== undefined;
 
   const sum = summarize(runs, opts.ceiling, inFlightSetup);
   const { ferryRate, ceilingRate, naiveRate, best, children } = sum;
@@ -241,9 +294,15 @@ export async function runDynamoDbFirestore(opts: DynamoDbFirestoreOptions, ctx: 
   notes.push(
     `${mach.cpus} CPUs, 1-minute load ${mach.load_avg_1m.toFixed(2)} at start; DynamoDB, the Firestore emulator and the writer (ferry child or this process) all run on this machine and compete for the same cores`,
   );
-  notes.push(
-    `everything is written to the emulator project ${BENCH_PROJECT}, cleared (DELETE /emulator/v1/projects/${BENCH_PROJECT}/databases/(default)/documents) before each run; other projects on the emulator are not touched, but their traffic (tests running at the same time) slows every run`,
-  );
+  if (own) {
+    notes.push(
+      `the bench started its own Firestore emulator (${servers.firestoreHeapMb} MB heap, the services' JVM flags otherwise) and restarted it before every run: each run had a fresh, warmed-up emulator (the emulator keeps every document version in memory, even after DELETE)`,
+    );
+  } else {
+    notes.push(
+      `the Firestore emulator came from FIRESTORE_EMULATOR_HOST: everything went to its project ${BENCH_PROJECT}, cleared (DELETE /emulator/v1/projects/${BENCH_PROJECT}/databases/(default)/documents) between runs; other projects are not touched, but their traffic slows every run, and the emulator keeps about ${Math.round(RETAINED_BYTES_PER_DOC / 1024)} KB of heap per document sent even after DELETE (${documentsWritten(opts).total.toLocaleString('en-US')} documents in this bench): later runs meet a fuller heap`,
+    );
+  }
   if (opts.repeat > 1) notes.push(`${opts.repeat} rounds, interleaved (ceiling, ferry, naive, ceiling, ...): items/s are medians, peak RSS the largest`);
   notes.push(
     `ferry items/s uses the job's own duration (job.done, which like the baselines excludes process start-up); with the child's wall clock it is ${n(sum.wallRate)} items/s`,
@@ -261,7 +320,7 @@ export async function runDynamoDbFirestore(opts: DynamoDbFirestoreOptions, ctx: 
     );
   }
   if (opts.skipNaive) notes.push('naive loop skipped (--skip-naive)');
-  notes.push(`a ${Math.min(WARMUP_DOCS, opts.items).toLocaleString('en-US')}-document warm-up of the emulator ran before the measured runs`);
+  notes.push(`a ${Math.min(WARMUP_DOCS, opts.items).toLocaleString('en-US')}-document warm-up of the emulator ran before ${own ? 'each measured run' : 'the measured runs'}`);
   notes.push(
     `source ${source!.table}: ${opts.items.toLocaleString('en-US')} items, about ${source!.avgItemBytes} bytes each (DynamoDB's size rules), ${source!.reused ? 'reused' : `loaded in ${source!.seconds.toFixed(1)} s`}; a plain ${opts.concurrency}-segment Scan of it reads ${n(scanRate)} items/s`,
   );
@@ -315,6 +374,8 @@ export async function runDynamoDbFirestore(opts: DynamoDbFirestoreOptions, ctx: 
       },
       server: {
         project: BENCH_PROJECT,
+        own,
+        heap_mb: servers.firestoreHeapMb === undefined ? null : Math.round(servers.firestoreHeapMb),
         pid: servers.firestorePid ?? null,
         rss_mb_start: serverRssStart === undefined ? null : mb(serverRssStart),
         rss_mb_end: serverRssEnd === undefined ? null : mb(serverRssEnd),

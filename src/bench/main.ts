@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchUsageError, parseBenchArgs, USAGE } from './args.js';
-import { formatDynamoDbFirestore, runDynamoDbFirestore } from './dynamodb-firestore.js';
+import { emulatorHeapMb, formatDynamoDbFirestore, runDynamoDbFirestore } from './dynamodb-firestore.js';
 import { formatPgDynamoDb, runPgDynamoDb } from './pg-dynamodb.js';
 import { benchServers, type BenchServers } from './servers.js';
 
@@ -69,7 +69,7 @@ export async function benchMain(argv: readonly string[], io: BenchIo = processIo
       text = parsed.options.json ? JSON.stringify(result) : formatPgDynamoDb(result);
       ok = result.ok;
     } else {
-      servers = await benchServers(REPO_ROOT, io.env, log, ['dynamodb', 'firestore']);
+      servers = await benchServers(REPO_ROOT, io.env, log, ['dynamodb', 'firestore'], { firestoreHeapMb: emulatorHeapMb(parsed.options) });
       log(`DynamoDB ${servers.dynamodbServer}, Firestore ${servers.firestoreServer}`);
       const result = await runDynamoDbFirestore(parsed.options, { ...run, servers });
       text = parsed.options.json ? JSON.stringify(result) : formatDynamoDbFirestore(result);

@@ -1,10 +1,14 @@
 /**
  * The servers a bench runs against: PGURL, DYNAMODB_ENDPOINT and FIRESTORE_EMULATOR_HOST from the environment, else
- * the project's test servers (`scripts/services start postgres dynamodb firestore`, only those the bench needs), of
- * which the bench stops only those it started itself.
+ * the project's test servers (`scripts/services start postgres dynamodb`, only those the bench needs), of which the
+ * bench stops only those it started itself. Without FIRESTORE_EMULATOR_HOST, the bench starts a private Firestore
+ * emulator instead of the services' one (emulator.ts says why), restarts it before each run, and stops it at the end.
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { processMaxHeapMb, startEmulator, type PrivateEmulator } from './emulator.js';
 
 export type ServiceName = 'postgres' | 'dynamodb' | 'firestore';
 
@@ -31,8 +35,15 @@ export interface BenchServers {
   firestoreHost: string | undefined;
   /** What answers there, e.g. `Cloud Firestore emulator (127.0.0.1:8080)`. */
   firestoreServer: string;
-  /** Pid of the Firestore emulator (a JVM), when the services script knows it. */
+  /** Pid of the Firestore emulator (a JVM), when the services script knows it or the bench started it. */
   firestorePid: number | undefined;
+  /** Its maximum heap (-Xmx), MiB, when known. */
+  firestoreHeapMb: number | undefined;
+  /**
+   * Only when the bench started its own Firestore emulator: stop it and start a fresh one (new port, new pid;
+   * `env`, `firestoreHost`, `firestorePid` follow).
+   */
+  restartFirestore: (() => Promise<void>) | undefined;
   /** The services this bench started (and will stop). */
   started: ServiceName[];
   notes: string[];
@@ -115,11 +126,14 @@ export async function benchServers(
   baseEnv: NodeJS.ProcessEnv,
   log: (line: string) => void,
   wanted: readonly ServiceName[] = ['postgres', 'dynamodb'],
+  options: { firestoreHeapMb?: number } = {},
 ): Promise<BenchServers> {
   const script = path.join(root, 'scripts', 'services');
   const env: NodeJS.ProcessEnv = { ...baseEnv };
   const notes: string[] = [];
-  const need = wanted.filter((s) => !env[SERVICE_VARS[s].main]);
+  // The Firestore emulator is never the services' one unless FIRESTORE_EMULATOR_HOST names it (see emulator.ts).
+  const ownFirestore = wanted.includes('firestore') && !env['FIRESTORE_EMULATOR_HOST'];
+  const need = wanted.filter((s) => !env[SERVICE_VARS[s].main] && s !== 'firestore');
 
   const status = async (): Promise<ServiceStatus[]> => parseStatus((await run(script, ['status', '--json'], env, 60_000)).stdout);
   const before = await status();
@@ -151,6 +165,20 @@ export async function benchServers(
     env['AWS_REGION'] ??= 'us-east-1';
     if (!isLoopback(dynamodbEndpoint)) notes.push(`DynamoDB endpoint ${dynamodbEndpoint} is not on this machine: the numbers include the network`);
   }
+  let emulator: PrivateEmulator | undefined;
+  const logDir = path.join(os.tmpdir(), 'ferry-bench');
+  const startOwn = async (): Promise<PrivateEmulator> => {
+    const heapMb = options.firestoreHeapMb ?? 1024;
+    log(`starting a private Firestore emulator (heap ${heapMb} MB)`);
+    const e = await startEmulator({ heapMb, env, logDir });
+    env['FIRESTORE_EMULATOR_HOST'] = e.host;
+    return e;
+  };
+  const stopOwn = async (e: PrivateEmulator): Promise<void> => {
+    await e.stop();
+    fs.rmSync(e.log, { force: true });
+  };
+  if (ownFirestore) emulator = await startOwn();
   const firestoreHost = wanted.includes('firestore') ? env['FIRESTORE_EMULATOR_HOST']! : undefined;
   if (firestoreHost) {
     // The emulator needs no credentials; without this, Google's auth library may look for a GCE metadata server.
@@ -160,7 +188,8 @@ export async function benchServers(
 
   const after = need.length > 0 ? await status() : before;
   const ddb = dynamodbEndpoint ? after.find((s) => s.name === 'dynamodb' && s.up && s.port !== null && s.port === portOf(dynamodbEndpoint)) : undefined;
-  const emulator = firestoreHost ? after.find((s) => s.name === 'firestore' && s.up && s.port !== null && s.port === portOf(firestoreHost)) : undefined;
+  const shared = firestoreHost && !emulator ? after.find((s) => s.name === 'firestore' && s.up && s.port !== null && s.port === portOf(firestoreHost)) : undefined;
+  const firestorePid = emulator?.pid ?? shared?.pid ?? undefined;
 
   const servers: BenchServers = {
     pgUrl,
@@ -169,18 +198,38 @@ export async function benchServers(
     dynamodbServer: ddb ? `${ddb.what} (${dynamodbEndpoint})` : `unknown server at ${dynamodbEndpoint}`,
     dynamodbPid: ddb?.pid ?? undefined,
     firestoreHost,
-    firestoreServer: emulator ? `${emulator.what} (${firestoreHost})` : `unknown server at ${firestoreHost ?? '-'}`,
-    firestorePid: emulator?.pid ?? undefined,
+    firestoreServer: emulator
+      ? `Cloud Firestore emulator, the bench's own (${emulator.heapMb} MB heap, fresh for each run)`
+      : shared
+        ? `${shared.what} (${firestoreHost}, shared: scripts/services)`
+        : `unknown server at ${firestoreHost ?? '-'}`,
+    firestorePid,
+    firestoreHeapMb: emulator?.heapMb ?? (firestorePid ? processMaxHeapMb(firestorePid) : undefined),
+    restartFirestore: undefined,
     started,
     notes,
     restartDynamoDb: undefined,
     async stop() {
+      if (emulator) {
+        log('stopping the private Firestore emulator');
+        await stopOwn(emulator).catch((e: unknown) => log(`could not stop the Firestore emulator (pid ${emulator?.pid}): ${e instanceof Error ? e.message : String(e)}`));
+        emulator = undefined;
+      }
       if (started.length === 0) return;
       log(`stopping ${started.join(' and ')} (started by this bench)`);
       const res = await run(script, ['stop', ...started], env, 120_000);
       if (res.code !== 0) log(`scripts/services stop ${started.join(' ')} exited ${res.code}: ${res.stderr.trim()}`);
     },
   };
+  if (emulator) {
+    servers.restartFirestore = async () => {
+      if (emulator) await stopOwn(emulator);
+      emulator = undefined;
+      emulator = await startOwn();
+      servers.firestoreHost = emulator.host;
+      servers.firestorePid = emulator.pid;
+    };
+  }
   if (started.includes('dynamodb')) {
     servers.restartDynamoDb = async () => {
       const stopped = await run(script, ['stop', 'dynamodb'], env, 120_000);

@@ -97,7 +97,7 @@ describe('dynamodb-firestore items', () => {
           if (t === 'L') for (const y of x as Record<string, unknown>[]) walk(y);
         }
       };
-      for (const v of Object.values(benchItem(g))) walk(v as Record<string, unknown>);
+      for (const v of Object.values(benchItem(g))) walk(v as unknown as Record<string, unknown>);
     }
     expect([...types].sort()).toEqual(['B', 'BOOL', 'L', 'M', 'N', 'NULL', 'S', 'SS']);
     // Integers and decimals, both signs.
@@ -186,7 +186,7 @@ describe('dynamodb-firestore report', () => {
         { id: 'naive', round: 1, label: 'naive loop', items_per_s: 150, seconds: 13.3, items: 2000, counted: 2000, ok: true, server_cpu_pct: 30, client_cpu_pct: 20, server_rss_mb: 600 },
       ],
       source: { table: 'ferry_bench_items', avg_item_bytes: 327, reused: true, load_seconds: 0, scan_items_per_s: 20000 },
-      server: { project: 'ferry-bench', pid: 1, rss_mb_start: 500, rss_mb_end: 610 },
+      server: { project: 'ferry-bench', own: true, heap_mb: 1344, pid: 1, rss_mb_start: 500, rss_mb_end: 610 },
       machine: { cpus: 2, load_avg_1m: 0.5, node: 'v20' },
       ferry_commit: 'abc1234',
     },
