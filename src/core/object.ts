@@ -106,6 +106,11 @@ export interface ObjectStore extends AsyncDisposable {
   head(name: string, signal: AbortSignal): Promise<ObjectInfo | undefined>;
   /** The content, streamed. A FerryError NOT_FOUND when the object vanished since it was listed. */
   get(name: string, signal: AbortSignal): Promise<Readable>;
+  /**
+   * The content and the detailed info of the version being read, from one request (S3 GetObject answers with every
+   * header): spares a HEAD per object where the listing has no metadata. Optional; `head` + `get` otherwise.
+   */
+  open?(name: string, signal: AbortSignal): Promise<{ body: Readable; info: ObjectInfo }>;
   /** Writes an object from a stream (multipart / resumable / staged blocks above the store's threshold). */
   put(req: PutRequest): Promise<PutResult>;
   delete(name: string, signal: AbortSignal): Promise<void>;

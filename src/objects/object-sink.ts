@@ -12,6 +12,7 @@
  * become dead letters with their reason, and only store-wide failures (credentials, a missing bucket) stop the job.
  */
 import Bottleneck from 'bottleneck';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ConnectorContext } from '../core/connector.js';
 import type { ObjectInfo, ObjectStore, PutResult } from '../core/object.js';
@@ -260,11 +261,11 @@ export class ObjectSink implements Sink<FerryRecord> {
   }
 
   private async copy(name: string, value: ObjectValue, signal: AbortSignal): Promise<void> {
-    const src = value.info.detailed ? value.info : ((await value.store.head(value.info.name, signal)) ?? vanished(value));
+    const { body, info: src } = await openSource(value, signal);
     if (src.size !== value.info.size) {
+      body.destroy();
       throw new FerryError('TRANSIENT', `${value.store.url}/${src.name} changed since it was listed (${value.info.size} → ${src.size} bytes)`);
     }
-    const body = await value.store.get(src.name, signal);
     const hashing = new HashingStream();
     let readError: unknown;
     const piping = pipeline(body, hashing, { signal }).catch((e: unknown) => {
@@ -306,6 +307,14 @@ export class ObjectSink implements Sink<FerryRecord> {
     }
     this.stats.copied(name, src.size, proofOf(src.md5, computed, put));
   }
+}
+
+/** The content and the headers and metadata to carry: the listing's when it has them, else from the read itself. */
+async function openSource(value: ObjectValue, signal: AbortSignal): Promise<{ body: Readable; info: ObjectInfo }> {
+  if (value.info.detailed) return { body: await value.store.get(value.info.name, signal), info: value.info };
+  if (value.store.open) return value.store.open(value.info.name, signal);
+  const info = (await value.store.head(value.info.name, signal)) ?? vanished(value);
+  return { body: await value.store.get(value.info.name, signal), info };
 }
 
 /** A source stream that broke mid-copy: worth another try (a reset, a timeout), unless the store said otherwise. */

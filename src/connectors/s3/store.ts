@@ -440,10 +440,17 @@ export class S3Store implements ObjectStore {
   }
 
   async get(name: string, signal: AbortSignal): Promise<Readable> {
+    return (await this.open(name, signal)).body;
+  }
+
+  /** GetObject answers with the same headers as HeadObject: the info of exactly the version being streamed. */
+  async open(name: string, signal: AbortSignal): Promise<{ body: Readable; info: ObjectInfo }> {
     let body: Readable;
+    let info: ObjectInfo;
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: name }), { abortSignal: signal });
       body = out.Body as Readable;
+      info = this.headInfo(name, out as HeadObjectCommandOutput);
     } catch (e) {
       throw this.fail(e, 'GetObject', name);
     }
@@ -455,7 +462,7 @@ export class S3Store implements ObjectStore {
       signal.addEventListener('abort', onAbort, { once: true });
       body.once('close', () => signal.removeEventListener('abort', onAbort));
     }
-    return body;
+    return { body, info };
   }
 
   async delete(name: string, signal: AbortSignal): Promise<void> {
