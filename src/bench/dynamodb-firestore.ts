@@ -9,6 +9,10 @@
  *   raw ceiling (500-document WriteBatch commits of prepared documents, W in flight, for each W), ferry (the real
  *   `ferry run` as a child process, checkpoints on, verification off), naive loop (one awaited `set()` per
  *   document, over the first `--naive-items` documents or `--naive-seconds`; its rate is extrapolated).
+ * - A diagnostic run, not one of the issue's baselines: the raw pipeline (firestore.ts `firestorePipeline`), the
+ *   best hand-written script with the source included (ferry's segments, page size and commits in flight, no
+ *   checkpoints, no mapping rules). ferry / ceiling mixes two costs on a small machine, the source's and ferry's
+ *   own; ferry / pipeline is ferry's own.
  * - A short warm-up of the emulator (a JVM) runs first and is not reported.
  *
  * A run fails (and the bench exits 1) when it does not complete or its collection does not hold exactly the
@@ -21,7 +25,7 @@ import type { Interrupted } from './baselines.js';
 import { benchClient, scanAll } from './dynamo.js';
 import { heapMbFor, RETAINED_BYTES_PER_DOC } from './emulator.js';
 import { dynamodbFirestorePlanYaml, runFerryChild } from './ferry-child.js';
-import { BENCH_PROJECT, benchFirestore, clearProject, countDocs, documentPool, firestoreCeiling, firestoreNaive } from './firestore.js';
+import { BENCH_PROJECT, benchFirestore, clearProject, countDocs, documentPool, firestoreCeiling, firestoreNaive, firestorePipeline } from './firestore.js';
 import { benchItem, ensureSourceTable, type SourceInfo } from './items.js';
 import { readMemory } from './proc.js';
 import {
@@ -53,6 +57,8 @@ export const GOAL_RATIO_NAIVE = 20;
 
 const WARMUP_DOCS = 10_000;
 const POOL_ITEMS = 5_000;
+/** Commits in flight of the raw pipeline: the Firestore sink's own `maxConcurrentWrites`. */
+export const PIPELINE_IN_FLIGHT = 8;
 
 /** The JSON of `--json`: the issue's fields, then `details`. */
 export interface DynamoDbFirestoreResult {
@@ -81,6 +87,9 @@ export interface DynamoDbFirestoreResult {
       command: string | null;
     };
     /** Best median rate per number of commits in flight. */
+    /** The diagnostic raw pipeline (source included, no checkpoints), and ferry / pipeline. */
+    pipeline_items_per_s: number | null;
+    ratio_pipeline: number | null;
     ceiling_by_in_flight: Record<string, number | null>;
     ceiling_in_flight: number | null;
     naive: {
@@ -122,7 +131,7 @@ const inFlightSetup = (w: number): string => `${w} in flight`;
 export function documentsWritten(opts: DynamoDbFirestoreOptions): { total: number; perRun: number } {
   const warm = Math.min(WARMUP_DOCS, opts.items);
   const naive = opts.skipNaive ? 0 : opts.naiveItems;
-  const perRound = opts.ceiling.length * opts.items + opts.items + naive;
+  const perRound = (opts.ceiling.length + 2) * opts.items + naive; // ceilings, ferry, pipeline, naive
   return { total: warm + opts.repeat * perRound, perRun: warm + opts.items };
 }
 
@@ -264,6 +273,15 @@ export async function runDynamoDbFirestore(opts: DynamoDbFirestoreOptions, ctx: 
       });
     };
 
+    const pipelineStep = async (round: number, suffix: string): Promise<void> => {
+      const collection = 'pipeline';
+      const label = 'raw pipeline (diagnostic)';
+      await measure(round, suffix, 'pipeline', label, `${opts.concurrency} segments, ${PIPELINE_IN_FLIGHT} in flight`, collection, async () => {
+        const s = await firestorePipeline(ddb, source.table, firestore, collection, opts.concurrency, opts.batchSize, PIPELINE_IN_FLIGHT, ctx.interrupted);
+        return { seconds: s.seconds, clientCpuSeconds: s.clientCpuSeconds, cpuWindowSeconds: s.seconds };
+      });
+    };
+
     const naiveStep = async (round: number, suffix: string): Promise<void> => {
       const collection = 'naive';
       await measure(round, suffix, 'naive', 'naive loop', '1 writer', collection, async () => {
@@ -273,7 +291,7 @@ export async function runDynamoDbFirestore(opts: DynamoDbFirestoreOptions, ctx: 
       }, opts.naiveItems);
     };
 
-    await runRounds([ceilingStep, ferryStep, ...(opts.skipNaive ? [] : [naiveStep])], opts.repeat);
+    await runRounds([ceilingStep, ferryStep, pipelineStep, ...(opts.skipNaive ? [] : [naiveStep])], opts.repeat);
     serverRssEnd = serverRss();
   } finally {
     if (db) {
@@ -285,7 +303,7 @@ export async function runDynamoDbFirestore(opts: DynamoDbFirestoreOptions, ctx: 
   const own = servers.restartFirestore !== undefined;
 
   const sum = summarize(runs, opts.ceiling, inFlightSetup);
-  const { ferryRate, ceilingRate, naiveRate, best, children } = sum;
+  const { ferryRate, ceilingRate, naiveRate, pipelineRate, best, children } = sum;
   const naives = runs.filter((r) => r.id === 'naive' && r.ok);
   const naiveDocs = naives[0]?.expected;
   const naiveSeconds = naives[0]?.seconds;
@@ -327,6 +345,11 @@ export async function runDynamoDbFirestore(opts: DynamoDbFirestoreOptions, ctx: 
   if (scanRate !== undefined && ceilingRate !== null && scanRate < ceilingRate) {
     notes.push('the source alone is slower than the ceiling: ferry cannot reach the ceiling through this DynamoDB server');
   }
+  if (pipelineRate !== null) {
+    notes.push(
+      `raw pipeline (diagnostic, not a baseline of the issue): the same ${opts.concurrency} Scan segments and pages of ${opts.batchSize}, converted by hand, 500-document commits with ${PIPELINE_IN_FLIGHT} in flight, no checkpoints: ${n(pipelineRate)} items/s; ferry / pipeline = ${ferryRate !== null ? ratioText(round(ferryRate / pipelineRate, 3)) : '-'} is ferry's own overhead, pipeline / ceiling = ${ceilingRate ? ratioText(round(pipelineRate / ceilingRate, 3)) : '-'} what reading the source costs on this machine`,
+    );
+  }
   if (ferryRate !== null && ceilingRate !== null && ferryRate / ceilingRate < GOAL_RATIO_CEILING) notes.push(`ferry is below the goal of ${GOAL_RATIO_CEILING} of the ceiling`);
   if (ferryRate !== null && naiveRate !== null && ferryRate / naiveRate < GOAL_RATIO_NAIVE) notes.push(`ferry is below the goal of ${GOAL_RATIO_NAIVE}× the naive loop`);
   if (sum.peakRssMb === null && children.length > 0) notes.push('peak RSS unknown: /proc is not readable here');
@@ -355,6 +378,8 @@ export async function runDynamoDbFirestore(opts: DynamoDbFirestoreOptions, ctx: 
         source_server_cpu_pct: sourceCpuPct.length > 0 ? round(sourceCpuPct.reduce((a, b) => a + b, 0) / sourceCpuPct.length) : null,
         command: children[0]?.command ?? null,
       },
+      pipeline_items_per_s: pipelineRate,
+      ratio_pipeline: ferryRate !== null && pipelineRate ? round(ferryRate / pipelineRate, 3) : null,
       ceiling_by_in_flight: Object.fromEntries(sum.ceilingBy.map((c) => [String(c.level), orNull(c.rate)])),
       ceiling_in_flight: best?.level ?? null,
       naive: {
@@ -402,6 +427,7 @@ export function formatDynamoDbFirestore(r: DynamoDbFirestoreResult): string {
     `${d.rounds > 1 ? 'medians: ' : ''}ferry ${n(r.ferry_items_per_s)} items/s · ceiling ${n(r.ceiling_items_per_s)} items/s (${d.ceiling_in_flight ?? '-'} commits in flight) · ${naivePart}`,
     `ratio_ceiling = ferry / ceiling = ${ratioText(r.ratio_ceiling)}   (goal ≥ ${GOAL_RATIO_CEILING})`,
     `ratio_naive   = ferry / naive   = ${ratioText(r.ratio_naive)}   (goal ≥ ${GOAL_RATIO_NAIVE})`,
+    `diagnostic: ferry / raw pipeline (source included) = ${ratioText(d.ratio_pipeline)}`,
     `peak RSS of the ferry child: ${r.peak_rss_mb === null ? 'unknown' : `${r.peak_rss_mb.toFixed(1)} MB`}`,
     '',
     ...r.notes.map((t) => `- ${t}`),

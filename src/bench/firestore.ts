@@ -139,3 +139,87 @@ export async function firestoreNaive(
   if (stoppedBy === 'end' && docs >= maxDocs) stoppedBy = 'items';
   return { seconds: (performance.now() - t0) / 1000, calls, resent: 0, clientCpuSeconds: cpuSecondsSince(cpu), docs, stoppedBy };
 }
+
+/** A counting semaphore: at most `n` holders. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free -= 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free += 1;
+    };
+  }
+}
+
+/**
+ * The raw pipeline (a diagnostic, not a baseline of the issue): the best script one would write by hand with the
+ * source included. `segments` parallel Scan segments, pages of `pageSize`, each page converted by hand and sent as
+ * 500-document commits, `inFlight` commits at most across segments, the next page read while the current one is
+ * written; no checkpoints, no mapping rules. What is left between it and ferry is ferry's own overhead.
+ */
+export async function firestorePipeline(
+  ddb: DynamoDBClient,
+  table: string,
+  db: Firestore,
+  collection: string,
+  segments: number,
+  pageSize: number,
+  inFlight: number,
+  interrupted: Interrupted,
+): Promise<WriteStats & { docs: number }> {
+  const coll = db.collection(collection);
+  const slots = new Slots(inFlight);
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  let docs = 0;
+  let calls = 0;
+  const scanPage = (segment: number, start: Item | undefined) =>
+    ddb.send(
+      new ScanCommand({
+        TableName: table,
+        Limit: pageSize,
+        ...(segments > 1 ? { Segment: segment, TotalSegments: segments } : {}),
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+  const commit = async (items: readonly Item[]): Promise<void> => {
+    const release = await slots.acquire();
+    try {
+      const batch = db.batch();
+      for (const item of items) batch.set(coll.doc(String(item['id']?.N)), toFirestoreData(item));
+      await batch.commit();
+      docs += items.length;
+      calls += 1;
+    } finally {
+      release();
+    }
+  };
+  const segmentLoop = async (segment: number): Promise<void> => {
+    let page = await scanPage(segment, undefined);
+    calls += 1;
+    for (;;) {
+      if (interrupted()) throw new BenchInterrupted('interrupted');
+      const items = page.Items ?? [];
+      const next = page.LastEvaluatedKey ? scanPage(segment, page.LastEvaluatedKey) : undefined;
+      next?.catch(() => {}); // surfaced when awaited
+      const writes: Promise<void>[] = [];
+      for (let i = 0; i < items.length; i += COMMIT_SIZE) writes.push(commit(items.slice(i, i + COMMIT_SIZE)));
+      await Promise.all(writes);
+      if (!next) return;
+      page = await next;
+      calls += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: segments }, (_, s) => segmentLoop(s)));
+  return { seconds: (performance.now() - t0) / 1000, calls, resent: 0, clientCpuSeconds: cpuSecondsSince(cpu), docs };
+}

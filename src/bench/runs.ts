@@ -9,7 +9,8 @@ import { isInterrupted } from './baselines.js';
 import type { FerryChildResult } from './ferry-child.js';
 import { readCpuSeconds } from './proc.js';
 
-export type RunId = 'ceiling' | 'ferry' | 'naive';
+/** `pipeline`: dynamodb-firestore's diagnostic raw pipeline (source included), not one of the issue's baselines. */
+export type RunId = 'ceiling' | 'ferry' | 'naive' | 'pipeline';
 
 export interface RunOutcome {
   id: RunId;
@@ -159,6 +160,7 @@ export interface Summary {
   ferryRate: number | null;
   ceilingRate: number | null;
   naiveRate: number | null;
+  pipelineRate: number | null;
   ceilingBy: { level: number; rate: number | undefined }[];
   best: { level: number; rate: number } | undefined;
   peakRssMb: number | null;
@@ -181,12 +183,14 @@ export function summarize(runs: readonly RunOutcome[], levels: readonly number[]
   const ferries = runs.filter((r) => r.id === 'ferry');
   const ferryMedian = median(okRates(ferries));
   const naiveMedian = median(okRates(runs.filter((r) => r.id === 'naive')));
+  const pipelineMedian = median(okRates(runs.filter((r) => r.id === 'pipeline')));
   const children = ferries.flatMap((r) => (r.ferry ? [r.ferry] : []));
   const peaks = children.flatMap((c) => (c.peakRssBytes === undefined ? [] : [c.peakRssBytes]));
   return {
     ferryRate: ferryMedian === undefined ? null : round(ferryMedian),
     ceilingRate: best ? round(best.rate) : null,
     naiveRate: naiveMedian === undefined ? null : round(naiveMedian),
+    pipelineRate: pipelineMedian === undefined ? null : round(pipelineMedian),
     ceilingBy,
     best,
     peakRssMb: peaks.length > 0 ? round(Math.max(...peaks) / 2 ** 20, 1) : null,

@@ -2,7 +2,8 @@
 // Nothing here measures time or needs a server.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIRESTORE_CEILING, DEFAULT_ITEMS, DEFAULT_NAIVE_ITEMS, DEFAULT_NAIVE_SECONDS, parseBenchArgs, BenchUsageError } from '../../../src/bench/args.js';
-import { formatDynamoDbFirestore, type DynamoDbFirestoreResult } from '../../../src/bench/dynamodb-firestore.js';
+import { checkExternalEmulator, documentsWritten, emulatorHeapMb, formatDynamoDbFirestore, type DynamoDbFirestoreResult } from '../../../src/bench/dynamodb-firestore.js';
+import { heapMbFor, maxHeapMb } from '../../../src/bench/emulator.js';
 import { dynamodbFirestorePlanYaml } from '../../../src/bench/ferry-child.js';
 import { BENCH_PROJECT, clearUrl } from '../../../src/bench/firestore.js';
 import { averageItemBytes, benchItem, itemBytes, toFirestoreData } from '../../../src/bench/items.js';
@@ -176,6 +177,8 @@ describe('dynamodb-firestore report', () => {
     ok: true,
     details: {
       ferry: { concurrency: 4, batch_size: 1000, job_seconds: 25, wall_seconds: 27, wall_items_per_s: 3700, checkpoints: 101, cpu_seconds: 12, source_server_cpu_pct: 30, command: 'node bin/ferry.js run' },
+      pipeline_items_per_s: 4200,
+      ratio_pipeline: 0.952,
       ceiling_by_in_flight: { '8': 4500 },
       ceiling_in_flight: 8,
       naive: { items_written: 2000, seconds: 13.3, stopped_by: 'items', extrapolated_seconds: 667 },
@@ -201,6 +204,7 @@ describe('dynamodb-firestore report', () => {
     expect(text).toContain('ratio_ceiling = ferry / ceiling = 0.889   (goal ≥ 0.8)');
     expect(text).toContain('ratio_naive   = ferry / naive   = 26.667   (goal ≥ 20)');
     expect(text).toContain('peak RSS of the ferry child: 210.4 MB');
+    expect(text).toContain('diagnostic: ferry / raw pipeline (source included) = 0.952');
     expect(text).toContain('- a note');
     expect(text).toContain('all runs complete: every collection held exactly the documents written');
   });
@@ -218,5 +222,39 @@ describe('dynamodb-firestore report', () => {
     for (const k of ['ferry_items_per_s', 'naive_items_per_s', 'ceiling_items_per_s', 'ratio_ceiling', 'ratio_naive', 'peak_rss_mb', 'items', 'ok', 'notes']) expect(result).toHaveProperty(k);
     expect(result.details).toHaveProperty('machine');
     expect(result.details).toHaveProperty('ferry_commit');
+  });
+});
+
+describe('dynamodb-firestore emulator sizing', () => {
+  const opts = (argv: string[] = []) => {
+    const p = parseBenchArgs(['dynamodb-firestore', ...argv]);
+    if (p.help || p.bench !== 'dynamodb-firestore') throw new Error('not parsed');
+    return p.options;
+  };
+
+  it('counts the documents the emulator is sent: warm-up, then per round the ceilings, ferry, the pipeline, the naive loop', () => {
+    expect(documentsWritten(opts(['--items', '100k']))).toEqual({ total: 10_000 + 5 * 100_000 + 2_000, perRun: 110_000 });
+    expect(documentsWritten(opts(['--items', '10k', '--skip-naive', '--ceiling', '8', '--repeat', '2']))).toEqual({ total: 10_000 + 2 * 3 * 10_000, perRun: 20_000 });
+  });
+
+  it('sizes its own emulator for one warm-up and one run, in multiples of 64 MB', () => {
+    expect(heapMbFor(0)).toBe(256);
+    expect(heapMbFor(110_000) % 64).toBe(0);
+    expect(emulatorHeapMb(opts(['--items', '100k']))).toBe(heapMbFor(110_000));
+    expect(emulatorHeapMb(opts(['--items', '100k']))).toBeGreaterThan(1_300);
+  });
+
+  it('reads -Xmx from a JVM command line (the last one wins)', () => {
+    expect(maxHeapMb(['java', '-Xms64m', '-Xmx512m', '-cp', 'x.jar'])).toBe(512);
+    expect(maxHeapMb(['java', '-Xmx2g', '-Xmx1G'])).toBe(1024);
+    expect(maxHeapMb(['java', '-Xmx524288k'])).toBe(512);
+    expect(maxHeapMb(['java', '-cp', 'x.jar'])).toBeUndefined();
+  });
+
+  it('refuses an external emulator whose heap the bench would fill, and names the fix', () => {
+    const refusal = checkExternalEmulator(opts(['--items', '100k']), 512, '127.0.0.1:8080');
+    expect(refusal).toMatch(/512 MB heap.*512,000 documents.*Unset FIRESTORE_EMULATOR_HOST/);
+    expect(checkExternalEmulator(opts(['--items', '10k', '--skip-naive', '--ceiling', '8']), 512, 'h')).toBeUndefined();
+    expect(checkExternalEmulator(opts(['--items', '100k']), undefined, 'h')).toBeUndefined();
   });
 });
