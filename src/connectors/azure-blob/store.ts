@@ -162,40 +162,11 @@ export class AzureBlobStore implements ObjectStore {
   // reading
 
   private infoOfItem(item: BlobItem): ObjectInfo {
-    const p = item.properties;
-    return defined<ObjectInfo>({
-      name: item.name,
-      size: p.contentLength ?? 0,
-      md5: md5HexOf(p.contentMD5),
-      etag: unquote(p.etag),
-      lastModified: p.lastModified?.toISOString(),
-      contentType: nonEmpty(p.contentType),
-      contentEncoding: nonEmpty(p.contentEncoding),
-      contentLanguage: nonEmpty(p.contentLanguage),
-      cacheControl: nonEmpty(p.cacheControl),
-      contentDisposition: nonEmpty(p.contentDisposition),
-      metadata: decodeMetadata(item.metadata),
-      storageClass: p.accessTier,
-      detailed: true,
-    });
+    return infoOf(item.name, item.properties, item.metadata);
   }
 
   private infoOfProps(name: string, p: BlobGetPropertiesResponse): ObjectInfo {
-    return defined<ObjectInfo>({
-      name,
-      size: p.contentLength ?? 0,
-      md5: md5HexOf(p.contentMD5),
-      etag: unquote(p.etag),
-      lastModified: p.lastModified?.toISOString(),
-      contentType: nonEmpty(p.contentType),
-      contentEncoding: nonEmpty(p.contentEncoding),
-      contentLanguage: nonEmpty(p.contentLanguage),
-      cacheControl: nonEmpty(p.cacheControl),
-      contentDisposition: nonEmpty(p.contentDisposition),
-      metadata: decodeMetadata(p.metadata),
-      storageClass: p.accessTier,
-      detailed: true,
-    });
+    return infoOf(name, p, p.metadata);
   }
 
   /**
@@ -524,4 +495,27 @@ export class AzureBlobStore implements ObjectStore {
   async [Symbol.asyncDispose](): Promise<void> {
     // The SDK keeps no connections of its own beyond Node's shared agent.
   }
+}
+
+/** The properties a listing item and a Get Blob Properties answer share, as an ObjectInfo. */
+function infoOf(
+  name: string,
+  p: Pick<BlobGetPropertiesResponse, 'contentLength' | 'contentMD5' | 'etag' | 'lastModified' | 'contentType' | 'contentEncoding' | 'contentLanguage' | 'cacheControl' | 'contentDisposition' | 'accessTier'>,
+  metadata: Record<string, string> | undefined,
+): ObjectInfo {
+  return defined<ObjectInfo>({
+    name,
+    size: p.contentLength ?? 0,
+    md5: md5HexOf(p.contentMD5),
+    etag: unquote(p.etag),
+    lastModified: p.lastModified?.toISOString(),
+    contentType: nonEmpty(p.contentType),
+    contentEncoding: nonEmpty(p.contentEncoding),
+    contentLanguage: nonEmpty(p.contentLanguage),
+    cacheControl: nonEmpty(p.cacheControl),
+    contentDisposition: nonEmpty(p.contentDisposition),
+    metadata: decodeMetadata(metadata),
+    storageClass: p.accessTier,
+    detailed: true,
+  });
 }
