@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal, TimeValue, TypedSet, type Value } from '../../../src/core/record.js';
-import { canonicalDecimalText, canonicalNumberText, canonicalText, canonicalTimestampText, encodeCanonical } from '../../../src/transform/canonical.js';
+import {
+  canonicalDecimalText,
+  canonicalNumberText,
+  canonicalText,
+  canonicalTimestampText,
+  encodeCanonical,
+  microsecondTimestampText,
+  plainDecimalText,
+  plainNumberText,
+} from '../../../src/transform/canonical.js';
 
 const same = (a: Value, b: Value): void => expect(canonicalText(a)).toBe(canonicalText(b));
 const differ = (a: Value, b: Value): void => expect(canonicalText(a)).not.toBe(canonicalText(b));
@@ -21,7 +30,7 @@ describe('canonical form: numbers', () => {
     expect(canonicalText(1.5)).toBe('d1.5;');
   });
 
-  it('normalises exponents and switches to exponent form where JavaScript does', () => {
+  it('normalises exponents; the JavaScript-form texts switch to an exponent where JavaScript does', () => {
     same(new Decimal('1.5E3'), 1500);
     same(new Decimal('15e2'), 1500);
     same(new Decimal('1500e-3'), 1.5);
@@ -173,5 +182,165 @@ describe('canonical form: streaming', () => {
     expect(chunks.length).toBeGreaterThan(5);
     expect(chunks.join('')).toBe(canonicalText(doc));
     for (const c of chunks) expect((c as string & { isWellFormed(): boolean }).isWellFormed()).toBe(true);
+  });
+});
+
+// Every rule docs/canonical-form.md states, one test each: the doc's examples are these expectations.
+describe('canonical form: numbers as docs/canonical-form.md states them', () => {
+  it('writes every number positionally, never with an exponent', () => {
+    expect(canonicalText(1e21)).toBe('d1000000000000000000000;');
+    expect(canonicalText(10n ** 21n)).toBe('d1000000000000000000000;');
+    expect(canonicalText(new Decimal('1.2300e25'))).toBe('d12300000000000000000000000;');
+    expect(canonicalText(1e-7)).toBe('d0.0000001;');
+    expect(canonicalText(new Decimal('-1.23E-7'))).toBe('d-0.000000123;');
+    expect(plainNumberText(12345678901234567890123n)).toBe('12345678901234567890123');
+    expect(plainNumberText(-(10n ** 30n))).toBe('-1000000000000000000000000000000');
+    expect(plainDecimalText('1e21')).toBe('1000000000000000000000');
+    // DynamoDB's range (38 digits, 1E-130 to 1E+125) is written out in full.
+    expect(plainDecimalText('1E-130')).toBe(`0.${'0'.repeat(129)}1`);
+    expect(plainDecimalText('9.9999999999999999999999999999999999999E+125')).toBe(`99999999999999999999999999999999999999${'0'.repeat(88)}`);
+    same(new Decimal('1E+125'), 10n ** 125n);
+  });
+
+  it('renders a double as its shortest round-trip decimal, written out', () => {
+    expect(plainNumberText(0.1)).toBe('0.1');
+    expect(plainNumberText(0.1 + 0.2)).toBe('0.30000000000000004');
+    expect(plainNumberText(1 / 3)).toBe('0.3333333333333333');
+    expect(plainNumberText(2 ** 53)).toBe('9007199254740992');
+    expect(plainNumberText(1.7976931348623157e308)).toBe(`17976931348623157${'0'.repeat(292)}`);
+    expect(plainNumberText(5e-324)).toBe(`0.${'0'.repeat(323)}5`);
+    expect(plainNumberText(-2.5e-10)).toBe('-0.00000000025');
+    // A float32 widened to a double is not its short decimal: a store that kept "0.1" and one that kept the float
+    // 0.1f differ, as they should (the value differs).
+    differ(Math.fround(0.1), new Decimal('0.1'));
+    same(0.30000000000000004, new Decimal('0.30000000000000004'));
+    differ(0.1 + 0.2, new Decimal('0.3'));
+  });
+
+  it('drops leading zeros, trailing fractional zeros, a lone point and a plus sign; -0 is 0', () => {
+    expect(plainDecimalText('+007.5000')).toBe('7.5');
+    expect(plainDecimalText('5.')).toBe('5');
+    expect(plainDecimalText('.50')).toBe('0.5');
+    expect(plainDecimalText('-0.000')).toBe('0');
+    expect(plainDecimalText('100')).toBe('100');
+    expect(plainDecimalText('1500e-3')).toBe('1.5');
+    expect(plainNumberText(-0)).toBe('0');
+    expect(canonicalText(new Decimal('-0E+5'))).toBe('d0;');
+  });
+
+  it('has NaN and the infinities in one spelling', () => {
+    expect(plainNumberText(NaN)).toBe('NaN');
+    expect(plainNumberText(-Infinity)).toBe('-Infinity');
+    expect(plainDecimalText('+inf')).toBe('Infinity');
+    expect(plainDecimalText('nan')).toBe('NaN');
+  });
+
+  it('keeps an exponent only beyond PostgreSQL numeric range, so a hostile text stays small', () => {
+    expect(plainDecimalText('1e131072')).toHaveLength(131073);
+    expect(plainDecimalText('1e131073')).toBe('1e+131073');
+    expect(plainDecimalText('-2.5e-999999999')).toBe('-2.5e-999999999');
+    expect(canonicalText(new Decimal('1e999999999999'))).toBe('d1e+999999999999;');
+  });
+
+  it('leaves the connectors\' JavaScript-form texts as they were (Firestore ids rely on them)', () => {
+    expect(canonicalNumberText(1e21)).toBe('1e+21');
+    expect(canonicalDecimalText('-0.000000123')).toBe('-1.23e-7');
+  });
+});
+
+describe('canonical form: timestamps as docs/canonical-form.md states them', () => {
+  it('keeps microseconds and drops what is finer, without rounding', () => {
+    expect(microsecondTimestampText('2024-01-31T12:00:00.1234569Z')).toBe('2024-01-31T12:00:00.123456Z');
+    expect(microsecondTimestampText('2024-01-31T12:00:00.123456789Z')).toBe('2024-01-31T12:00:00.123456Z');
+    expect(microsecondTimestampText('2024-01-31T12:00:00.000000999Z')).toBe('2024-01-31T12:00:00Z');
+    expect(microsecondTimestampText('2024-01-31T12:00:00.1000009Z')).toBe('2024-01-31T12:00:00.1Z');
+    same(new TimeValue('timestamp', '2024-01-31T12:00:00.123456789Z'), new TimeValue('timestamp', '2024-01-31T12:00:00.123456Z'));
+    // Lost precision is still caught: milliseconds are not microseconds.
+    differ(new TimeValue('timestamp', '2024-01-31T12:00:00.123456Z'), new TimeValue('timestamp', '2024-01-31T12:00:00.123Z'));
+  });
+
+  it('converts offsets to UTC, also across a day, a month and a year', () => {
+    same(new TimeValue('timestamp', '2024-01-01T00:30:00+01:00'), new TimeValue('timestamp', '2023-12-31T23:30:00Z'));
+    same(new TimeValue('timestamp', '2024-02-29T23:00:00-02:00'), new Date('2024-03-01T01:00:00Z'));
+    expect(canonicalText(new TimeValue('timestamp', '2024-06-01 12:00:00.5+05:30'))).toBe('T2024-06-01T06:30:00.5Z;');
+    // A shifted zone is a different instant.
+    differ(new TimeValue('timestamp', '2024-01-31T12:00:00+01:00'), new TimeValue('timestamp', '2024-01-31T12:00:00Z'));
+  });
+
+  it('treats a timestamp without a zone as UTC, and text that is no timestamp as written', () => {
+    same(new TimeValue('timestamp', '2024-01-31T12:00:00'), new TimeValue('timestamp', '2024-01-31T12:00:00Z'));
+    expect(canonicalText(new TimeValue('timestamp', 'infinity'))).toBe('Tinfinity;');
+  });
+
+  it('keeps dates and times of day as they are (a time\'s zone as written, its fraction trimmed)', () => {
+    expect(canonicalText(new TimeValue('date', '2024-01-31'))).toBe('D2024-01-31;');
+    expect(canonicalText(new TimeValue('time', '12:00:00.250000+02:00'))).toBe('H12:00:00.25+02:00;');
+    differ(new TimeValue('time', '12:00:00+02:00'), new TimeValue('time', '10:00:00Z'));
+    differ(new TimeValue('date', '2024-01-31'), new TimeValue('date', '2024-02-01'));
+  });
+
+  it('keeps a timestamp kept as text apart from a timestamp value', () => {
+    differ('2024-01-31T12:00:00Z', new TimeValue('timestamp', '2024-01-31T12:00:00Z'));
+    differ('2024-01-31T12:00:00Z', '2024-01-31T12:00:00.000Z');
+  });
+});
+
+describe('canonical form: NULL vs missing as docs/canonical-form.md states it', () => {
+  it('tells a null field from an absent one, and an undefined field is absent', () => {
+    differ({ a: 1, b: null }, { a: 1 });
+    same({ a: 1, b: undefined } as unknown as Value, { a: 1 });
+    expect(canonicalText([null, undefined] as unknown as Value)).toBe('[nn]');
+    differ({ a: null }, { a: '' });
+    differ({ a: [] }, { a: null });
+    differ({ a: {} }, { a: null });
+  });
+});
+
+describe('canonical form: bytes, sets and maps as docs/canonical-form.md states them', () => {
+  it('writes bytes as standard padded base64, empty bytes too', () => {
+    expect(canonicalText(Uint8Array.of(0xfb, 0xff))).toBe('b4:+/8=');
+    expect(canonicalText(new Uint8Array(0))).toBe('b0:');
+    differ(new Uint8Array(0), '');
+  });
+
+  it('sorts set items by their canonical text and drops duplicates', () => {
+    expect(canonicalText(new TypedSet('number', [new Decimal('10'), new Decimal('9'), new Decimal('9.0')]))).toBe('<d10;d9;>');
+    expect(canonicalText(new TypedSet('string', ['b', 'a']))).toBe('<s1:as1:b>');
+  });
+
+  it('sorts map fields at every depth and drops undefined fields', () => {
+    expect(canonicalText({ z: { b: 2, a: 1 }, a: [{ d: 1, c: 2 }] })).toBe('{s1:a[{s1:cd2;s1:dd1;}]s1:z{s1:ad1;s1:bd2;}}');
+  });
+});
+
+describe('canonical form: Unicode', () => {
+  const nfc = 'Ren\u00e9e Citro\u00ebn';
+  const nfd = nfc.normalize('NFD');
+
+  it('compares exactly by default: NFD where the source had NFC differs', () => {
+    expect(nfd).not.toBe(nfc);
+    differ(nfc, nfd);
+    differ({ name: nfc }, { name: nfd });
+    differ({ [nfc]: 1 }, { [nfd]: 1 });
+    differ(new TypedSet('string', [nfc]), new TypedSet('string', [nfd]));
+  });
+
+  it('matches NFC and NFD with unicode: nfc — strings, field names, set items, at every depth', () => {
+    const opts = { unicode: 'nfc' as const };
+    const a: Value = { [nfc]: { list: [nfc], set: new TypedSet('string', [nfc, 'x']) }, plain: 'ascii' };
+    const b: Value = { plain: 'ascii', [nfd]: { set: new TypedSet('string', ['x', nfd]), list: [nfd] } };
+    expect(canonicalText(a)).not.toBe(canonicalText(b));
+    expect(canonicalText(a, opts)).toBe(canonicalText(b, opts));
+    // Other differences still show.
+    expect(canonicalText({ n: nfc }, opts)).not.toBe(canonicalText({ n: `${nfd}!` }, opts));
+    // Field order is by the normalised name.
+    expect(canonicalText({ '\u00e9': 1, f: 2 }, opts)).toBe(canonicalText({ f: 2, 'e\u0301': 1 }, opts));
+  });
+
+  it('streams the same text with options as it builds whole', () => {
+    const doc: Value = { [nfd]: nfd.repeat(40), list: Array.from({ length: 30 }, () => nfd) };
+    const chunks: string[] = [];
+    encodeCanonical(doc, (c) => chunks.push(c), 64, { unicode: 'nfc' });
+    expect(chunks.join('')).toBe(canonicalText(doc, { unicode: 'nfc' }));
   });
 });
