@@ -1,3 +1,4 @@
+import type { TargetState } from '../dry-run/report.js';
 import type { Source } from './source.js';
 import type { StreamRef } from './stream.js';
 
@@ -58,6 +59,12 @@ export interface Sink<T> extends AsyncDisposable {
   report?(): SinkRunReport;
   /** `ferry run --dry-run`: what a run would do to this stream, without writing anything. */
   preview?(target: StreamRef, from: StreamOrigin<T>, signal: AbortSignal): AsyncIterable<PlannedAction>;
+  /**
+   * `ferry plan dry-run`: the target stream as it stands (exists, empty, items, key schema and whether it matches
+   * what the plan would write), strictly read-only. A missing table/bucket is `exists: false`, not an error; errors
+   * are for a target that cannot be reached or read.
+   */
+  inspect?(target: StreamRef, signal: AbortSignal): Promise<TargetState>;
 }
 
 export interface StreamOrigin<T> {

@@ -32,4 +32,33 @@ export interface Source<T> extends AsyncDisposable {
   segments?(stream: StreamRef, desired: number, signal: AbortSignal): Promise<Segment[]>;
   read(req: ReadRequest): AsyncIterable<Batch<T>>;
   count?(stream: StreamRef, signal: AbortSignal): Promise<number>;
+  /**
+   * How big a stream is, as cheaply as the store allows, for `ferry plan dry-run`: an exact count when that is cheap
+   * (a small table, an aggregation, a listing), else the store's own statistics. Read-only. `segments`, when given,
+   * are the stream's slices as `segments()` returned them; a source that can count each one says so in `perSegment`.
+   */
+  estimate?(stream: StreamRef, signal: AbortSignal, segments?: readonly Segment[]): Promise<SourceEstimate>;
+}
+
+/** What `Source.estimate` found out about one stream. */
+export interface SourceEstimate {
+  count: number;
+  /** True when counted (count(*), an aggregation, a listing); false for statistics. */
+  exact: boolean;
+  /** How the count was obtained, e.g. `pg_class.reltuples`, `DescribeTable ItemCount (refreshed about every 6 hours)`. */
+  method: string;
+  /** Bytes of the stream's data as the source holds or reads it, when known. */
+  bytes?: number;
+  /** Whether `bytes` is exact (default: as `exact`). */
+  bytesExact?: boolean;
+  /** How `bytes` was obtained (default: as `method`). */
+  bytesMethod?: string;
+  /** Items in each of the `segments` passed in, in their order, when the source counted them. */
+  perSegment?: number[];
+  /** The largest item, when every item was seen (an object listing). */
+  largest?: { key: string; bytes: number };
+  /** Item sizes by power-of-two size class, when every item was seen: `count` items of at most `upTo` bytes. */
+  sizes?: { upTo: number; count: number; bytes: number }[];
+  /** Anything the reader should know about these figures. */
+  notes?: string[];
 }

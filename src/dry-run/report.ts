@@ -59,6 +59,16 @@ export interface TargetState {
   keySchema?: string;
   /** Whether that key schema matches what the plan will write. */
   keyMatches?: boolean;
+  /**
+   * When it does not exist: true if a run would create it (`create: true`, or a store such as Firestore whose
+   * collections appear with their first document), false if a run would fail.
+   */
+  created?: boolean;
+  /**
+   * How the target is billed when the store says (an existing DynamoDB table's billing mode and provisioned units),
+   * or how a table ferry creates will be; the cost estimate prices writes accordingly.
+   */
+  capacity?: { mode: 'on_demand' | 'provisioned'; readUnits?: number; writeUnits?: number };
   notes: string[];
 }
 

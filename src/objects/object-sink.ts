@@ -11,7 +11,6 @@
  * as `size only` in the report. Failures are per object: transient ones are retried by the engine, permanent ones
  * become dead letters with their reason, and only store-wide failures (credentials, a missing bucket) stop the job.
  */
-import Bottleneck from 'bottleneck';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ConnectorContext } from '../core/connector.js';
@@ -19,6 +18,7 @@ import type { ObjectInfo, ObjectStore, PutResult } from '../core/object.js';
 import type { FerryRecord } from '../core/record.js';
 import type { PlannedAction, Rejection, Sink, SinkLimits, SinkRunReport, StreamOrigin, WriteMode, WriteResult } from '../core/sink.js';
 import type { StreamRef } from '../core/stream.js';
+import type { TargetState } from '../dry-run/report.js';
 import { FerryError, isFerryError } from '../errors.js';
 import { HashingStream } from './hashing-stream.js';
 import { isObjectValue, META_SOURCE_ETAG, META_SOURCE_MD5, type ObjectValue } from './object-value.js';
@@ -27,6 +27,7 @@ import { nameFilter, type NameFilter } from './name-glob.js';
 import { proofOf, reportOf, SinkReport } from './object-report.js';
 import { ObjectSource, type ObjectStreamMeta } from './object-source.js';
 import { sameObject } from './same-object.js';
+import { TransferPool } from './transfer-pool.js';
 
 export interface ObjectSinkOptions {
   /** Objects copied at once, job-wide. */
@@ -59,8 +60,8 @@ interface Outcome {
 export class ObjectSink implements Sink<FerryRecord> {
   readonly limits: SinkLimits;
   readonly stats = new SinkReport();
-  private readonly transfers: Bottleneck;
-  private readonly large: Bottleneck;
+  private readonly transfers: TransferPool;
+  private readonly large: TransferPool;
   private readonly prepared = new Set<string>();
   private mode: WriteMode = 'upsert';
 
@@ -69,8 +70,8 @@ export class ObjectSink implements Sink<FerryRecord> {
     private readonly opts: ObjectSinkOptions,
     private readonly ctx: ConnectorContext,
   ) {
-    this.transfers = new Bottleneck({ maxConcurrent: opts.transfers });
-    this.large = new Bottleneck({ maxConcurrent: opts.largeTransfers });
+    this.transfers = new TransferPool(opts.transfers);
+    this.large = new TransferPool(opts.largeTransfers);
     // Several writes in flight so one slow object does not idle the transfer pool.
     this.limits = { maxItemsPerWrite: 64, maxConcurrentWrites: Math.max(2, Math.ceil(opts.transfers / 8)) * 2, maxItemBytes: store.limits.maxObjectBytes };
   }
@@ -107,6 +108,54 @@ export class ObjectSink implements Sink<FerryRecord> {
       if (removed > 0) this.ctx.logger.info(`removed ${removed} partial upload(s) left under ${this.store.url}/${stream.name} by an earlier run`);
     }
     this.prepared.add(stream.name);
+  }
+
+  /** Objects a dry run counts under a target prefix before it only says "not empty". */
+  static readonly INSPECT_MAX = 10_000;
+
+  /**
+   * The target prefix as it stands, read-only (`ferry plan dry-run`): the store's own check (bucket or container
+   * exists, credentials work), then a listing of the prefix (up to INSPECT_MAX objects). A missing bucket is
+   * `exists: false`, created by the run with `create: true`.
+   */
+  async inspect(stream: StreamRef, signal: AbortSignal): Promise<TargetState> {
+    try {
+      await this.store.check(signal);
+    } catch (e) {
+      if (isFerryError(e) && e.code === 'NOT_FOUND') {
+        const created = this.opts.create && this.store.create !== undefined;
+        return {
+          exists: false,
+          empty: true,
+          items: 0,
+          created,
+          notes: [`${this.store.url} does not exist${created ? '; the run creates it (`create: true`)' : ', and the target block has no `create: true`'}`],
+        };
+      }
+      throw e;
+    }
+    let items = 0;
+    let bytes = 0;
+    let more = false;
+    for await (const page of this.store.list({ prefix: stream.name, pageSize: 1000, signal })) {
+      for (const info of page) {
+        if (items >= ObjectSink.INSPECT_MAX) {
+          more = true;
+          break;
+        }
+        items++;
+        bytes += info.size;
+      }
+      if (more) break;
+    }
+    const where = `${this.store.url}/${stream.name}`;
+    const notes =
+      items === 0
+        ? [`nothing under ${where} yet`]
+        : [
+            `${more ? `more than ${items}` : items} objects (${bytes} bytes${more ? ' in the first ones' : ''}) under ${where}; objects already identical are skipped, \`ferry run --dry-run\` names each one`,
+          ];
+    return { exists: true, empty: items === 0, ...(more ? {} : { items }), notes };
   }
 
   async write(stream: StreamRef, items: readonly FerryRecord[], signal: AbortSignal): Promise<WriteResult<FerryRecord>> {
@@ -151,7 +200,7 @@ export class ObjectSink implements Sink<FerryRecord> {
     // Each one again against the source, by name: a delete is the one step ferry cannot undo.
     await Promise.all(
       doomed.map((name) =>
-        this.transfers.schedule(async () => {
+        this.transfers.run(async () => {
           const rel = name.slice(target.name.length);
           if (await origin.store.head(origin.prefix + rel, signal)) return;
           await this.store.delete(name, signal);
@@ -187,7 +236,8 @@ export class ObjectSink implements Sink<FerryRecord> {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await Promise.allSettled([this.transfers.stop({ dropWaitingJobs: true }), this.large.stop({ dropWaitingJobs: true })]);
+    this.transfers.close();
+    this.large.close();
     await this.store[Symbol.asyncDispose]();
   }
 
@@ -238,7 +288,7 @@ export class ObjectSink implements Sink<FerryRecord> {
         }
       }
       const pool = value.info.size > this.opts.largeBytes ? this.large : this.transfers;
-      await pool.schedule(() => this.copy(name, value, signal));
+      await pool.run(() => this.copy(name, value, signal));
       return { kind: 'copied' };
     } catch (e) {
       return this.classify(name, value, e);

@@ -11,7 +11,7 @@
 import type { ConnectorContext } from '../core/connector.js';
 import type { ObjectInfo, ObjectStore } from '../core/object.js';
 import type { Doc, FerryRecord } from '../core/record.js';
-import type { ReadRequest, Source, SourceCapabilities } from '../core/source.js';
+import type { ReadRequest, Source, SourceCapabilities, SourceEstimate } from '../core/source.js';
 import type { Batch, Segment, StreamRef } from '../core/stream.js';
 import { FerryError } from '../errors.js';
 import { splitKeyRanges, type KeyRange } from './key-ranges.js';
@@ -117,6 +117,63 @@ export class ObjectSource implements Source<FerryRecord> {
       for (const info of page) if (filter(info.name.slice(prefix.length))) n++;
     }
     return n;
+  }
+
+  /**
+   * Objects and bytes for a dry run, exactly, from a listing of each segment's key range (the same requests a copy
+   * lists with: one LIST per 1,000 names), with the largest object and the sizes by power-of-two class.
+   */
+  async estimate(stream: StreamRef, signal: AbortSignal, segments?: readonly Segment[]): Promise<SourceEstimate> {
+    const prefix = prefixOf(stream);
+    const filter = filterOf(prefix, (stream.meta as ObjectStreamMeta | undefined)?.match);
+    const ranges: KeyRange[] = segments && segments.length > 0 ? segments.map((s) => (s.spec ?? {}) as KeyRange) : [{}];
+    const perSegment: number[] = [];
+    const classes = new Map<number, { count: number; bytes: number }>();
+    let count = 0;
+    let bytes = 0;
+    let requests = 0;
+    let largest: { key: string; bytes: number } | undefined;
+    const take = (info: ObjectInfo): boolean => {
+      if (!filter(info.name.slice(prefix.length))) return false;
+      count++;
+      bytes += info.size;
+      if (!largest || info.size > largest.bytes) largest = { key: info.name, bytes: info.size };
+      const upTo = info.size <= 1024 ? 1024 : 2 ** Math.ceil(Math.log2(info.size));
+      const c = classes.get(upTo) ?? { count: 0, bytes: 0 };
+      c.count++;
+      c.bytes += info.size;
+      classes.set(upTo, c);
+      return true;
+    };
+    for (const range of ranges) {
+      let n = 0;
+      const listed = this.store.list({
+        prefix,
+        ...(range.after === undefined ? {} : { startAfter: range.after }),
+        ...(range.before === undefined ? {} : { endBefore: range.before }),
+        pageSize: LIST_PAGE,
+        signal,
+      });
+      for await (const page of listed) {
+        requests++;
+        for (const info of page) if (take(info)) n++;
+      }
+      if (range.before !== undefined) {
+        const edge = await this.store.head(range.before, signal);
+        if (edge && take(edge)) n++;
+      }
+      perSegment.push(n);
+    }
+    return {
+      count,
+      exact: true,
+      method: `listing of ${this.store.url}/${prefix} (${requests} page${requests === 1 ? '' : 's'})`,
+      bytes,
+      bytesExact: true,
+      ...(segments && segments.length > 0 ? { perSegment } : {}),
+      ...(largest ? { largest } : {}),
+      sizes: [...classes.entries()].sort((a, b) => a[0] - b[0]).map(([upTo, c]) => ({ upTo, ...c })),
+    };
   }
 
   private matchOf(req: ReadRequest): string | undefined {

@@ -17,11 +17,12 @@
  *   writing the items one by one with PutItem: the refused ones are `rejected` with DynamoDB's message.
  * - `flush`: a BatchWriteItem is durable when it returns, so there is nothing to flush.
  */
-import { BatchWriteItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ConnectorContext } from '../../core/connector.js';
 import type { Doc, FerryRecord } from '../../core/record.js';
 import type { Rejection, RateUnit, Sink, SinkLimits, WriteMode, WriteResult } from '../../core/sink.js';
 import type { StreamRef } from '../../core/stream.js';
+import type { TargetState } from '../../dry-run/report.js';
 import { FerryError } from '../../errors.js';
 import { createClient } from './client.js';
 import { errorName, toFerryError } from './errors.js';
@@ -160,6 +161,58 @@ export class DynamoDbSink implements Sink<FerryRecord> {
     }
     this.tableKeys.set(table, have);
     this.modes.set(stream.name, mode);
+  }
+
+  /**
+   * The target table as it stands, read-only (`ferry plan dry-run`): DescribeTable for existence, key schema and
+   * billing, and a one-item Scan (0.5 RCU) for emptiness, since DescribeTable's ItemCount lags by up to ~6 hours.
+   */
+  async inspect(stream: StreamRef, signal: AbortSignal): Promise<TargetState> {
+    const table = this.tableName(stream);
+    const want = this.target(stream).key;
+    const t = await describeTable(this.ops, table, signal);
+    if (!t) {
+      const planned = this.options.billing === 'provisioned' ? { mode: 'provisioned' as const, ...(this.options.capacity ? { readUnits: this.options.capacity.read, writeUnits: this.options.capacity.write } : {}) } : { mode: 'on_demand' as const };
+      return {
+        exists: false,
+        empty: true,
+        items: 0,
+        created: this.options.create,
+        capacity: planned,
+        notes: [
+          this.options.create
+            ? `DynamoDB table ${table} does not exist; the run creates it (${this.options.billing === 'provisioned' ? 'provisioned' : 'on-demand'})${want ? `, keyed ${describeKey(want)}` : ''}`
+            : `DynamoDB table ${table} does not exist, and the target block has no \`create: true\``,
+        ],
+      };
+    }
+    const have = tableKeyOf(t);
+    const notes: string[] = [];
+    let empty: boolean;
+    try {
+      const out = await this.client.send(new ScanCommand({ TableName: table, Limit: 1, Select: 'COUNT' }), { abortSignal: signal });
+      empty = (out.Count ?? 0) === 0 && out.LastEvaluatedKey === undefined;
+    } catch (e) {
+      throw toFerryError(e, { op: `Scan (one item) of ${table}`, endpoint: this.options.endpoint, region: this.options.region });
+    }
+    if (t.TableStatus && t.TableStatus !== 'ACTIVE') notes.push(`the table is ${t.TableStatus}`);
+    notes.push(`about ${t.ItemCount ?? 0} items by DescribeTable (refreshed about every 6 hours)`);
+    const indexes = [...(t.GlobalSecondaryIndexes ?? []), ...(t.LocalSecondaryIndexes ?? [])].map((i) => i.IndexName ?? '?');
+    if (indexes.length > 0) notes.push(`secondary indexes: ${indexes.join(', ')} (each write to the table also writes them, and costs WCU there)`);
+    const mode: 'provisioned' | 'on_demand' = t.BillingModeSummary?.BillingMode === 'PROVISIONED' || (t.BillingModeSummary === undefined && (t.ProvisionedThroughput?.WriteCapacityUnits ?? 0) > 0) ? 'provisioned' : 'on_demand';
+    const capacity: TargetState['capacity'] =
+      mode === 'provisioned'
+        ? { mode, readUnits: t.ProvisionedThroughput?.ReadCapacityUnits ?? 0, writeUnits: t.ProvisionedThroughput?.WriteCapacityUnits ?? 0 }
+        : { mode };
+    return {
+      exists: true,
+      empty,
+      items: t.ItemCount ?? 0,
+      keySchema: `${have.partition.name} (${have.partition.type}) HASH${have.sort ? `, ${have.sort.name} (${have.sort.type}) RANGE` : ''}`,
+      ...(want ? { keyMatches: sameKey(want, have) } : {}),
+      capacity,
+      notes: want && !sameKey(want, have) ? [`the plan keys it ${describeKey(want)}`, ...notes] : notes,
+    };
   }
 
   /** Names of the key attributes of a target table: as described at prepare, else as the plan derives, else the record's. */

@@ -40,7 +40,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { ConnectorContext } from '../../core/connector.js';
 import type { FerryRecord, KeyPart } from '../../core/record.js';
-import type { ReadRequest, Source, SourceCapabilities } from '../../core/source.js';
+import type { ReadRequest, Source, SourceCapabilities, SourceEstimate } from '../../core/source.js';
 import type { Batch, Segment, StreamRef } from '../../core/stream.js';
 import { FerryError } from '../../errors.js';
 import { createClient } from './client.js';
@@ -58,6 +58,9 @@ export interface ScanSegmentSpec {
 
 /** Segments DynamoDB allows in one parallel scan. */
 export const MAX_TOTAL_SEGMENTS = 1_000_000;
+/** `estimate` counts exactly (a Select COUNT scan) tables DynamoDB says are at most this large. */
+export const EXACT_ESTIMATE_BYTES = 64 * 1024 * 1024;
+const STATS_METHOD = 'DescribeTable ItemCount (DynamoDB refreshes it about every 6 hours)';
 /** Parallel segments of `count`. */
 const COUNT_SEGMENTS = 4;
 /** Upper bound of a COUNT page's `Limit` under a read limit. */
@@ -290,6 +293,40 @@ export class DynamoDbSource implements Source<FerryRecord> {
       }),
     );
     return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Items and bytes for a dry run: DescribeTable's ItemCount and TableSizeBytes (DynamoDB's own figures, refreshed
+   * about every 6 hours); a table it says is at most EXACT_ESTIMATE_BYTES is counted exactly with a Select COUNT scan
+   * (at most 64 MiB / 4 KB × 0.5 = 8,192 RCU, paid from `rcu_per_second` like every scan). Parallel-scan segments
+   * split the key hash space evenly, so each gets its share.
+   */
+  async estimate(stream: StreamRef, signal: AbortSignal, segments?: readonly Segment[]): Promise<SourceEstimate> {
+    const table = this.tableName(stream.name);
+    const t = await describeTable(this.ops, table, signal);
+    if (!t) throw new FerryError('NOT_FOUND', `DynamoDB table ${table} does not exist`);
+    const stated = t.ItemCount ?? 0;
+    const bytes = t.TableSizeBytes ?? 0;
+    const bytesMethod = 'DescribeTable TableSizeBytes (refreshed about every 6 hours)';
+    const share = (n: number): number[] | undefined =>
+      segments && segments.length > 0 ? segments.map(() => Math.round(n / segments.length)) : undefined;
+    if (bytes <= EXACT_ESTIMATE_BYTES) {
+      const count = await this.count(stream, signal);
+      const notes = count !== stated ? [`DescribeTable said ${stated} items; the scan counted ${count} (its figures are refreshed about every 6 hours)`] : [];
+      const perSegment = share(count);
+      return {
+        count,
+        exact: true,
+        method: `Scan Select COUNT (the table is ${bytes <= 0 ? 'empty or new' : 'under 64 MiB'} by DescribeTable)`,
+        bytes,
+        bytesExact: false,
+        bytesMethod,
+        ...(perSegment ? { perSegment } : {}),
+        notes,
+      };
+    }
+    const perSegment = share(stated);
+    return { count: stated, exact: false, method: STATS_METHOD, bytes, bytesExact: false, bytesMethod, ...(perSegment ? { perSegment } : {}) };
   }
 
   /**

@@ -26,6 +26,7 @@ import type { ConnectorContext } from '../../core/connector.js';
 import type { Doc, FerryRecord } from '../../core/record.js';
 import type { RateUnit, Rejection, Sink, SinkLimits, WriteMode, WriteResult } from '../../core/sink.js';
 import type { StreamRef } from '../../core/stream.js';
+import type { TargetState } from '../../dry-run/report.js';
 import { FerryError, isRetryable } from '../../errors.js';
 import { createClient } from './client.js';
 import { documentSize } from './document-size.js';
@@ -138,6 +139,31 @@ export class FirestoreSink implements Sink<FerryRecord> {
       this.reached = true;
     }
     this.modes.set(stream.name, mode);
+  }
+
+  /**
+   * The target collection as it stands, read-only (`ferry plan dry-run`): whether it holds any document (a one-document
+   * query) and how many (`count()`). Collections exist by their documents, so a missing one is simply created by the
+   * first write. A templated path (`artists/${ArtistId}/albums`) names many collections: not inspected.
+   */
+  async inspect(stream: StreamRef, signal: AbortSignal): Promise<TargetState> {
+    const st = this.target(stream);
+    const rules = `${st.rules.merge ? 'merge: true keeps fields of existing documents the records lack; ' : ''}bad ids are ${st.rules.badIds === 'escape' ? 'escaped' : 'rejected'}`;
+    if (!st.path.fixed) {
+      return { exists: 'unknown', empty: 'unknown', created: true, notes: [`"${stream.name}" is a templated path: each record goes to its own collection`, rules] };
+    }
+    const path = st.path.collection;
+    if (signal.aborted) throw new FerryError('INTERRUPTED', 'aborted');
+    try {
+      const one = await this.db.collection(path).select().limit(1).get();
+      if (one.empty) {
+        return { exists: false, empty: true, items: 0, created: true, notes: [`collection ${path} has no documents; the first write creates it`, rules] };
+      }
+      const n = Number((await this.db.collection(path).count().get()).data().count);
+      return { exists: true, empty: false, items: n, notes: [`collection ${path} holds ${n} documents`, rules] };
+    } catch (e) {
+      throw this.fail(e, `read of ${path}`);
+    }
   }
 
   private opOf(stream: StreamRef): Op {

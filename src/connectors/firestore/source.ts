@@ -22,7 +22,7 @@
 import { FieldPath, type DocumentReference, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import type { ConnectorContext } from '../../core/connector.js';
 import type { FerryRecord } from '../../core/record.js';
-import type { ReadRequest, Source, SourceCapabilities } from '../../core/source.js';
+import type { ReadRequest, Source, SourceCapabilities, SourceEstimate } from '../../core/source.js';
 import type { Batch, Segment, StreamRef } from '../../core/stream.js';
 import { FerryError } from '../../errors.js';
 import { createClient, type FirestoreClient } from './client.js';
@@ -216,6 +216,30 @@ export class FirestoreSource implements Source<FerryRecord> {
     } catch (e) {
       throw this.fail(e, `count of ${selector.kind === 'collection' ? selector.path : selector.id}`);
     }
+  }
+
+  /**
+   * Documents for a dry run, exactly: the `count()` aggregation of each segment's range (one read per 1,000 index
+   * entries on real Firestore), or of the stream; a filtered group (templated path) by reading its document names.
+   * Firestore states no sizes: the dry run estimates bytes from its samples.
+   */
+  async estimate(stream: StreamRef, signal: AbortSignal, segments?: readonly Segment[]): Promise<SourceEstimate> {
+    const selector = this.selectorOf(stream);
+    if ((selector.kind === 'group' && selector.match) || !segments || segments.length === 0) {
+      const count = await this.count(stream, signal);
+      return { count, exact: true, method: selector.kind === 'group' && selector.match ? 'document names read (a filtered collection group)' : 'count() aggregation' };
+    }
+    const perSegment: number[] = [];
+    for (const seg of segments) {
+      if (signal.aborted) throw new FerryError('INTERRUPTED', 'aborted');
+      try {
+        const snap = await this.ranged(this.specOf(seg)).count().get();
+        perSegment.push(Number(snap.data().count));
+      } catch (e) {
+        throw this.fail(e, `count of ${seg.id}`);
+      }
+    }
+    return { count: perSegment.reduce((a, b) => a + b, 0), exact: true, method: 'count() aggregation per segment', perSegment };
   }
 
   async count(stream: StreamRef, signal: AbortSignal): Promise<number> {

@@ -6,7 +6,7 @@
  */
 import type { ConnectorContext, Logger } from '../../core/connector.js';
 import { Decimal, TimeValue, type Doc, type FerryRecord, type KeyPart, type RecordKey, type Value } from '../../core/record.js';
-import type { ReadRequest, Source, SourceCapabilities } from '../../core/source.js';
+import type { ReadRequest, Source, SourceCapabilities, SourceEstimate } from '../../core/source.js';
 import type { Batch, Segment, StreamRef } from '../../core/stream.js';
 import { FerryError } from '../../errors.js';
 import { suggestion } from '../../plan/did-you-mean.js';
@@ -64,6 +64,9 @@ export interface PostgresSourceTuning {
 const RESUMED_SNAPSHOT_WARNING = "this resumed job reads a new snapshot, later than the first run's: rows changed in between are read as they are now";
 
 const SMALL_INT_OIDS = new Set<number>([OID.int2, OID.int4]);
+
+/** `estimate` counts exactly (count(*) and the rows' text size, one scan) below this many estimated rows. */
+export const EXACT_ESTIMATE_BELOW = 1_000_000;
 
 function streamOptions(options: Record<string, unknown> | undefined): StreamOptions {
   const o = options ?? {};
@@ -306,6 +309,88 @@ export class PostgresSource implements Source<FerryRecord> {
         throw signal.aborted ? new FerryError('INTERRUPTED', `counting ${s.name}: cancelled`) : e;
       });
     return Number(rows[0]![0]);
+  }
+
+  /**
+   * Rows and bytes for a dry run. The planner's estimate first (`EXPLAIN`: pg_class.reltuples for a table, with the
+   * stream's `where` applied); below EXACT_ESTIMATE_BELOW rows, one exact scan per segment in the job's snapshot:
+   * count(*) and the sum of the rows' text sizes (what ferry reads: every value as PostgreSQL prints it). Above, the
+   * statistics: reltuples and pg_table_size (heap and TOAST, without indexes, which are not moved), or the planner's
+   * rows × width for a view or a filtered stream; segments are sized from the same statistics, so each gets its
+   * share.
+   */
+  async estimate(stream: StreamRef, signal: AbortSignal, segments?: readonly Segment[]): Promise<SourceEstimate> {
+    const { s, where, snapshot } = await this.streamOf(stream, signal);
+    const rel = qualified(s.meta.schema, s.meta.table);
+    const ctx = { doing: `estimating ${s.name}`, relation: s.name, ...whereHint(where) };
+    const planned = await this.conns.with(signal, ctx, async (query) => {
+      const { rows } = await query(`EXPLAIN (FORMAT JSON) SELECT * FROM ${rel}${where ? ` WHERE (${where})` : ''}`);
+      const raw = rows[0]![0];
+      const plan = ((typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: { 'Plan Rows': number; 'Plan Width': number } }[])[0]!.Plan;
+      let tableBytes: number | null = null;
+      if (!where && (s.meta.kind === 'table' || s.meta.kind === 'partitioned table' || s.meta.kind === 'materialized view')) {
+        const size = await query(
+          `SELECT CASE WHEN c.relkind = 'p'
+                  THEN (SELECT coalesce(sum(pg_table_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t WHERE t.isleaf)
+                  ELSE pg_table_size(c.oid) END::int8
+           FROM pg_class c WHERE c.oid = $1::regclass`,
+          [rel],
+        );
+        tableBytes = Number(size.rows[0]![0]);
+      }
+      return { rows: plan['Plan Rows'], width: plan['Plan Width'], tableBytes };
+    });
+    const statsRows = !where && s.meta.estimatedRows !== null ? s.meta.estimatedRows : Math.round(planned.rows);
+    const statsMethod = !where && s.meta.estimatedRows !== null ? 'pg_class.reltuples' : `planner estimate (EXPLAIN${where ? ' with the stream\'s `where`' : ''})`;
+
+    if (statsRows >= EXACT_ESTIMATE_BELOW) {
+      const bytes = planned.tableBytes ?? Math.round(planned.rows * planned.width);
+      const total = segments?.length ?? 0;
+      return {
+        count: statsRows,
+        exact: false,
+        method: statsMethod,
+        bytes,
+        bytesExact: false,
+        bytesMethod: planned.tableBytes !== null ? 'pg_table_size (heap and TOAST, without indexes)' : 'planner rows × row width',
+        ...(total > 0 ? { perSegment: Array.from({ length: total }, () => Math.round(statsRows / total)) } : {}),
+        notes: [`about ${statsRows.toLocaleString('en-US')} rows by ${statsMethod}: too many to count for a dry run (an exact count scans the table)`],
+      };
+    }
+
+    const snap = snapshot ? await this.snapshot() : undefined;
+    const slices: { lower?: KeyTuple; upper?: KeyTuple }[] =
+      segments && segments.length > 0 ? segments.map((seg) => (seg.spec ?? {}) as { lower?: KeyTuple; upper?: KeyTuple }) : [{}];
+    const perSegment: number[] = [];
+    let count = 0;
+    let bytes = 0;
+    for (const slice of slices) {
+      const values: unknown[] = [];
+      const cond = rangeCondition(
+        s.shape,
+        { ...(slice.lower ? { lower: slice.lower } : {}), ...(slice.upper ? { upper: slice.upper } : {}), ...(where ? { where } : {}) },
+        values,
+      );
+      const sql = `SELECT count(*), coalesce(sum(octet_length(t::text)), 0)::int8 FROM ${rel} t${cond}`;
+      const { rows } = await this.counting
+        .run(signal, () => this.conns.with(signal, ctx, (query) => inTransaction(query, snap, () => query(sql, values))))
+        .catch((e: unknown) => {
+          throw signal.aborted ? new FerryError('INTERRUPTED', `estimating ${s.name}: cancelled`) : e;
+        });
+      const n = Number(rows[0]![0]);
+      perSegment.push(n);
+      count += n;
+      bytes += Number(rows[0]![1]);
+    }
+    return {
+      count,
+      exact: true,
+      method: `count(*)${snap ? ' in the snapshot' : ''} (about ${statsRows.toLocaleString('en-US')} rows by ${statsMethod}, under ${EXACT_ESTIMATE_BELOW.toLocaleString('en-US')})`,
+      bytes,
+      bytesExact: true,
+      bytesMethod: 'sum of the rows\' text sizes (what ferry reads)',
+      ...(segments && segments.length > 0 ? { perSegment } : {}),
+    };
   }
 
   async *read(req: ReadRequest): AsyncGenerator<Batch<FerryRecord>, void, undefined> {
