@@ -12,6 +12,7 @@
  */
 import type { ConnectorDescriptor, JsonSchema } from '../core/connector.js';
 import { connectors } from '../connectors/registry.js';
+import { PRICE_NAMES, PRICE_UNITS } from '../dry-run/price-units.js';
 import { bool, int, object, oneOfStrings, positive, str, stringList, stringMap } from './schema-fragments.js';
 
 export const PLAN_SCHEMA_DIALECT = 'http://json-schema.org/draft-07/schema#';
@@ -76,9 +77,17 @@ function buildPlanSchema(f: Flavour): JsonSchema {
       },
       limits: limitsSchema(),
       verify: verifySchema(),
+      verify_options: object('How verification compares values (docs/canonical-form.md).', {
+        unicode: oneOfStrings(
+          ['exact', 'nfc'],
+          '`exact` compares strings code point for code point, so NFD text where the source had NFC is a difference (every store ferry copies keeps the code points it is given). `nfc` NFC-normalises strings and field names on both sides before hashing, for a store that normalises.',
+          'exact',
+        ),
+      }),
       on_error: object('What the job tolerates before it stops.', {
         max_rejected: int('Dead letters (items the target refused for good) allowed before the job stops.', 0, undefined, 0),
       }),
+      prices: pricesSchema(),
     },
     required: ['version', 'kind', 'name', 'source', 'target', 'streams'],
     additionalProperties: false,
@@ -196,6 +205,24 @@ function limitsSchema(): JsonSchema {
     ),
     max_retries: int('Attempts at one retryable write before the job stops (resumable).', 0, undefined, 8),
   });
+}
+
+/** `prices:`: overrides of the dry run's dated price table (prices/cloud-prices.yaml), by name, in its units. */
+function pricesSchema(): JsonSchema {
+  const props: Record<string, JsonSchema> = {};
+  for (const name of PRICE_NAMES) {
+    const u = PRICE_UNITS[name];
+    props[name] = {
+      type: 'number',
+      minimum: 0,
+      description: `USD per ${u.per.toLocaleString('en-US')} ${u.unit}: ${u.what}.`,
+      'x-expect': 'a number ≥ 0 (USD)',
+    };
+  }
+  return object(
+    '`ferry plan dry-run` prices costs from a dated table of list prices (prices/cloud-prices.yaml: AWS us-east-1, Google Cloud us-central1, Azure East US). Override any of them here, e.g. for another region or a negotiated rate, in the same unit.',
+    props,
+  );
 }
 
 function verifySchema(): JsonSchema {

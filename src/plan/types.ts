@@ -60,6 +60,15 @@ export interface Limits {
 
 export type VerifySpec = 'count' | 'checksum' | 'sample' | { sample: number };
 
+/** How verification compares values (docs/canonical-form.md). */
+export interface VerifyOptions {
+  /**
+   * `exact` (default): strings are compared code point for code point, so NFD text where the source had NFC is a
+   * difference. `nfc`: strings and field names are NFC-normalised before hashing, for a store that normalises.
+   */
+  unicode?: 'exact' | 'nfc';
+}
+
 export interface OnError {
   /** Dead letters allowed before the job stops; default 0. */
   max_rejected?: number;
@@ -75,7 +84,10 @@ export interface Plan {
   streams: StreamSpec[];
   limits?: Limits;
   verify?: VerifySpec[];
+  verify_options?: VerifyOptions;
   on_error?: OnError;
+  /** Overrides of the dry run's price table (prices/cloud-prices.yaml), by price name, in its units. */
+  prices?: Record<string, number>;
 }
 
 /** The defaults `loadPlan*` fills in (see src/plan/defaults.ts), so consumers need no `??` of their own. */
