@@ -8,7 +8,11 @@
  * Pass 2 runs only when some buckets differ: both sides are read again, and only records of differing buckets are
  * hashed and kept as (key, 48-bit digest) entries, which are then compared key by key. The buckets examined are
  * chosen so that their pass-1 counts fit in `maxKeys` entries; the rest are reported as unexamined.
+ *
+ * Pass 3 runs only when pass 2 lists changed keys: the buckets of those keys (at most `reportKeys`) are read again
+ * and the records of those keys compared field by field (changed-fields.ts).
  */
+import { changedFieldsOf } from './changed-fields.js';
 import { KeyDiff } from './key-diff.js';
 import { nameDifferences } from './name-differences.js';
 import { emptyKeyList, type StreamVerifyResult } from './report.js';
@@ -62,6 +66,7 @@ export async function verifyChecksum(ctx: VerifyContext): Promise<VerifierResult
     }
   }
   const named = nameDifferences(ctx, keys, { buckets: differing.length - examined.length, keys: skippedKeys });
+  const fields = await changedFieldsOf(ctx, named.changed.keys);
   return {
     ...result,
     outcome: named.outcome,
@@ -69,7 +74,8 @@ export async function verifyChecksum(ctx: VerifyContext): Promise<VerifierResult
     missing: named.missing,
     extra: named.extra,
     changed: named.changed,
-    notes: [...result.notes, ...named.notes],
+    ...(fields.changedFields ? { changedFields: fields.changedFields } : {}),
+    notes: [...result.notes, ...named.notes, ...fields.notes],
     buckets: { total: B, compared: B, differing: differing.length, examined: examined.length },
     keysHeld: keys.held,
   };

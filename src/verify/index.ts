@@ -11,6 +11,7 @@ export { resolveVerifyStreams, findTargetStream, deadLettersByStream } from './r
 export { DEFAULT_SAMPLE_SIZE, pickBuckets } from './sample-verifier.js';
 export { formatVerifyReport, formatVerifyReportJson, verifyRecordOf } from './format-report.js';
 export { overallOutcome } from './report.js';
-export type { BucketStats, KeyList, SideSummary, StreamVerifyResult, VerifierName, VerifyOutcome, VerifyReport } from './report.js';
+export type { BucketStats, ChangedRecord, FieldDifference, KeyList, SideSummary, StreamVerifyResult, VerifierName, VerifyOutcome, VerifyReport } from './report.js';
 export type { StreamDeadLetters, VerifyPhase, VerifyProgress, VerifyStream } from './verify-context.js';
 export { recordDigest } from './record-digest.js';
+export { diffFields, type FieldDiffOptions, type FieldDiffResult } from './field-diff.js';

@@ -5,10 +5,13 @@
  */
 import { createHash, hash, type Hash } from 'node:crypto';
 import type { Value } from '../core/record.js';
-import { canonicalString, encodeCanonical } from '../transform/canonical.js';
+import { CANONICAL_CHUNK, canonicalString, encodeCanonical, type CanonicalOptions } from '../transform/canonical.js';
 
-/** sha256 (32 bytes) of the key identity and the canonical value; the first 16 bytes go into set sums. */
-export function recordDigest(identity: string, value: Value): Buffer {
+/**
+ * sha256 (32 bytes) of the key identity and the canonical value; the first 16 bytes go into set sums. `options`:
+ * the canonical form's (a plan's `verify_options`); the identity is taken as given (the caller normalises it).
+ */
+export function recordDigest(identity: string, value: Value, options?: CanonicalOptions): Buffer {
   const prefix = canonicalString(identity);
   let first: string | undefined;
   let h: Hash | undefined;
@@ -19,7 +22,7 @@ export function recordDigest(identity: string, value: Value): Buffer {
     }
     h ??= createHash('sha256').update(prefix, 'utf8').update(first, 'utf8');
     h.update(chunk, 'utf8');
-  });
+  }, CANONICAL_CHUNK, options);
   if (h) return h.digest();
   return hash('sha256', prefix + (first ?? ''), 'buffer');
 }

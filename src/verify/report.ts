@@ -16,6 +16,26 @@ export interface KeyList {
   keys: string[];
 }
 
+/** One field that differs in a changed record: its path and both sides' values as compared (rendered, cut to ~80 characters). */
+export interface FieldDifference {
+  /** `total`, `address.city`, `tags[2]`, `meta["a.b"]`; `(value)` when the record's value is not a map. */
+  path: string;
+  /** The source side's value after the pipeline: numbers bare (`0.99`), strings quoted (`"0.99"`), `(absent)` if none. */
+  source: string;
+  /** The target side's value, rendered alike. */
+  target: string;
+}
+
+/** A listed changed key and the fields that differ in it. */
+export interface ChangedRecord {
+  key: string;
+  fields: FieldDifference[];
+  /** Differing fields beyond those listed. */
+  moreFields?: number;
+  /** Why no fields are listed (the record changed or vanished between the reads). */
+  note?: string;
+}
+
 export interface SideSummary {
   /** The stream's name on that side. */
   stream: string;
@@ -57,6 +77,11 @@ export interface StreamVerifyResult {
   extra: KeyList;
   /** In both, with different values. */
   changed: KeyList;
+  /**
+   * Checksum and sample: for the listed changed keys (at most `reportKeys`), the fields that differ, from one more
+   * read of the buckets holding them. Absent when no changed key was listed.
+   */
+  changedFields?: ChangedRecord[];
   notes: string[];
   buckets?: BucketStats;
   /** Checksum and sample: the most (key, digest) entries held at once to name keys (the memory bound at work). */

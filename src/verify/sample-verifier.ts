@@ -7,8 +7,10 @@
  *
  * K is chosen for about N source records: from the source's count when it can give one, else 1% of the buckets.
  * One pass: the sampled buckets' (key, digest) entries are collected while reading, so differing keys are named
- * without a second read (unless they exceed `maxKeys`; then only the bucket comparison is reported).
+ * without a second read (unless they exceed `maxKeys`; then only the bucket comparison is reported). Listed changed
+ * keys get one more read of their buckets to name the differing fields, as for a checksum.
  */
+import { changedFieldsOf } from './changed-fields.js';
 import { KeyDiff } from './key-diff.js';
 import { nameDifferences } from './name-differences.js';
 import { emptyKeyList } from './report.js';
@@ -87,6 +89,7 @@ export async function verifySample(ctx: VerifyContext, size: number): Promise<Ve
     };
   }
   const named = nameDifferences(ctx, keys, { buckets: 0, keys: 0 });
+  const fields = await changedFieldsOf(ctx, named.changed.keys);
   return {
     ...base,
     outcome: named.outcome,
@@ -94,7 +97,8 @@ export async function verifySample(ctx: VerifyContext, size: number): Promise<Ve
     missing: named.missing,
     extra: named.extra,
     changed: named.changed,
-    notes: [...notes, ...named.notes],
+    ...(fields.changedFields ? { changedFields: fields.changedFields } : {}),
+    notes: [...notes, ...named.notes, ...fields.notes],
     buckets: { ...base.buckets!, examined: differing.length },
   };
 }

@@ -5,11 +5,17 @@
  * collected to name differences.
  *
  * Records the pipeline refuses are what the engine dead-lettered: they are counted as expected absent and left out.
+ *
+ * Both sides are hashed alike: key identities and values under the plan's `verify_options` (NFC-normalised with
+ * `unicode: nfc`), and, when the stream's map says `nulls: omit`, without their top-level null fields (the source
+ * side has none left after the pipeline; on the target side a null field and an absent one are then the same, as
+ * the plan declares).
  */
 import { BucketDigests, bucketOf, keyIdentity } from '../core/digest.js';
 import { keyText, type FerryRecord, type Value } from '../core/record.js';
 import { isFerryError, redact } from '../errors.js';
 import { linkedAbort } from '../engine/linked-abort.js';
+import { canonicalFields, canonicalShape } from '../transform/canonical.js';
 import type { KeyDiff } from './key-diff.js';
 import { readSide } from './read-side.js';
 import { recordDigest, shortDigest } from './record-digest.js';
@@ -21,6 +27,8 @@ export interface TallyInput {
   /** 1 for the buckets to hash; undefined: all of them. */
   selected?: Uint8Array;
   keys?: KeyDiff;
+  /** Sees every record of a selected bucket once hashed, with the value as hashed (to name differing fields). */
+  onRecord?: (side: 'source' | 'target', identity: string, value: Value) => void;
 }
 
 export interface PipelineRejections {
@@ -41,13 +49,17 @@ export async function tally(ctx: VerifyContext, input: TallyInput): Promise<Tall
   const targetDigests = new BucketDigests(buckets);
   const rejected: PipelineRejections = { count: 0, unexpected: 0 };
 
+  const nfc = ctx.canonical.unicode === 'nfc';
+  const omitNulls = ctx.stream.spec.map?.nulls === 'omit';
   const fold = (side: 'source' | 'target', digests: BucketDigests, record: FerryRecord): void => {
-    const id = keyIdentity(record.key);
+    const id = nfc ? keyIdentity(record.key).normalize('NFC') : keyIdentity(record.key);
     const b = bucketOf(id, buckets);
     if (selected && selected[b] === 0) return;
-    const d = recordDigest(id, record.value as Value);
+    const value = omitNulls ? withoutTopLevelNulls(record.value as Value) : (record.value as Value);
+    const d = recordDigest(id, value, ctx.canonical);
     digests.add(b, d);
     keys?.add(side, id, shortDigest(d));
+    input.onRecord?.(side, id, value);
   };
 
   const onSource = (record: FerryRecord): void => {
@@ -92,6 +104,23 @@ export async function tally(ctx: VerifyContext, input: TallyInput): Promise<Tall
   } finally {
     both.dispose();
   }
+}
+
+/** A map value without its top-level null fields (the same object when it has none). */
+export function withoutTopLevelNulls(value: Value): Value {
+  if (canonicalShape(value) !== 'map') return value;
+  const doc = canonicalFields(value as object);
+  let hasNull = false;
+  for (const k in doc) {
+    if (doc[k] === null) {
+      hasNull = true;
+      break;
+    }
+  }
+  if (!hasNull) return value;
+  const out: Record<string, Value> = {};
+  for (const [k, v] of Object.entries(doc)) if (v !== null) out[k] = v as Value;
+  return out;
 }
 
 /** A note on pipeline rejections, or nothing when there were none. */

@@ -6,6 +6,7 @@ import type { FerryRecord } from '../core/record.js';
 import type { Source } from '../core/source.js';
 import type { StreamRef } from '../core/stream.js';
 import type { StreamSpec } from '../plan/types.js';
+import type { CanonicalOptions } from '../transform/canonical.js';
 import type { ReadTuning } from './read-side.js';
 import type { VerifierName } from './report.js';
 
@@ -30,7 +31,8 @@ export interface StreamDeadLetters {
   keys?: ReadonlySet<string>;
 }
 
-export type VerifyPhase = 'count' | 'pass1' | 'pass2' | 'sample';
+/** `fields`: the re-read of the changed keys' records, to name the fields that differ. */
+export type VerifyPhase = 'count' | 'pass1' | 'pass2' | 'sample' | 'fields';
 
 export interface VerifyProgress {
   stream: string;
@@ -47,8 +49,10 @@ export interface VerifyLimits {
   buckets: number;
   /** Most (key, digest) entries held at once to name differing keys, both sides together. */
   maxKeys: number;
-  /** Keys listed per kind (missing, extra, changed) in a result. */
+  /** Keys listed per kind (missing, extra, changed) in a result; also the changed records re-read to name fields. */
   reportKeys: number;
+  /** Name the differing fields of listed changed keys (one more read of the differing buckets). Default true. */
+  changedFields: boolean;
   random: () => number;
 }
 
@@ -61,6 +65,8 @@ export interface VerifyContext {
   /** `recordPipeline(spec.map, sink, targetRef)`: what the engine wrote for each source record. */
   pipeline: (record: FerryRecord) => FerryRecord;
   deadLetters: StreamDeadLetters | undefined;
+  /** How values are compared (the plan's `verify_options`); key identities are NFC-normalised under `unicode: nfc` too. */
+  canonical: CanonicalOptions;
   tuning: ReadTuning;
   limits: VerifyLimits;
   signal: AbortSignal;

@@ -18,6 +18,7 @@ import { abortedError, type BackoffOptions, type Sleep } from '../engine/backoff
 import type { TargetNamer } from '../engine/stream-plan.js';
 import { isFerryError, redact } from '../errors.js';
 import type { Plan, VerifySpec } from '../plan/types.js';
+import type { CanonicalOptions } from '../transform/canonical.js';
 import { recordPipeline } from '../transform/pipeline.js';
 import { verifyChecksum, type VerifierResult } from './checksum-verifier.js';
 import { verifyCount } from './count-verifier.js';
@@ -59,7 +60,12 @@ export interface VerifyStreamsOptions {
   onResult?: (result: StreamVerifyResult) => void;
   buckets?: number;
   maxKeys?: number;
+  /** Keys listed per kind (missing, extra, changed); `--max-diffs`. Default 100. The totals are always exact. */
   reportKeys?: number;
+  /** Name the differing fields of listed changed keys (one more read of their buckets). Default true. */
+  changedFields?: boolean;
+  /** How values are compared; default the plan's `verify_options`. */
+  canonical?: CanonicalOptions;
   /** Randomness of `sample` (tests pass a seeded one). */
   random?: () => number;
   /** Segments asked of each side per stream; default the plan's `limits.concurrency`, else 4. */
@@ -105,8 +111,10 @@ export async function verifyStreams(opts: VerifyStreamsOptions): Promise<VerifyR
     buckets: positive(opts.buckets, DEFAULT_BUCKETS),
     maxKeys: positive(opts.maxKeys, DEFAULT_MAX_KEYS),
     reportKeys: typeof opts.reportKeys === 'number' ? Math.max(0, Math.floor(opts.reportKeys)) : DEFAULT_REPORT_KEYS,
+    changedFields: opts.changedFields ?? true,
     random: opts.random ?? Math.random,
   };
+  const canonical: CanonicalOptions = opts.canonical ?? { unicode: opts.plan.verify_options?.unicode ?? 'exact' };
   const verifiers = (opts.verifiers ?? opts.plan.verify ?? ['count']).map(verifierOf);
   const streams = opts.streams ?? (await resolveVerifyStreams(opts.plan, opts.source, signal, opts.targetName));
 
@@ -127,6 +135,7 @@ export async function verifyStreams(opts: VerifyStreamsOptions): Promise<VerifyR
           targetStream: await targetStream,
           pipeline: recordPipeline(stream.spec.map, opts.sink, stream.targetRef),
           deadLetters,
+          canonical,
           tuning,
           limits: verifyLimits,
           signal,

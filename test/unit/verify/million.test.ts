@@ -1,6 +1,6 @@
 /**
  * A million records a side with three differences: pass 1 keeps only per-bucket sums, pass 2 only the keys of the
- * three differing buckets. The bound is asserted on what pass 2 holds (keys), not on the heap, which the GC blurs.
+ * three differing buckets, pass 3 only the changed key's two records. The bound is asserted on what pass 2 holds (keys), not on the heap, which the GC blurs.
  */
 import { describe, expect, it } from 'vitest';
 import { bucketOfKey } from '../../../src/core/digest.js';
@@ -35,7 +35,9 @@ describe('checksum over a million records', () => {
     expect(r.source.count).toBe(COUNT);
     expect(r.target.count).toBe(COUNT);
     expect(r.buckets).toEqual({ total: 65_536, compared: 65_536, differing: 3, examined: 3 });
-    expect([...phases].sort()).toEqual(['pass1:source', 'pass1:target', 'pass2:source', 'pass2:target']);
+    // Pass 3 re-reads the changed key's bucket to name its field.
+    expect([...phases].sort()).toEqual(['fields:source', 'fields:target', 'pass1:source', 'pass1:target', 'pass2:source', 'pass2:target']);
+    expect(r.changedFields).toEqual([{ key: `id=${CHANGED}`, fields: [{ path: 'name', source: `"r${CHANGED}"`, target: '"changed"' }] }]);
 
     // Exactly the records of the three differing buckets, both sides: a few dozen, not a million.
     const differing = new Set([CHANGED, MISSING, EXTRA].map((id) => bucketOfKey({ id }, 65_536)));
