@@ -96,6 +96,23 @@ export interface VerifyReport {
   durationMs: number;
 }
 
+/** What a rendered report says about where it comes from (Markdown and HTML headers, the JSON file). */
+export interface VerifyReportMeta {
+  /** The plan's name. */
+  plan?: string;
+  /** The plan file verified (a plan verified without a job). */
+  planPath?: string;
+  /** The job verified. */
+  jobId?: string;
+  /** Store types, e.g. `postgres`, `dynamodb`. */
+  source?: string;
+  target?: string;
+  /** When verification finished (ISO-8601). */
+  at?: string;
+  /** Keys listed per kind (`--max-diffs`). */
+  maxDiffs?: number;
+}
+
 export function overallOutcome(results: readonly { outcome: VerifyOutcome }[]): VerifyOutcome {
   if (results.some((r) => r.outcome === 'differ')) return 'differ';
   if (results.some((r) => r.outcome === 'inconclusive')) return 'inconclusive';
