@@ -5,6 +5,7 @@ export {
   SqliteStateStore,
   openStateStore,
   type CheckpointRecord,
+  type DryRunReportRecord,
   type JobTotals,
   type StateStoreOptions,
 } from './sqlite-store.js';

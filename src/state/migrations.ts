@@ -115,6 +115,22 @@ CREATE TABLE runner_locks (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'dry run reports',
+    sql: `
+-- One row per \`ferry plan dry-run\`: the whole report as JSON (no job is created by a dry run).
+CREATE TABLE dry_run_reports (
+  id           TEXT PRIMARY KEY,
+  plan_name    TEXT NOT NULL,
+  plan_hash    TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  verdict      TEXT NOT NULL CHECK (verdict IN ('ready', 'blocked')),
+  report_json  TEXT NOT NULL
+);
+CREATE INDEX dry_run_reports_by_plan ON dry_run_reports (plan_name, created_at);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

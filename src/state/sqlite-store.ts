@@ -65,6 +65,15 @@ export interface StateStoreOptions {
   mustExist?: boolean;
 }
 
+/** A stored `ferry plan dry-run` report (its JSON apart). */
+export interface DryRunReportRecord {
+  id: string;
+  planName: string;
+  planHash: string;
+  createdAt: string;
+  verdict: 'ready' | 'blocked';
+}
+
 /** One row of the checkpoint history: what one commit added. */
 export interface CheckpointRecord {
   jobId: string;
@@ -782,6 +791,55 @@ export class SqliteStateStore implements CheckpointStore {
         .all(jobId)
         .map((r) => ({ ...r, report: JSON.parse(r.report) as unknown })),
     );
+  }
+
+  // ---- dry runs -------------------------------------------------------------------------------------------------
+
+  /**
+   * Record one `ferry plan dry-run` report (the only row a dry run writes: no job). The report is stored as JSON as
+   * given; the caller keeps secrets out of it. Returns the row's id (`dr-` + a job-style id).
+   */
+  saveDryRunReport(input: { planName: string; planHash: string; verdict: 'ready' | 'blocked'; report: unknown }): DryRunReportRecord {
+    return this.tx('save dry-run report', () => {
+      const createdAt = this.iso();
+      for (let attempt = 0; ; attempt++) {
+        const id = `dr-${newJobId(this.now())}`;
+        const taken = this.db.prepare('SELECT 1 FROM dry_run_reports WHERE id = ?').get(id);
+        if (taken && attempt < 5) continue;
+        this.db
+          .prepare('INSERT INTO dry_run_reports (id, plan_name, plan_hash, created_at, verdict, report_json) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(id, input.planName, input.planHash, createdAt, input.verdict, toJson(input.report));
+        return { id, planName: input.planName, planHash: input.planHash, createdAt, verdict: input.verdict };
+      }
+    });
+  }
+
+  /** Dry-run reports, newest first (without their JSON), optionally of one plan. */
+  listDryRunReports(opts: { planName?: string; limit?: number } = {}): DryRunReportRecord[] {
+    return this.read('list dry-run reports', () => {
+      const where = opts.planName !== undefined ? 'WHERE plan_name = ?' : '';
+      const params: unknown[] = opts.planName !== undefined ? [opts.planName] : [];
+      params.push(Math.max(1, Math.floor(opts.limit ?? 1000)));
+      return this.db
+        .prepare<unknown[], { id: string; plan_name: string; plan_hash: string; created_at: string; verdict: 'ready' | 'blocked' }>(
+          `SELECT id, plan_name, plan_hash, created_at, verdict FROM dry_run_reports ${where} ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+        )
+        .all(...params)
+        .map((r) => ({ id: r.id, planName: r.plan_name, planHash: r.plan_hash, createdAt: r.created_at, verdict: r.verdict }));
+    });
+  }
+
+  /** One stored dry-run report with its JSON, or undefined. */
+  getDryRunReport(id: string): (DryRunReportRecord & { report: unknown }) | undefined {
+    return this.read('read dry-run report', () => {
+      const r = this.db
+        .prepare<[string], { id: string; plan_name: string; plan_hash: string; created_at: string; verdict: 'ready' | 'blocked'; report_json: string }>(
+          'SELECT id, plan_name, plan_hash, created_at, verdict, report_json FROM dry_run_reports WHERE id = ?',
+        )
+        .get(id);
+      if (!r) return undefined;
+      return { id: r.id, planName: r.plan_name, planHash: r.plan_hash, createdAt: r.created_at, verdict: r.verdict, report: JSON.parse(r.report_json) as unknown };
+    });
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------------------------
