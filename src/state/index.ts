@@ -7,6 +7,8 @@ export {
   type CheckpointRecord,
   type DryRunReportRecord,
   type JobTotals,
+  type PlanVerifyResultRecord,
+  type PlanVerifyRun,
   type StateStoreOptions,
 } from './sqlite-store.js';
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, currentSchemaVersion, migrate, type Migration } from './migrations.js';

@@ -65,6 +65,23 @@ export interface StateStoreOptions {
   mustExist?: boolean;
 }
 
+/** One `ferry verify PLAN` run: the plan verified without a job. */
+export interface PlanVerifyRun {
+  runId: string;
+  planName: string;
+  planHash: string;
+  planPath?: string;
+}
+
+/** A stored result of a plan verification. */
+export interface PlanVerifyResultRecord extends PlanVerifyRun {
+  stream: string;
+  verifier: string;
+  outcome: string;
+  report: unknown;
+  at: string;
+}
+
 /** A stored `ferry plan dry-run` report (its JSON apart). */
 export interface DryRunReportRecord {
   id: string;
@@ -791,6 +808,59 @@ export class SqliteStateStore implements CheckpointStore {
         .all(jobId)
         .map((r) => ({ ...r, report: JSON.parse(r.report) as unknown })),
     );
+  }
+
+  // ---- plan verifications (no job) ------------------------------------------------------------------------------
+
+  /** A new id for one `ferry verify PLAN` run: `vr-` + a job-style id. */
+  newPlanVerifyRunId(): string {
+    return `vr-${newJobId(this.now())}`;
+  }
+
+  /** One result of `ferry verify PLAN` (a plan verified without a job), under its run. */
+  savePlanVerifyResult(run: PlanVerifyRun, result: { stream: string; verifier: string; outcome: string; report: unknown }): void {
+    this.tx('save plan verify result', () => {
+      this.db
+        .prepare(
+          'INSERT INTO plan_verify_results (run_id, plan_name, plan_hash, plan_path, stream, verifier, outcome, report, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(run.runId, run.planName, run.planHash, run.planPath ?? null, result.stream, result.verifier, result.outcome, toJson(result.report), this.iso());
+    });
+  }
+
+  /** Results of plan verifications, oldest first: of one plan, or of one run. */
+  planVerifyResults(filter: { planName?: string; runId?: string } = {}): PlanVerifyResultRecord[] {
+    return this.read('read plan verify results', () => {
+      const where: string[] = [];
+      const params: string[] = [];
+      if (filter.planName !== undefined) {
+        where.push('plan_name = ?');
+        params.push(filter.planName);
+      }
+      if (filter.runId !== undefined) {
+        where.push('run_id = ?');
+        params.push(filter.runId);
+      }
+      return this.db
+        .prepare<
+          string[],
+          { run_id: string; plan_name: string; plan_hash: string; plan_path: string | null; stream: string; verifier: string; outcome: string; report: string; at: string }
+        >(
+          `SELECT run_id, plan_name, plan_hash, plan_path, stream, verifier, outcome, report, at FROM plan_verify_results ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`,
+        )
+        .all(...params)
+        .map((r) => ({
+          runId: r.run_id,
+          planName: r.plan_name,
+          planHash: r.plan_hash,
+          ...(r.plan_path !== null ? { planPath: r.plan_path } : {}),
+          stream: r.stream,
+          verifier: r.verifier,
+          outcome: r.outcome,
+          report: JSON.parse(r.report) as unknown,
+          at: r.at,
+        }));
+    });
   }
 
   // ---- dry runs -------------------------------------------------------------------------------------------------
