@@ -83,6 +83,56 @@ export function dynamodbFirestorePlanYaml(p: DynamoDbFirestorePlanInput): string
   ].join('\n');
 }
 
+export interface ObjectsPlanInput {
+  /** The S3 source bucket and the prefix of the set (`small/`). */
+  sourceBucket: string;
+  prefix: string;
+  /** The GCS target bucket (created by ferry: `create: true`). */
+  targetBucket: string;
+  transfers: number;
+  /** GCS `part_size_mb`. */
+  partSizeMb: number;
+  /** `large_transfers`, when not ferry's default. */
+  largeTransfers?: number;
+  concurrency: number;
+  batchSize: number;
+}
+
+/**
+ * The plan: s3 → gcs, one prefix to the same prefix, the target bucket created, verification on (`count` and
+ * `checksum`: both sides listed again after the copy, names, sizes and MD5s compared). Endpoints and credentials
+ * come from the environment (S3_ENDPOINT, GCS_ENDPOINT, the AWS default chain).
+ */
+export function objectsPlanYaml(p: ObjectsPlanInput): string {
+  return [
+    '# Written by `npm run bench -- objects`; endpoints and credentials come from the environment.',
+    'version: 1',
+    'kind: migration',
+    `name: bench-objects-${p.targetBucket}`,
+    'source:',
+    '  type: s3',
+    `  bucket: ${p.sourceBucket}`,
+    '  region: ${env:AWS_REGION:-us-east-1}',
+    '  endpoint: "${env:S3_ENDPOINT}"',
+    'target:',
+    '  type: gcs',
+    `  bucket: ${p.targetBucket}`,
+    '  endpoint: "${env:GCS_ENDPOINT}"',
+    '  create: true',
+    `  transfers: ${p.transfers}`,
+    ...(p.largeTransfers === undefined ? [] : [`  large_transfers: ${p.largeTransfers}`]),
+    `  part_size_mb: ${p.partSizeMb}`,
+    'streams:',
+    `  - from: ${p.prefix}`,
+    `    to: ${p.prefix}`,
+    'limits:',
+    `  concurrency: ${p.concurrency}`,
+    `  batch_size: ${p.batchSize}`,
+    'verify: [count, checksum]',
+    '',
+  ].join('\n');
+}
+
 export interface FerryChildResult {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
@@ -92,6 +142,14 @@ export interface FerryChildResult {
   jobSeconds: number | undefined;
   /** Items the job says it wrote. */
   items: number | undefined;
+  /** Bytes the job says it wrote (this run). */
+  bytes: number | undefined;
+  /**
+   * When the plan verifies: from the end of the job (`job.done`) to the verification's report (`verify.done`),
+   * which lists both sides again; and its outcome (`match`, `differ`, `inconclusive`).
+   */
+  verifySeconds: number | undefined;
+  verifyOutcome: string | undefined;
   status: string | undefined;
   /** Checkpoints committed (one `batch` event each). */
   checkpoints: number;
@@ -137,14 +195,18 @@ export async function runFerryChild(o: FerryChildOptions): Promise<FerryChildRes
     o.onSpawn?.(child);
     const sampler = child.pid ? new ProcessSampler(child.pid, 100) : undefined;
 
-    let summary: { durationMs?: number; items?: number; status?: string } | undefined;
+    type Summary = { durationMs?: number; items?: number; status?: string; run?: { bytes?: number } };
+    let summary: Summary | undefined;
+    let jobDoneAt: number | undefined;
+    let verifyDoneAt: number | undefined;
+    let verifyOutcome: string | undefined;
     let checkpoints = 0;
     let retries = 0;
     let throttles = 0;
     let buffered = '';
     const onLine = (line: string): void => {
       if (!line.startsWith('{')) return;
-      let e: { type?: string; summary?: { durationMs?: number; items?: number; status?: string } };
+      let e: { type?: string; at?: number; summary?: Summary; report?: { outcome?: string } };
       try {
         e = JSON.parse(line) as typeof e;
       } catch {
@@ -153,7 +215,13 @@ export async function runFerryChild(o: FerryChildOptions): Promise<FerryChildRes
       if (e.type === 'batch') checkpoints += 1;
       else if (e.type === 'retry') retries += 1;
       else if (e.type === 'throttle') throttles += 1;
-      else if (e.type === 'job.done') summary = e.summary;
+      else if (e.type === 'job.done') {
+        summary = e.summary;
+        jobDoneAt = e.at;
+      } else if (e.type === 'verify.done') {
+        verifyDoneAt = e.at;
+        verifyOutcome = e.report?.outcome;
+      }
     };
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
@@ -186,6 +254,9 @@ export async function runFerryChild(o: FerryChildOptions): Promise<FerryChildRes
       wallSeconds,
       jobSeconds: summary?.durationMs === undefined ? undefined : summary.durationMs / 1000,
       items: summary?.items,
+      bytes: summary?.run?.bytes,
+      verifySeconds: jobDoneAt !== undefined && verifyDoneAt !== undefined ? (verifyDoneAt - jobDoneAt) / 1000 : undefined,
+      verifyOutcome,
       status: summary?.status,
       checkpoints,
       retries,

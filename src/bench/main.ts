@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchUsageError, parseBenchArgs, USAGE } from './args.js';
 import { emulatorHeapMb, formatDynamoDbFirestore, runDynamoDbFirestore } from './dynamodb-firestore.js';
+import { formatObjects, runObjects } from './objects.js';
 import { formatPgDynamoDb, runPgDynamoDb } from './pg-dynamodb.js';
 import { benchServers, type BenchServers } from './servers.js';
 
@@ -67,6 +68,12 @@ export async function benchMain(argv: readonly string[], io: BenchIo = processIo
       log(`PostgreSQL ${redactUrl(servers.pgUrl ?? '')}, DynamoDB ${servers.dynamodbServer}`);
       const result = await runPgDynamoDb(parsed.options, { ...run, servers });
       text = parsed.options.json ? JSON.stringify(result) : formatPgDynamoDb(result);
+      ok = result.ok;
+    } else if (parsed.bench === 'objects') {
+      servers = await benchServers(REPO_ROOT, io.env, log, ['s3', 'gcs']);
+      log(`S3 ${servers.objectServers.s3?.what ?? '-'}, GCS ${servers.objectServers.gcs?.what ?? '-'}`);
+      const result = await runObjects(parsed.options, { ...run, servers });
+      text = parsed.options.json ? JSON.stringify(result) : formatObjects(result);
       ok = result.ok;
     } else {
       servers = await benchServers(REPO_ROOT, io.env, log, ['dynamodb', 'firestore'], { firestoreHeapMb: emulatorHeapMb(parsed.options) });

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { processMaxHeapMb, startEmulator, type PrivateEmulator } from './emulator.js';
 
-export type ServiceName = 'postgres' | 'dynamodb' | 'firestore';
+export type ServiceName = 'postgres' | 'dynamodb' | 'firestore' | 's3' | 'gcs';
 
 export interface ServiceStatus {
   name: string;
@@ -44,6 +44,11 @@ export interface BenchServers {
    * `env`, `firestoreHost`, `firestorePid` follow).
    */
   restartFirestore: (() => Promise<void>) | undefined;
+  /**
+   * The S3 and GCS servers (objects bench), when asked for: endpoint, what answers there and its pid when the
+   * services script knows it (for its CPU time).
+   */
+  objectServers: Partial<Record<'s3' | 'gcs', { endpoint: string; what: string; pid: number | undefined }>>;
   /** The services this bench started (and will stop). */
   started: ServiceName[];
   notes: string[];
@@ -115,6 +120,8 @@ const SERVICE_VARS: Record<ServiceName, { main: string; more: readonly string[] 
   postgres: { main: 'PGURL', more: [] },
   dynamodb: { main: 'DYNAMODB_ENDPOINT', more: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'] },
   firestore: { main: 'FIRESTORE_EMULATOR_HOST', more: ['FIRESTORE_PROJECT_ID', 'GCLOUD_PROJECT', 'METADATA_SERVER_DETECTION'] },
+  s3: { main: 'S3_ENDPOINT', more: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'] },
+  gcs: { main: 'GCS_ENDPOINT', more: ['GCLOUD_PROJECT', 'METADATA_SERVER_DETECTION'] },
 };
 
 /**
@@ -187,6 +194,15 @@ export async function benchServers(
   }
 
   const after = need.length > 0 ? await status() : before;
+  const objectServers: BenchServers['objectServers'] = {};
+  for (const name of ['s3', 'gcs'] as const) {
+    if (!wanted.includes(name)) continue;
+    const endpoint = env[SERVICE_VARS[name].main]!;
+    const row = after.find((s) => s.name === name && s.up && s.port !== null && s.port === portOf(endpoint));
+    objectServers[name] = { endpoint, what: row ? `${row.what} (${endpoint})` : `unknown server at ${endpoint}`, pid: row?.pid ?? undefined };
+    if (!isLoopback(endpoint)) notes.push(`${SERVICE_VARS[name].main} ${endpoint} is not on this machine: the numbers include the network`);
+  }
+  if (objectServers.gcs) env['METADATA_SERVER_DETECTION'] ??= 'none';
   const ddb = dynamodbEndpoint ? after.find((s) => s.name === 'dynamodb' && s.up && s.port !== null && s.port === portOf(dynamodbEndpoint)) : undefined;
   const shared = firestoreHost && !emulator ? after.find((s) => s.name === 'firestore' && s.up && s.port !== null && s.port === portOf(firestoreHost)) : undefined;
   const firestorePid = emulator?.pid ?? shared?.pid ?? undefined;
@@ -206,6 +222,7 @@ export async function benchServers(
     firestorePid,
     firestoreHeapMb: emulator?.heapMb ?? (firestorePid ? processMaxHeapMb(firestorePid) : undefined),
     restartFirestore: undefined,
+    objectServers,
     started,
     notes,
     restartDynamoDb: undefined,
