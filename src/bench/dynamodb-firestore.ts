@@ -35,6 +35,7 @@ import {
   formatTable,
   machine,
   measureRun,
+  median,
   n,
   orNull,
   ratioText,
@@ -95,6 +96,7 @@ export interface DynamoDbFirestoreResult {
     naive: {
       /** Documents the naive loop wrote (a subset: its rate is extrapolated to `items`). */
       items_written: number | null;
+      /** Median over rounds. */
       seconds: number | null;
       stopped_by: 'items' | 'seconds' | 'end' | null;
       /** `items` / the naive rate: how long the loop would take for the whole table. */
@@ -306,7 +308,7 @@ export async function runDynamoDbFirestore(opts: DynamoDbFirestoreOptions, ctx: 
   const { ferryRate, ceilingRate, naiveRate, pipelineRate, best, children } = sum;
   const naives = runs.filter((r) => r.id === 'naive' && r.ok);
   const naiveDocs = naives[0]?.expected;
-  const naiveSeconds = naives[0]?.seconds;
+  const naiveSeconds = median(naives.flatMap((r) => (r.seconds === undefined ? [] : [r.seconds])));
   const mb = (b: number): number => round(b / 2 ** 20);
 
   notes.push(
