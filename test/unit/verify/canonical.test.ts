@@ -215,6 +215,9 @@ describe('canonical form: numbers as docs/canonical-form.md states them', () => 
     differ(Math.fround(0.1), new Decimal('0.1'));
     same(0.30000000000000004, new Decimal('0.30000000000000004'));
     differ(0.1 + 0.2, new Decimal('0.3'));
+    // A decimal that went through a float on the way is caught.
+    expect(plainNumberText(Number('12345678901234567890.12'))).toBe('12345678901234567000');
+    differ(Number('12345678901234567890.12'), new Decimal('12345678901234567890.12'));
   });
 
   it('drops leading zeros, trailing fractional zeros, a lone point and a plus sign; -0 is 0', () => {
