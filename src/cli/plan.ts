@@ -3,16 +3,17 @@ import { EXIT } from '../errors.js';
 import { formatDiagnostics, loadPlanFile, planJsonSchema, PlanError } from '../plan/index.js';
 import { handler, type CliContext, type GlobalArgs } from './context.js';
 import { printJson } from './output.js';
+import { planDryRun, type DryRunArgs } from './plan-dry-run.js';
 
 interface CheckArgs extends GlobalArgs {
   files: string[];
 }
 
-/** `ferry plan check FILE...` and `ferry plan schema`: validate plans without running anything. */
+/** `ferry plan check FILE...`, `ferry plan schema` and `ferry plan dry-run PLAN`: look at plans without running them. */
 export function planCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalArgs> {
   return {
     command: 'plan <command>',
-    describe: 'check plans, print the plan JSON Schema',
+    describe: 'check plans, dry-run them, print the plan JSON Schema',
     builder: (y: Argv<GlobalArgs>) =>
       y
         .command<CheckArgs>({
@@ -44,6 +45,19 @@ export function planCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalAr
             return code;
           }),
         })
+        .command<DryRunArgs>({
+          command: 'dry-run <plan>',
+          describe:
+            'read the source, map samples, check the target and estimate time and cost, writing nothing (exit 0 ready, 1 blocked, 2 plan errors)',
+          builder: (yy) =>
+            yy
+              .positional('plan', { type: 'string', demandOption: true, describe: 'plan file (YAML)' })
+              .option('sample', { type: 'number', describe: 'records sampled per stream (default 5)' })
+              .option('format', { type: 'string', choices: ['text', 'md', 'json', 'html'], describe: 'report format (default: text on a terminal, json when piped)' })
+              .option('out', { type: 'string', describe: 'write the report to this file instead of stdout' })
+              .option('bandwidth', { type: 'number', describe: 'network bandwidth to assume, MB/s (default 100)' }) as Argv<DryRunArgs>,
+          handler: handler<DryRunArgs>(ctx, (args) => planDryRun(ctx, args)),
+        })
         .command<GlobalArgs>({
           command: 'schema',
           describe: 'print the JSON Schema of plans (for editors: yaml-language-server, VS Code)',
@@ -52,7 +66,7 @@ export function planCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalAr
             return EXIT.OK;
           }),
         })
-        .demandCommand(1, 'name a plan command: check or schema'),
+        .demandCommand(1, 'name a plan command: check, dry-run or schema'),
     handler: () => undefined,
   };
 }

@@ -1,3 +1,4 @@
+import type { FerryRecord } from './record.js';
 import type { Batch, Cursor, Segment, StreamRef } from './stream.js';
 
 export type DigestAlgo = 'sha256';
@@ -55,8 +56,11 @@ export interface SourceEstimate {
   bytesMethod?: string;
   /** Items in each of the `segments` passed in, in their order, when the source counted them. */
   perSegment?: number[];
-  /** The largest item, when every item was seen (an object listing). */
-  largest?: { key: string; bytes: number };
+  /**
+   * The largest item, when every item was seen (an object listing, a counted table): its key text, its size in the
+   * source, and the record itself when the source fetched it, so the dry run can put it through the target's checks.
+   */
+  largest?: { key: string; bytes: number; record?: FerryRecord };
   /** Item sizes by power-of-two size class, when every item was seen: `count` items of at most `upTo` bytes. */
   sizes?: { upTo: number; count: number; bytes: number }[];
   /** Anything the reader should know about these figures. */

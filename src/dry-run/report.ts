@@ -46,6 +46,11 @@ export interface SampleRecord {
   targetBytes?: number;
   /** Limit violations and conversion refusals for this record (each also summarised as a finding). */
   problems: string[];
+  /**
+   * Why this record is shown besides the first N, e.g. `the stream's largest record (500,004 bytes in the source)`:
+   * the source fetched it for the size check. Absent for ordinary samples; at most one such record per stream.
+   */
+  note?: string;
 }
 
 export interface TargetState {

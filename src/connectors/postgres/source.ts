@@ -5,7 +5,7 @@
  * Loaded lazily by index.ts (`await import('./source.js')`), so `ferry --help` never pays for pg.
  */
 import type { ConnectorContext, Logger } from '../../core/connector.js';
-import { Decimal, TimeValue, type Doc, type FerryRecord, type KeyPart, type RecordKey, type Value } from '../../core/record.js';
+import { Decimal, keyText, TimeValue, type Doc, type FerryRecord, type KeyPart, type RecordKey, type Value } from '../../core/record.js';
 import type { ReadRequest, Source, SourceCapabilities, SourceEstimate } from '../../core/source.js';
 import type { Batch, Segment, StreamRef } from '../../core/stream.js';
 import { FerryError } from '../../errors.js';
@@ -67,6 +67,8 @@ const SMALL_INT_OIDS = new Set<number>([OID.int2, OID.int4]);
 
 /** `estimate` counts exactly (count(*) and the rows' text size, one scan) below this many estimated rows. */
 export const EXACT_ESTIMATE_BELOW = 1_000_000;
+/** `estimate` names the largest row when it is at least this large (as text). */
+export const LARGE_ROW_BYTES = 64 * 1024;
 
 function streamOptions(options: Record<string, unknown> | undefined): StreamOptions {
   const o = options ?? {};
@@ -364,6 +366,7 @@ export class PostgresSource implements Source<FerryRecord> {
     const perSegment: number[] = [];
     let count = 0;
     let bytes = 0;
+    let maxRow = 0;
     for (const slice of slices) {
       const values: unknown[] = [];
       const cond = rangeCondition(
@@ -371,7 +374,7 @@ export class PostgresSource implements Source<FerryRecord> {
         { ...(slice.lower ? { lower: slice.lower } : {}), ...(slice.upper ? { upper: slice.upper } : {}), ...(where ? { where } : {}) },
         values,
       );
-      const sql = `SELECT count(*), coalesce(sum(octet_length(t::text)), 0)::int8 FROM ${rel} t${cond}`;
+      const sql = `SELECT count(*), coalesce(sum(octet_length(t::text)), 0)::int8, coalesce(max(octet_length(t::text)), 0)::int8 FROM ${rel} t${cond}`;
       const { rows } = await this.counting
         .run(signal, () => this.conns.with(signal, ctx, (query) => inTransaction(query, snap, () => query(sql, values))))
         .catch((e: unknown) => {
@@ -381,6 +384,27 @@ export class PostgresSource implements Source<FerryRecord> {
       perSegment.push(n);
       count += n;
       bytes += Number(rows[0]![1]);
+      maxRow = Math.max(maxRow, Number(rows[0]![2]));
+    }
+    // A row large enough to matter to a target (DynamoDB takes 400 KB): find which one it is.
+    let largest: SourceEstimate['largest'];
+    if (maxRow >= LARGE_ROW_BYTES) {
+      const values: unknown[] = [];
+      const cond = rangeCondition(s.shape, { ...(where ? { where } : {}) }, values);
+      const cols = s.shape.columns.map((c) => `t.${quoteIdent(c)}`).join(', ');
+      const sql = `SELECT ${cols}, octet_length(t::text) FROM ${rel} t${cond} ORDER BY octet_length(t::text) DESC LIMIT 1`;
+      const result = await this.conns.with(signal, ctx, async (query) => {
+        const r = await inTransaction(query, snap, () => query(sql, values));
+        await this.learnTypes(query, r.fields.map((f) => f.dataTypeID));
+        return r;
+      });
+      const row = result.rows[0];
+      if (row) {
+        const n = s.shape.columns.length;
+        const decode = result.fields.slice(0, n).map((f) => this.decoders.decoder(f.dataTypeID));
+        const record = this.toRecord(s, row.slice(0, n), decode);
+        largest = { key: keyText(record.key), bytes: Number(row[n]), record };
+      }
     }
     return {
       count,
@@ -390,6 +414,7 @@ export class PostgresSource implements Source<FerryRecord> {
       bytesExact: true,
       bytesMethod: 'sum of the rows\' text sizes (what ferry reads)',
       ...(segments && segments.length > 0 ? { perSegment } : {}),
+      ...(largest ? { largest } : {}),
     };
   }
 
