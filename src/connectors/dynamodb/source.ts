@@ -381,7 +381,15 @@ export function recordOf(item: Item, keyNames: readonly string[]): FerryRecord {
     const av = item[n];
     key[n] = av === undefined ? null : keyPartOf(av);
   }
-  return { key, value, sizeBytes: itemSize(value) };
+  // Sized on first use only: a sink that sizes items itself (Firestore) never pays for DynamoDB's size rules.
+  let size: number | undefined;
+  return {
+    key,
+    value,
+    get sizeBytes(): number {
+      return (size ??= itemSize(value));
+    },
+  };
 }
 
 export async function createDynamoDbSource(options: Record<string, unknown>, ctx: ConnectorContext): Promise<DynamoDbSource> {

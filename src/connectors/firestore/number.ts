@@ -24,6 +24,8 @@ export const INT64_MIN = -(2n ** 63n);
 export const INT64_MAX = 2n ** 63n - 1n;
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const SAFE_INT = /^(?:0|-?[1-9]\d{0,14})$/;
+const SHORT_DECIMAL = /^-?(?:0|[1-9]\d*)\.\d*[1-9]$/;
 
 /** What a number becomes in Firestore: number (integer or double), bigint (int64 beyond 2^53), or its text. */
 export type FirestoreNumber = number | bigint | string;
@@ -63,6 +65,11 @@ function reject(path: string, text: string): FerryError {
 
 /** The Firestore form of a decimal number written as text. */
 export function decimalToFirestore(text: string, rules: Pick<FirestoreRules, 'numbers'>, path: string): FirestoreNumber {
+  // Fast path for what most numbers are (a third of a document's conversion time otherwise): a safe integer without
+  // leading zeros, or a plain decimal of at most 15 digits ending in a non-zero digit — a double holds any 15
+  // significant digits exactly and prints them back as written, so the general path would give the same number.
+  if (SAFE_INT.test(text)) return Number(text);
+  if (text.length <= 17 && SHORT_DECIMAL.test(text) && text.replace(/[-.]/g, '').length <= 15) return Number(text);
   const c = canonicalDecimalText(text);
   if (c === undefined) throw new FerryError('ITEM_REJECTED', `field ${path}: "${text}" is not a number`);
   if (c === 'NaN') return Number.NaN;

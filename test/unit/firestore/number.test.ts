@@ -40,3 +40,29 @@ describe('Firestore numbers', () => {
     expect(() => toFirestoreNumber(2n ** 63n + 1n, { numbers: 'reject' }, 'n')).toThrow(/neither a 64-bit integer/);
   });
 });
+
+describe('the fast path for short numbers', () => {
+  it('gives exactly what the general path gives, for integers and short decimals of every shape', async () => {
+    const { canonicalDecimalText } = await import('../../../src/transform/canonical.js');
+    const general = (text: string): unknown => {
+      const c = canonicalDecimalText(text)!;
+      const int = integerOf(c);
+      if (int !== undefined) return Number(int);
+      return exactDouble(c);
+    };
+    const texts = ['0', '7', '-7', '10', '999999999999999', '-999999999999999', '0.5', '-0.5', '0.001', '12.34', '1.000000000000001', '99999999999999.9', '-0.000000000000009', '123456.789'];
+    let seed = 7;
+    const rnd = (n: number): number => ((seed = (seed * 48271) % 2147483647) % n);
+    for (let i = 0; i < 20_000; i++) {
+      const intDigits = rnd(8);
+      const fracDigits = rnd(8);
+      const int = intDigits === 0 ? '0' : String(1 + rnd(9)) + Array.from({ length: intDigits - 1 }, () => rnd(10)).join('');
+      const frac = fracDigits === 0 ? '' : `.${Array.from({ length: fracDigits - 1 }, () => rnd(10)).join('')}${1 + rnd(9)}`;
+      texts.push(`${rnd(2) ? '-' : ''}${int}${frac}`);
+    }
+    for (const t of texts) {
+      const fast = decimalToFirestore(t, { numbers: 'reject' }, 'n');
+      expect(Object.is(fast, general(t)) || fast === general(t), t).toBe(true);
+    }
+  });
+});
