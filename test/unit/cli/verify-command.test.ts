@@ -81,7 +81,7 @@ async function loadedAndTampered(): Promise<{ data: MemorySinkData; jobId: strin
   const data = new MemorySinkData();
   const io = capture();
   expect(await main(['run', planFile, '--state', db], io, deps(data))).toBe(0);
-  const jobId = (events(io).find((e) => e.type === 'job.start') as { jobId: string }).jobId;
+  const jobId = (events(io).find((e) => e.type === 'job.start') as unknown as { jobId: string }).jobId;
   const rows = data.rows('items');
   for (const i of [10, 20, 30, 40, 50]) rows.set(`id=${i}`, { id: i, name: `changed ${i}` });
   for (const i of [7, 8, 9]) rows.delete(`id=${i}`);
@@ -159,7 +159,7 @@ describe('ferry verify flags', () => {
     const { data } = await loadedAndTampered();
     const v = capture();
     expect(await main(['verify', planFile, '--state', db, '--checksum', '--max-diffs', '0'], v, deps(data))).toBe(1);
-    const done = events(v).find((e) => e.type === 'verify.done') as { runId: string; report: { results: Result[] } };
+    const done = events(v).find((e) => e.type === 'verify.done') as unknown as { runId: string; report: { results: Result[] } };
     expect(done.runId).toMatch(/^vr-/);
     // No job here: the 3 deleted rows are missing, not expected absent; no keys listed with --max-diffs 0.
     expect(done.report.results[1]).toMatchObject({ missing: { total: 3, keys: [] }, changed: { total: 5, keys: [] } });
