@@ -329,7 +329,9 @@ async function collectStream(
   const stream: StreamDryRun = {
     stream: ref.name,
     target,
-    count: est ? { value: count, exact: est.exact, method: est.method } : { value: 0, exact: false, method: 'unknown: the source could not be counted' },
+    count: est
+      ? { value: count, exact: est.exact, method: est.notes && est.notes.length > 0 ? `${est.method}; ${est.notes.join('; ')}` : est.method }
+      : { value: 0, exact: false, method: 'unknown: the source could not be counted' },
     bytes,
     segments: segmentPlans,
     samples,

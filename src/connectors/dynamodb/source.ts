@@ -314,13 +314,14 @@ export class DynamoDbSource implements Source<FerryRecord> {
       const count = await this.count(stream, signal);
       const notes = count !== stated ? [`DescribeTable said ${stated} items; the scan counted ${count} (its figures are refreshed about every 6 hours)`] : [];
       const perSegment = share(count);
+      // A table DynamoDB has not measured yet says 0 bytes: better no figure (the dry run then uses its samples).
+      const sized = !(bytes === 0 && count > 0);
+      if (!sized) notes.push('DescribeTable says 0 bytes, not refreshed yet');
       return {
         count,
         exact: true,
         method: `Scan Select COUNT (the table is ${bytes <= 0 ? 'empty or new' : 'under 64 MiB'} by DescribeTable)`,
-        bytes,
-        bytesExact: false,
-        bytesMethod,
+        ...(sized ? { bytes, bytesExact: false, bytesMethod } : {}),
         ...(perSegment ? { perSegment } : {}),
         notes,
       };

@@ -356,7 +356,7 @@ export class PostgresSource implements Source<FerryRecord> {
         bytesExact: false,
         bytesMethod: planned.tableBytes !== null ? 'pg_table_size (heap and TOAST, without indexes)' : 'planner rows × row width',
         ...(total > 0 ? { perSegment: Array.from({ length: total }, () => Math.round(statsRows / total)) } : {}),
-        notes: [`about ${statsRows.toLocaleString('en-US')} rows by ${statsMethod}: too many to count for a dry run (an exact count scans the table)`],
+        notes: [`over ${EXACT_ESTIMATE_BELOW.toLocaleString('en-US')} rows, not counted (an exact count scans the table)`],
       };
     }
 

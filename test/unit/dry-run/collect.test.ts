@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { collectDryRun, describeBlock, describeSegment } from '../../../src/dry-run/collect.js';
 import type { FerryRecord } from '../../../src/core/record.js';
+import type { Sink } from '../../../src/core/sink.js';
 import type { Source } from '../../../src/core/source.js';
 import type { StreamRef } from '../../../src/core/stream.js';
 import type { TargetState } from '../../../src/dry-run/report.js';
@@ -18,7 +19,7 @@ function loaded(plan: Plan): LoadedPlan {
 }
 
 /** A sink that fails the test if anything tries to write. */
-function watchedSink(extra: Partial<Pick<MemorySink, 'toTarget' | 'inspect'>> & ConstructorParameters<typeof MemorySink>[0] = {}): MemorySink {
+function watchedSink(extra: Partial<Pick<Sink<FerryRecord>, 'toTarget' | 'inspect'>> & ConstructorParameters<typeof MemorySink>[0] = {}): MemorySink {
   const sink = new MemorySink({
     ...extra,
     onWrite: () => {
