@@ -69,7 +69,10 @@ beforeAll(async () => {
     await c.query(`CREATE SCHEMA extra;
       CREATE TABLE extra.notes (id int PRIMARY KEY, body text NOT NULL);
       INSERT INTO extra.notes SELECT g, CASE WHEN g = 17 THEN repeat('x', 500000) ELSE 'note ' || g END FROM generate_series(1, 40) g;
-      ANALYZE extra.notes;`);
+      ANALYZE extra.notes;
+      CREATE TABLE extra.events (id bigint PRIMARY KEY, kind int NOT NULL);
+      INSERT INTO extra.events SELECT g, g % 7 FROM generate_series(1, 1200000) g;
+      ANALYZE extra.events;`);
   } finally {
     await c.end();
   }
@@ -172,6 +175,25 @@ describe('ferry plan dry-run: PostgreSQL → DynamoDB', () => {
       expect(r.err).toContain('blocked (1 blocker');
     }
     expect(await ourTables()).toEqual({});
+  }, 60_000);
+
+  it('a table of more than a million rows is estimated from the statistics, not counted, and says so', async () => {
+    const plan = writePlan(dir, 'events', planLines('dry-events', ['  - from: extra.events']));
+    const r = ferry(['plan', 'dry-run', plan, '--state', 'ferry.db', '--json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const rep = report(r.out);
+    const s = rep.streams[0]!;
+    expect(s.count.exact).toBe(false);
+    expect(s.count.method).toMatch(/^pg_class\.reltuples; over 1,000,000 rows, not counted/);
+    expect(s.count.value).toBeGreaterThan(1_100_000);
+    expect(s.count.value).toBeLessThan(1_300_000);
+    expect(s.bytes).toMatchObject({ exact: false, method: 'pg_table_size (heap and TOAST, without indexes)' });
+    expect(s.segments).toHaveLength(4);
+    expect(s.segments.every((x) => x.estimate !== undefined && x.describe.includes('id'))).toBe(true);
+    expect(rep.findings.map((f) => `${f.severity}:${f.code}`)).toEqual(['warning:target-created', 'warning:count-estimated']);
+    // 1.2M items at the plan's 1,000 WCU/s.
+    expect(s.estimate.limitedBy).toBe('target units: plan limit wcu 1,000/s');
+    expect(s.estimate.durationS).toBeCloseTo(s.count.value / 1000, 0);
   }, 60_000);
 
   it('an existing table keyed otherwise is a blocker; its item is left as it was', async () => {
