@@ -60,6 +60,7 @@ export async function collectDryRun(
   const pf = { plan, prices, now };
   const findings: Finding[] = [];
   const streams: StreamDryRun[] = [];
+  const shared: Shared = {};
 
   for (const spec of plan.streams) {
     let refs: StreamRef[];
@@ -81,7 +82,7 @@ export async function collectDryRun(
       continue;
     }
     for (const ref of refs) {
-      const r = await collectStream(plan, spec, ref, source, sink, sampleSize, prices, opts);
+      const r = await collectStream(plan, spec, ref, source, sink, sampleSize, prices, opts, shared);
       streams.push(r.stream);
       findings.push(...r.findings, ...streamFindings(r.facts, pf));
     }
@@ -160,6 +161,12 @@ export function failedDryRun(loaded: LoadedPlan, doing: string, e: unknown, opts
   };
 }
 
+/** What one stream learns that the next ones use. */
+interface Shared {
+  /** The target could not be reached or refused the credentials: later streams do not ask again. */
+  targetDown?: string;
+}
+
 interface StreamResult {
   stream: StreamDryRun;
   /** Failures met while looking. */
@@ -177,6 +184,7 @@ async function collectStream(
   sampleSize: number,
   prices: PriceTable,
   opts: CollectOptions,
+  shared: Shared,
 ): Promise<StreamResult> {
   const { signal } = opts;
   const out: Finding[] = [];
@@ -284,13 +292,22 @@ async function collectStream(
 
   // --- the target as it stands
   let targetState: TargetState;
-  if (sink.inspect) {
+  if (sink.inspect && shared.targetDown) {
+    targetState = { exists: 'unknown', empty: 'unknown', notes: [`not inspected: ${shared.targetDown}`] };
+  } else if (sink.inspect) {
     try {
       targetState = await sink.inspect(targetRef, signal);
     } catch (e) {
       rethrowIfAborted(e, signal);
-      out.push(errorFinding(at, `inspecting ${plan.target.type} target ${target}`, e));
-      targetState = { exists: 'unknown', empty: 'unknown', notes: [redact(e instanceof Error ? e.message : String(e))] };
+      const said = redact(e instanceof Error ? e.message : String(e));
+      if (isFerryError(e) && (e.code === 'UNREACHABLE' || e.code === 'AUTH')) {
+        // The whole target is down or refuses us: one finding for the plan, not one per stream.
+        shared.targetDown = said;
+        out.push(errorFinding(undefined, `inspecting the ${plan.target.type} target`, e));
+      } else {
+        out.push(errorFinding(at, `inspecting ${plan.target.type} target ${target}`, e));
+      }
+      targetState = { exists: 'unknown', empty: 'unknown', notes: [said] };
     }
   } else {
     targetState = { exists: 'unknown', empty: 'unknown', notes: [`a ${plan.target.type} target cannot be inspected without writing`] };

@@ -125,6 +125,23 @@ describe('collectDryRun', () => {
     expect(r.streams.map((s) => s.stream)).toEqual(['t']);
   });
 
+  it('a target that cannot be reached is one plan-wide blocker, asked once', async () => {
+    let asked = 0;
+    const inspect = async (): Promise<TargetState> => {
+      asked++;
+      throw new FerryError('UNREACHABLE', 'cannot reach http://127.0.0.1:2 (ECONNREFUSED)', { hint: 'check the endpoint' });
+    };
+    const source = new MemorySource({ streams: { a: { count: 1 }, b: { count: 1 }, c: { count: 1 } } });
+    const r = await collectDryRun(loaded(memoryPlan([{ from: '*' }])), source, watchedSink({ inspect }), { sample: 1, signal, now });
+    expect(asked).toBe(1);
+    expect(r.findings).toEqual([{ severity: 'blocker', code: 'unreachable', message: 'inspecting the memory target: cannot reach http://127.0.0.1:2 (ECONNREFUSED)', fix: 'check the endpoint' }]);
+    expect(r.streams.map((x) => x.targetState.notes)).toEqual([
+      ['cannot reach http://127.0.0.1:2 (ECONNREFUSED)'],
+      ['not inspected: cannot reach http://127.0.0.1:2 (ECONNREFUSED)'],
+      ['not inspected: cannot reach http://127.0.0.1:2 (ECONNREFUSED)'],
+    ]);
+  });
+
   it('plan price overrides are applied and named in the report', async () => {
     const plan = { ...memoryPlan([{ from: 't' }]), prices: { firestore_writes: 0.18 } };
     const r = await collectDryRun(loaded(plan), new MemorySource({ streams: { t: { count: 1 } } }), watchedSink(), { sample: 0, signal, now });
