@@ -62,9 +62,9 @@ export interface Sink<T> extends AsyncDisposable {
   /**
    * `ferry plan dry-run`: the target stream as it stands (exists, empty, items, key schema and whether it matches
    * what the plan would write), strictly read-only. A missing table/bucket is `exists: false`, not an error; errors
-   * are for a target that cannot be reached or read.
+   * are for a target that cannot be reached or read. `problems` lists what `prepare` with this `mode` would refuse.
    */
-  inspect?(target: StreamRef, signal: AbortSignal): Promise<TargetState>;
+  inspect?(target: StreamRef, signal: AbortSignal, mode?: WriteMode): Promise<TargetState>;
 }
 
 export interface StreamOrigin<T> {

@@ -296,7 +296,7 @@ async function collectStream(
     targetState = { exists: 'unknown', empty: 'unknown', notes: [`not inspected: ${shared.targetDown}`] };
   } else if (sink.inspect) {
     try {
-      targetState = await sink.inspect(targetRef, signal);
+      targetState = await sink.inspect(targetRef, signal, writeModeOf(spec));
     } catch (e) {
       rethrowIfAborted(e, signal);
       const said = redact(e instanceof Error ? e.message : String(e));

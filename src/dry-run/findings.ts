@@ -4,7 +4,8 @@
  *
  * Blockers: records that can never be written (refused by the target's conversion, over its item size limit, an
  * object over the store's size limit), an unsupported type, a key schema that does not match the table, a target
- * missing without `create: true`, a non-empty target under `write: insert`, a store that cannot be reached or read.
+ * missing without `create: true`, a non-empty target under `write: insert`, what the target's preparation would
+ * refuse (`write: replace` without `create: true`...), a store that cannot be reached or read.
  * Warnings: a non-empty target under upsert, a table `write: replace` re-creates, a target the run creates, counts
  * that are estimates, an empty source, items near the size limit, sequential document ids on Firestore without the
  * ramp-up, expensive data transfer between clouds (or an unknown one), and a price table older than a year.
@@ -163,6 +164,9 @@ export function streamFindings(f: StreamFacts, p: PlanFacts): Finding[] {
     out.push({ severity: 'blocker', ...at, code: 'target-missing', message: `${s.target} does not exist, and the run would not create it`, fix: 'create it first, or set `create: true` in the target block' });
   } else if (t.exists === false && t.created === true) {
     out.push({ severity: 'warning', ...at, code: 'target-created', message: `${s.target} does not exist yet; the run creates it`, fix: "nothing to do if that is intended; otherwise check the stream's `to:` and the target block" });
+  }
+  for (const pr of t.problems ?? []) {
+    out.push({ severity: 'blocker', ...at, code: 'target-refuses', message: pr.message, fix: pr.fix });
   }
   if (t.keyMatches === false) {
     out.push({

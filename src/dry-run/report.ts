@@ -74,6 +74,8 @@ export interface TargetState {
    * or how a table ferry creates will be; the cost estimate prices writes accordingly.
    */
   capacity?: { mode: 'on_demand' | 'provisioned'; readUnits?: number; writeUnits?: number };
+  /** What would make a run fail before it writes (the sink's own preparation would refuse); each becomes a blocker. */
+  problems?: { message: string; fix: string }[];
   notes: string[];
 }
 

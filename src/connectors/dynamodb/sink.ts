@@ -167,10 +167,30 @@ export class DynamoDbSink implements Sink<FerryRecord> {
    * The target table as it stands, read-only (`ferry plan dry-run`): DescribeTable for existence, key schema and
    * billing, and a one-item Scan (0.5 RCU) for emptiness, since DescribeTable's ItemCount lags by up to ~6 hours.
    */
-  async inspect(stream: StreamRef, signal: AbortSignal): Promise<TargetState> {
+  async inspect(stream: StreamRef, signal: AbortSignal, mode: WriteMode = 'upsert'): Promise<TargetState> {
     const table = this.tableName(stream);
-    const want = this.target(stream).key;
+    const st = this.target(stream);
+    const want = st.key;
     const t = await describeTable(this.ops, table, signal);
+    // What prepare() would refuse, said before any write.
+    const problems: { message: string; fix: string }[] = [];
+    if (want?.composite && st.columns.has(want.partition.name) && !want.composite.includes(want.partition.name)) {
+      problems.push({
+        message: `the source key has ${want.composite.length} columns, so ferry would key ${table} by a composite attribute "${want.partition.name}", but the source already has a column of that name`,
+        fix: "set the stream's `key:` (e.g. `map.set` a key attribute and name it in `key: { partition }`)",
+      });
+    }
+    if (!want && (!t || mode === 'replace')) {
+      problems.push({ message: `cannot tell how to key the DynamoDB table ${table}: the source names no key`, fix: "set the stream's `key: { partition, sort? }`" });
+    }
+    if (mode === 'replace' && !this.options.create) {
+      problems.push({ message: `write: replace deletes and re-creates ${table}, which needs \`create: true\``, fix: 'set `create: true` in the target block to allow it, or use `write: upsert`' });
+    }
+    const indexNames = t ? [...(t.GlobalSecondaryIndexes ?? []), ...(t.LocalSecondaryIndexes ?? [])].map((i) => i.IndexName ?? '?') : [];
+    if (mode === 'replace' && indexNames.length > 0) {
+      problems.push({ message: `write: replace would delete ${table} and lose its indexes (${indexNames.join(', ')})`, fix: 'empty the table yourself and use `write: upsert`, or write to a new table' });
+    }
+    const withProblems = problems.length > 0 ? { problems } : {};
     if (!t) {
       const planned = this.options.billing === 'provisioned' ? { mode: 'provisioned' as const, ...(this.options.capacity ? { readUnits: this.options.capacity.read, writeUnits: this.options.capacity.write } : {}) } : { mode: 'on_demand' as const };
       return {
@@ -179,6 +199,7 @@ export class DynamoDbSink implements Sink<FerryRecord> {
         items: 0,
         created: this.options.create,
         capacity: planned,
+        ...withProblems,
         notes: [
           this.options.create
             ? `DynamoDB table ${table} does not exist; the run creates it (${this.options.billing === 'provisioned' ? 'provisioned' : 'on-demand'})${want ? `, keyed ${describeKey(want)}` : ''}`
@@ -197,13 +218,12 @@ export class DynamoDbSink implements Sink<FerryRecord> {
     }
     if (t.TableStatus && t.TableStatus !== 'ACTIVE') notes.push(`the table is ${t.TableStatus}`);
     notes.push(`about ${t.ItemCount ?? 0} items by DescribeTable (refreshed about every 6 hours)`);
-    const indexes = [...(t.GlobalSecondaryIndexes ?? []), ...(t.LocalSecondaryIndexes ?? [])].map((i) => i.IndexName ?? '?');
-    if (indexes.length > 0) notes.push(`secondary indexes: ${indexes.join(', ')} (each write to the table also writes them, and costs WCU there)`);
-    const mode: 'provisioned' | 'on_demand' = t.BillingModeSummary?.BillingMode === 'PROVISIONED' || (t.BillingModeSummary === undefined && (t.ProvisionedThroughput?.WriteCapacityUnits ?? 0) > 0) ? 'provisioned' : 'on_demand';
+    if (indexNames.length > 0) notes.push(`secondary indexes: ${indexNames.join(', ')} (each write to the table also writes them, and costs WCU there)`);
+    const billing: 'provisioned' | 'on_demand' = t.BillingModeSummary?.BillingMode === 'PROVISIONED' || (t.BillingModeSummary === undefined && (t.ProvisionedThroughput?.WriteCapacityUnits ?? 0) > 0) ? 'provisioned' : 'on_demand';
     const capacity: TargetState['capacity'] =
-      mode === 'provisioned'
-        ? { mode, readUnits: t.ProvisionedThroughput?.ReadCapacityUnits ?? 0, writeUnits: t.ProvisionedThroughput?.WriteCapacityUnits ?? 0 }
-        : { mode };
+      billing === 'provisioned'
+        ? { mode: billing, readUnits: t.ProvisionedThroughput?.ReadCapacityUnits ?? 0, writeUnits: t.ProvisionedThroughput?.WriteCapacityUnits ?? 0 }
+        : { mode: billing };
     return {
       exists: true,
       empty,
@@ -211,6 +231,7 @@ export class DynamoDbSink implements Sink<FerryRecord> {
       keySchema: `${have.partition.name} (${have.partition.type}) HASH${have.sort ? `, ${have.sort.name} (${have.sort.type}) RANGE` : ''}`,
       ...(want ? { keyMatches: sameKey(want, have) } : {}),
       capacity,
+      ...withProblems,
       notes: want && !sameKey(want, have) ? [`the plan keys it ${describeKey(want)}`, ...notes] : notes,
     };
   }

@@ -146,21 +146,25 @@ export class FirestoreSink implements Sink<FerryRecord> {
    * query) and how many (`count()`). Collections exist by their documents, so a missing one is simply created by the
    * first write. A templated path (`artists/${ArtistId}/albums`) names many collections: not inspected.
    */
-  async inspect(stream: StreamRef, signal: AbortSignal): Promise<TargetState> {
+  async inspect(stream: StreamRef, signal: AbortSignal, mode: WriteMode = 'upsert'): Promise<TargetState> {
     const st = this.target(stream);
+    const problems =
+      mode === 'insert' && st.rules.merge
+        ? { problems: [{ message: '`write: insert` creates documents, so `merge: true` cannot apply', fix: 'use `write: upsert` with `merge: true`, or leave `merge` out' }] }
+        : {};
     const rules = `${st.rules.merge ? 'merge: true keeps fields of existing documents the records lack; ' : ''}bad ids are ${st.rules.badIds === 'escape' ? 'escaped' : 'rejected'}`;
     if (!st.path.fixed) {
-      return { exists: 'unknown', empty: 'unknown', created: true, notes: [`"${stream.name}" is a templated path: each record goes to its own collection`, rules] };
+      return { exists: 'unknown', empty: 'unknown', created: true, ...problems, notes: [`"${stream.name}" is a templated path: each record goes to its own collection`, rules] };
     }
     const path = st.path.collection;
     if (signal.aborted) throw new FerryError('INTERRUPTED', 'aborted');
     try {
       const one = await this.db.collection(path).select().limit(1).get();
       if (one.empty) {
-        return { exists: false, empty: true, items: 0, created: true, notes: [`collection ${path} has no documents; the first write creates it`, rules] };
+        return { exists: false, empty: true, items: 0, created: true, ...problems, notes: [`collection ${path} has no documents; the first write creates it`, rules] };
       }
       const n = Number((await this.db.collection(path).count().get()).data().count);
-      return { exists: true, empty: false, items: n, notes: [`collection ${path} holds ${n} documents`, rules] };
+      return { exists: true, empty: false, items: n, ...problems, notes: [`collection ${path} holds ${n} documents`, rules] };
     } catch (e) {
       throw this.fail(e, `read of ${path}`);
     }

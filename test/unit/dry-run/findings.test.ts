@@ -86,6 +86,11 @@ describe('stream findings', () => {
     expect(codes(streamFindings(facts(full, { mode: 'replace' }), p))).toEqual(['warning:target-replaced']);
   });
 
+  it('what the target\'s preparation would refuse is a blocker with its fix', () => {
+    const f = streamFindings(facts(stream({}, { problems: [{ message: 'write: replace deletes and re-creates t, which needs `create: true`', fix: 'set `create: true`' }] })), { plan: plan(), prices, now });
+    expect(f).toEqual([{ severity: 'blocker', stream: 'public.t', code: 'target-refuses', message: 'write: replace deletes and re-creates t, which needs `create: true`', fix: 'set `create: true`' }]);
+  });
+
   it('estimated counts and empty sources warn', () => {
     const p = { plan: plan(), prices, now };
     const est = streamFindings(facts(stream({ count: { value: 5_000_000, exact: false, method: 'pg_class.reltuples' } })), p);
