@@ -209,7 +209,9 @@ async function collectStream(
     est = await estimateOf(source, ref, segments, signal);
   } catch (e) {
     rethrowIfAborted(e, signal);
-    out.push(errorFinding(at, `counting ${ref.name}`, e));
+    // A count that failed (a timeout, a permission on statistics) does not stop a run; a store that is gone does.
+    const fatal = isFerryError(e) && (e.code === 'AUTH' || e.code === 'UNREACHABLE' || e.code === 'NOT_FOUND');
+    out.push({ ...errorFinding(at, `counting ${ref.name}`, e), ...(fatal ? {} : { severity: 'warning' as const }) });
   }
 
   // --- samples, before and after the record pipeline
