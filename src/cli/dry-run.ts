@@ -3,6 +3,7 @@
  * names of each action and the totals. Exit 0: a dry run that could look at everything succeeded.
  */
 import type { PlannedAction } from '../core/sink.js';
+import { formatBytes } from '../dry-run/render-format.js';
 import { previewPlan } from '../engine/index.js';
 import { EXIT } from '../errors.js';
 import type { LoadedPlan } from '../plan/index.js';
@@ -12,13 +13,6 @@ import { formatCount } from './output.js';
 
 const SHOWN_PER_ACTION = 20;
 const ORDER: readonly PlannedAction['action'][] = ['copy', 'delete', 'skip', 'keep'];
-
-function formatBytes(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${n} B`;
-}
 
 export async function dryRun(ctx: CliContext, loaded: LoadedPlan, json: boolean, debug: boolean): Promise<number> {
   const { io } = ctx;

@@ -15,7 +15,7 @@ import type { ReadRequest, Source, SourceCapabilities, SourceEstimate } from '..
 import type { Batch, Segment, StreamRef } from '../core/stream.js';
 import { FerryError } from '../errors.js';
 import { splitKeyRanges, type KeyRange } from './key-ranges.js';
-import { nameFilter, type NameFilter } from './name-glob.js';
+import { nameFilter } from './name-glob.js';
 import { objectRecord } from './object-value.js';
 import { md5OfObject } from './read-hash.js';
 
@@ -70,7 +70,7 @@ export class ObjectSource implements Source<FerryRecord> {
   async *read(req: ReadRequest): AsyncIterable<Batch<FerryRecord>> {
     const prefix = req.segment.stream;
     const range = (req.segment.spec ?? {}) as KeyRange;
-    const filter = filterOf(req.segment.stream, this.matchOf(req));
+    const filter = nameFilter(this.matches.get(req.segment.stream));
     const resumeAfter = cursorName(req.after);
     const after = laterOf(range.after, resumeAfter);
     const verify = req.purpose === 'verify';
@@ -111,7 +111,7 @@ export class ObjectSource implements Source<FerryRecord> {
 
   async count(stream: StreamRef, signal: AbortSignal): Promise<number> {
     const prefix = prefixOf(stream);
-    const filter = filterOf(prefix, (stream.meta as ObjectStreamMeta | undefined)?.match);
+    const filter = nameFilter((stream.meta as ObjectStreamMeta | undefined)?.match);
     let n = 0;
     for await (const page of this.store.list({ prefix, pageSize: LIST_PAGE, signal })) {
       for (const info of page) if (filter(info.name.slice(prefix.length))) n++;
@@ -125,7 +125,7 @@ export class ObjectSource implements Source<FerryRecord> {
    */
   async estimate(stream: StreamRef, signal: AbortSignal, segments?: readonly Segment[]): Promise<SourceEstimate> {
     const prefix = prefixOf(stream);
-    const filter = filterOf(prefix, (stream.meta as ObjectStreamMeta | undefined)?.match);
+    const filter = nameFilter((stream.meta as ObjectStreamMeta | undefined)?.match);
     const ranges: KeyRange[] = segments && segments.length > 0 ? segments.map((s) => (s.spec ?? {}) as KeyRange) : [{}];
     const perSegment: number[] = [];
     const classes = new Map<number, { count: number; bytes: number }>();
@@ -176,10 +176,6 @@ export class ObjectSource implements Source<FerryRecord> {
     };
   }
 
-  private matchOf(req: ReadRequest): string | undefined {
-    return this.matches.get(req.segment.stream);
-  }
-
   async [Symbol.asyncDispose](): Promise<void> {
     await this.store[Symbol.asyncDispose]();
   }
@@ -205,10 +201,6 @@ export class ObjectSource implements Source<FerryRecord> {
 function prefixOf(stream: StreamRef): string {
   const p = (stream.meta as ObjectStreamMeta | undefined)?.objectPrefix;
   return typeof p === 'string' ? p : stream.name;
-}
-
-function filterOf(_prefix: string, match: string | undefined): NameFilter {
-  return nameFilter(match);
 }
 
 export function createObjectSource(store: ObjectStore, _options: Record<string, unknown>, ctx: ConnectorContext): Source<FerryRecord> {
