@@ -17,7 +17,9 @@ async function* flat(store: ObjectStore, prefix: string, filter: NameFilter, sig
     for (const info of page) {
       // A merge is only right over sorted listings; a store that lists otherwise must not cause a wrong delete.
       if (previous !== undefined && compareNames(previous, info.name) >= 0) {
-        throw new FerryError('INTERNAL', `${store.url} listed "${info.name}" after "${previous}": not in byte order, so the listings cannot be compared`);
+        throw new FerryError('INTERNAL', `${store.url} listed "${info.name}" after "${previous}": not in byte order, so the listings cannot be compared`, {
+          hint: 'nothing was deleted; this store cannot be mirrored or previewed until it lists in name order: report it with the two names',
+        });
       }
       previous = info.name;
       if (filter(info.name.slice(prefix.length))) yield info;

@@ -314,7 +314,7 @@ export class ObjectSink implements Sink<FerryRecord> {
     const { body, info: src } = await openSource(value, signal);
     if (src.size !== value.info.size) {
       body.destroy();
-      throw new FerryError('TRANSIENT', `${value.store.url}/${src.name} changed since it was listed (${value.info.size} → ${src.size} bytes)`);
+      throw new FerryError('TRANSIENT', `${value.store.url}/${src.name} changed since it was listed (${value.info.size} → ${src.size} bytes)`, { hint: CHANGING });
     }
     const hashing = new HashingStream();
     let readError: unknown;
@@ -347,13 +347,13 @@ export class ObjectSink implements Sink<FerryRecord> {
     if (readError !== undefined) throw readFailure(value, readError);
     const computed = hashing.md5Hex;
     if (hashing.bytes !== src.size || computed === undefined) {
-      throw new FerryError('TRANSIENT', `${value.store.url}/${src.name} gave ${hashing.bytes} of ${src.size} bytes`);
+      throw new FerryError('TRANSIENT', `${value.store.url}/${src.name} gave ${hashing.bytes} of ${src.size} bytes`, { hint: CHANGING });
     }
     if (src.md5 !== undefined && computed !== src.md5) {
-      throw new FerryError('TRANSIENT', `the content read from ${value.store.url}/${src.name} has MD5 ${computed}, not the ${src.md5} the source states: damaged in transit`);
+      throw new FerryError('TRANSIENT', `the content read from ${value.store.url}/${src.name} has MD5 ${computed}, not the ${src.md5} the source states: damaged in transit`, { hint: DAMAGED });
     }
     if (put.md5 !== undefined && put.md5 !== computed) {
-      throw new FerryError('TRANSIENT', `${this.store.url}/${name} reports MD5 ${put.md5} but ferry sent content with MD5 ${computed}: damaged in transit`);
+      throw new FerryError('TRANSIENT', `${this.store.url}/${name} reports MD5 ${put.md5} but ferry sent content with MD5 ${computed}: damaged in transit`, { hint: DAMAGED });
     }
     this.stats.copied(name, src.size, proofOf(src.md5, computed, put));
   }
@@ -371,10 +371,12 @@ async function openSource(value: ObjectValue, signal: AbortSignal): Promise<{ bo
 function readFailure(value: ObjectValue, e: unknown): FerryError {
   if (isFerryError(e)) return e;
   const msg = e instanceof Error ? e.message : String(e);
-  return new FerryError('TRANSIENT', `reading ${value.store.url}/${value.info.name} failed mid-copy: ${msg}`, { cause: e });
+  return new FerryError('TRANSIENT', `reading ${value.store.url}/${value.info.name} failed mid-copy: ${msg}`, { cause: e, hint: 'check the connection to the source store; the object is copied again from the start' });
 }
 
 const DEFAULT_MAX_DELETE = 1000;
+const CHANGING = 'something is writing to the source object; stop its writers (or copy after they finish) and resume';
+const DAMAGED = 'each try re-reads the object; if this persists, look for a proxy or gateway that rewrites content between the stores';
 
 function streamOptions(target: StreamRef): Record<string, unknown> {
   return ((target.meta?.['options'] as Record<string, unknown> | undefined) ?? {});
