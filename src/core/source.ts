@@ -1,4 +1,4 @@
-import type { FerryRecord } from './record.js';
+import type { FerryRecord, RecordKey } from './record.js';
 import type { Batch, Cursor, Segment, StreamRef } from './stream.js';
 
 export type DigestAlgo = 'sha256';
@@ -7,6 +7,32 @@ export interface SourceCapabilities {
   segmentable: boolean;
   exactCount: boolean;
   digests: ReadonlySet<DigestAlgo>;
+  /**
+   * `read` honours `ReadRequest.keyBuckets`: the store itself selects the records of some key buckets (the verifier's
+   * md5 buckets, see src/core/digest.ts `md5Bucket`), so only they cross the wire. See `Source.keyBuckets`.
+   */
+  keyBuckets?: boolean;
+}
+
+/** One part of a target key identity as a source can compute it: the target key's part name, and the source column that holds its value. */
+export interface KeyBucketPart {
+  name: string;
+  column: string;
+}
+
+/**
+ * Read only the records whose target key identity falls in `selected` of `buckets` md5 buckets. The identity is
+ * `keyIdentity` of the target key (src/core/digest.ts): `name=value` per part, parts in name order joined by `, `,
+ * each value the source column's text. The verifier proves the selection complete (its counts and digest sums
+ * must equal a full read's), so a store whose text differs from ferry's for some value costs a full read, never a
+ * wrong answer.
+ */
+export interface KeyBucketFilter {
+  /** In identity order (sorted by name). */
+  parts: readonly KeyBucketPart[];
+  buckets: number;
+  /** Ascending bucket numbers. */
+  selected: readonly number[];
 }
 
 export interface ReadRequest {
@@ -20,6 +46,8 @@ export interface ReadRequest {
    * an object whose store states no MD5) instead of handles to stream the content from. Default `copy`.
    */
   purpose?: 'copy' | 'verify';
+  /** Only with `capabilities.keyBuckets`, after `keyBuckets()` said yes: the store filters by key bucket. */
+  keyBuckets?: KeyBucketFilter;
 }
 
 export interface Source<T> extends AsyncDisposable {
@@ -33,6 +61,18 @@ export interface Source<T> extends AsyncDisposable {
   segments?(stream: StreamRef, desired: number, signal: AbortSignal): Promise<Segment[]>;
   read(req: ReadRequest): AsyncIterable<Batch<T>>;
   count?(stream: StreamRef, signal: AbortSignal): Promise<number>;
+  /**
+   * Point reads for the verifier: the records of `keys` (in the form this source's own records carry their keys),
+   * exactly as `read` with purpose `verify` would yield them; absent keys are left out, duplicates read once. Lets a
+   * checksum fetch the few records that differ instead of reading the whole stream again. Callers pass at most a
+   * few thousand keys at a time; the source splits them into the store's own batches.
+   */
+  lookup?(stream: StreamRef, keys: readonly RecordKey[], signal: AbortSignal): Promise<FerryRecord[]>;
+  /**
+   * Whether `read` can select key buckets server-side for `stream` with these parts (true), or why not (a short
+   * reason for the verifier's notes, e.g. `key column created_at is timestamptz`). Only with `capabilities.keyBuckets`.
+   */
+  keyBuckets?(stream: StreamRef, parts: readonly KeyBucketPart[]): true | string;
   /**
    * How big a stream is, as cheaply as the store allows, for `ferry plan dry-run`: an exact count when that is cheap
    * (a small table, an aggregation, a listing), else the store's own statistics. Read-only. `segments`, when given,

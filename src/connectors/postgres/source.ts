@@ -250,7 +250,7 @@ export class PostgresSource implements Source<FerryRecord> {
   }
 
   /** The stream a segment or a StreamRef names, from memory or from the catalog (e.g. a verifier's own source). */
-  private async lookup(name: string, key: readonly string[] | undefined, opts: StreamOptions, signal: AbortSignal): Promise<ResolvedStream> {
+  private async resolveStream(name: string, key: readonly string[] | undefined, opts: StreamOptions, signal: AbortSignal): Promise<ResolvedStream> {
     const known = this.byName.get(this.cacheKey(name, key));
     if (known) return known;
     return this.conns.with(signal, { doing: `describing ${name}` }, async (query) => {
@@ -265,7 +265,7 @@ export class PostgresSource implements Source<FerryRecord> {
   /** A StreamRef's stream, with the `where` and `snapshot` its meta carries (two plan streams may differ there). */
   private async streamOf(ref: StreamRef, signal: AbortSignal): Promise<{ s: ResolvedStream; where: string | undefined; snapshot: boolean }> {
     const m = ref.meta as Partial<PostgresStreamMeta> | undefined;
-    const s = await this.lookup(ref.name, m?.keyColumns, { ...(m?.where ? { where: m.where } : {}), snapshot: m?.snapshot ?? true }, signal);
+    const s = await this.resolveStream(ref.name, m?.keyColumns, { ...(m?.where ? { where: m.where } : {}), snapshot: m?.snapshot ?? true }, signal);
     return m ? { s, where: m.where, snapshot: m.snapshot ?? true } : { s, where: s.meta.where, snapshot: s.meta.snapshot };
   }
 
@@ -422,8 +422,8 @@ export class PostgresSource implements Source<FerryRecord> {
     const { segment, signal } = req;
     const spec = segment.spec as SegmentSpec | null;
     const s = spec
-      ? await this.lookup(segment.stream, spec.key, { ...(spec.where ? { where: spec.where } : {}), snapshot: spec.snapshot }, signal)
-      : await this.lookup(segment.stream, undefined, { snapshot: true }, signal);
+      ? await this.resolveStream(segment.stream, spec.key, { ...(spec.where ? { where: spec.where } : {}), snapshot: spec.snapshot }, signal)
+      : await this.resolveStream(segment.stream, undefined, { snapshot: true }, signal);
     const where = spec ? spec.where : s.meta.where;
     const useSnapshot = spec ? spec.snapshot : s.meta.snapshot;
     const upper = spec?.upper;
