@@ -4,7 +4,6 @@
  * the records of those keys are kept, one per side per key, then compared field by field (field-diff.ts). Memory is
  * at most 2 × `reportKeys` records, whatever the table's size.
  */
-import { bucketOf } from '../core/digest.js';
 import type { Value } from '../core/record.js';
 import { isFerryError, redact } from '../errors.js';
 import { diffFields } from './field-diff.js';
@@ -23,7 +22,7 @@ export async function nameChangedFields(ctx: VerifyContext, keys: readonly strin
   const B = ctx.limits.buckets;
   const wanted = new Set(keys);
   const selected = new Uint8Array(B);
-  for (const k of keys) selected[bucketOf(k, B)] = 1;
+  for (const k of keys) selected[ctx.bucket(k, B)] = 1;
   const held = { source: new Map<string, Value>(), target: new Map<string, Value>() };
   const twice = { source: 0, target: 0 };
   await tally(ctx, {
@@ -37,6 +36,13 @@ export async function nameChangedFields(ctx: VerifyContext, keys: readonly strin
     },
   });
 
+  const named = compareHeld(ctx, keys, held);
+  if (twice.source + twice.target > 0) named.notes.unshift('a changed key occurs more than once on one side; its fields are compared for its first record');
+  return named;
+}
+
+/** Name the differing fields of `keys` from both sides' values already held (by a read that kept them). */
+export function compareHeld(ctx: VerifyContext, keys: readonly string[], held: { source: ReadonlyMap<string, Value>; target: ReadonlyMap<string, Value> }): NamedFields {
   const notes: string[] = [];
   const changedFields: ChangedRecord[] = [];
   let vanished = 0;
@@ -57,7 +63,6 @@ export async function nameChangedFields(ctx: VerifyContext, keys: readonly strin
     }
     changedFields.push({ key, fields: d.fields, ...(d.more > 0 ? { moreFields: d.more } : {}) });
   }
-  if (twice.source + twice.target > 0) notes.push('a changed key occurs more than once on one side; its fields are compared for its first record');
   if (vanished + equal > 0) notes.push(`${vanished + equal} changed key(s) were no longer changed when re-read to name their fields (the data is live?)`);
   return { changedFields, notes };
 }

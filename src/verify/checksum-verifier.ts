@@ -5,15 +5,17 @@
  * digest sum per bucket (a bucket is chosen by a hash of the key, so both sides agree on it whatever their order or
  * segmentation). Equal buckets everywhere → match. Memory: `buckets` × 20 bytes per side.
  *
- * Pass 2 runs only when some buckets differ: both sides are read again, and only records of differing buckets are
- * hashed and kept as (key, 48-bit digest) entries, which are then compared key by key. The buckets examined are
- * chosen so that their pass-1 counts fit in `maxKeys` entries; the rest are reported as unexamined.
+ * Pass 2 runs only when some buckets differ: the records of the differing buckets are fetched again, as cheaply as
+ * each store allows (locate.ts: the source selecting them itself, the target read by key, else a full read that
+ * hashes only those buckets), kept as (key, 48-bit digest) entries and compared key by key. The buckets examined
+ * are chosen so that their pass-1 counts fit in `maxKeys` entries; the rest are reported as unexamined.
  *
- * Pass 3 runs only when pass 2 lists changed keys: the buckets of those keys (at most `reportKeys`) are read again
- * and the records of those keys compared field by field (changed-fields.ts).
+ * The changed keys' fields are compared from the values pass 2 kept when it kept them (a few thousand records);
+ * else pass 3 reads the buckets of the listed changed keys again (changed-fields.ts).
  */
-import { changedFieldsOf } from './changed-fields.js';
+import { changedFieldsOf, compareHeld } from './changed-fields.js';
 import { KeyDiff } from './key-diff.js';
+import { locate } from './locate.js';
 import { nameDifferences } from './name-differences.js';
 import { emptyKeyList, type StreamVerifyResult } from './report.js';
 import { rejectionNotes, tally } from './tally.js';
@@ -57,16 +59,24 @@ export async function verifyChecksum(ctx: VerifyContext): Promise<VerifierResult
     examined.push(b);
   }
 
-  const keys = new KeyDiff(ctx.limits.maxKeys);
+  let keys = new KeyDiff(ctx.limits.maxKeys);
+  let located: Awaited<ReturnType<typeof locate>> | undefined;
   if (examined.length > 0) {
-    const p2 = await tally(ctx, { phase: 'pass2', buckets: B, selected, keys });
-    const moved = examined.filter((b) => !p2.source.digests.sameBucket(b, p1.source.digests) || !p2.target.digests.sameBucket(b, p1.target.digests));
-    if (moved.length > 0) {
-      result.notes.push(`${moved.length} examined bucket(s) changed between the two reads (the data is live?); their keys are named as re-read`);
+    located = await locate(ctx, p1, examined, selected);
+    keys = located.keys;
+    result.notes.push(...located.notes);
+    if (located.moved > 0) {
+      result.notes.push(`${located.moved} examined bucket(s) changed between the two reads (the data is live?); their keys are named as re-read`);
     }
   }
   const named = nameDifferences(ctx, keys, { buckets: differing.length - examined.length, keys: skippedKeys });
-  const fields = await changedFieldsOf(ctx, named.changed.keys);
+  const fields =
+    located?.values && ctx.limits.changedFields && named.changed.keys.length > 0
+      ? (() => {
+          const held = compareHeld(ctx, named.changed.keys, located.values);
+          return { changedFields: held.changedFields, notes: held.notes };
+        })()
+      : await changedFieldsOf(ctx, named.changed.keys);
   return {
     ...result,
     outcome: named.outcome,
@@ -78,5 +88,6 @@ export async function verifyChecksum(ctx: VerifyContext): Promise<VerifierResult
     notes: [...result.notes, ...named.notes, ...fields.notes],
     buckets: { total: B, compared: B, differing: differing.length, examined: examined.length },
     keysHeld: keys.held,
+    ...(located ? { located: located.reads } : {}),
   };
 }

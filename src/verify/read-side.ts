@@ -8,7 +8,7 @@
  * is seen promptly.
  */
 import type { FerryRecord } from '../core/record.js';
-import type { Source } from '../core/source.js';
+import type { KeyBucketFilter, Source } from '../core/source.js';
 import type { Segment, StreamRef } from '../core/stream.js';
 import { abortedError, DEFAULT_BACKOFF, sleep as defaultSleep, type BackoffOptions, type Sleep } from '../engine/backoff.js';
 import { linkedAbort } from '../engine/linked-abort.js';
@@ -35,6 +35,8 @@ export interface ReadSideInput {
   signal: AbortSignal;
   /** Called after each batch with the records read so far on this side. */
   onProgress?: (items: number) => void;
+  /** Only the records of these key buckets, selected by the store (it said it can). */
+  keyBuckets?: KeyBucketFilter;
 }
 
 const YIELD_EVERY_MS = 50;
@@ -65,7 +67,7 @@ export async function readSide(input: ReadSideInput, each: (record: FerryRecord)
       async (segment) => {
         try {
           const batches = resilientRead(
-            (after) => source.read({ segment, ...(after === undefined ? {} : { after }), batchSize: tuning.batchSize, signal: inner.signal, purpose: 'verify' }),
+            (after) => source.read({ segment, ...(after === undefined ? {} : { after }), batchSize: tuning.batchSize, signal: inner.signal, purpose: 'verify', ...(input.keyBuckets ? { keyBuckets: input.keyBuckets } : {}) }),
             undefined,
             { maxRetries: tuning.maxRetries, backoff, sleep, signal: inner.signal },
           );

@@ -86,7 +86,21 @@ export interface StreamVerifyResult {
   buckets?: BucketStats;
   /** Checksum and sample: the most (key, digest) entries held at once to name keys (the memory bound at work). */
   keysHeld?: number;
+  /** Checksum: how each side's records of the differing buckets were read to name keys, and how many were read. */
+  located?: { source: SideRead; target: SideRead };
   durationMs: number;
+}
+
+/** How one side was read to name differing keys. */
+export interface SideRead {
+  /**
+   * `store-selected buckets`: the store sent only the differing buckets' records (PostgreSQL); `point reads`: the
+   * other side's keys fetched by key, plus `buckets re-read for extra keys` when the sums showed keys the other side
+   * lacks; `full read`: the whole stream read again (only the differing buckets hashed); `none`: nothing to read.
+   */
+  method: 'store-selected buckets' | 'point reads' | 'point reads + buckets re-read for extra keys' | 'full read' | 'none';
+  /** Records read on this side to name keys. */
+  records: number;
 }
 
 export interface VerifyReport {

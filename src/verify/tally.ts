@@ -11,8 +11,9 @@
  * side has none left after the pipeline; on the target side a null field and an absent one are then the same, as
  * the plan declares).
  */
-import { BucketDigests, bucketOf, keyIdentity } from '../core/digest.js';
-import { keyText, type FerryRecord, type Value } from '../core/record.js';
+import { BucketDigests, keyIdentity } from '../core/digest.js';
+import { keyText, type FerryRecord, type RecordKey, type Value } from '../core/record.js';
+import type { KeyBucketFilter } from '../core/source.js';
 import { isFerryError, redact } from '../errors.js';
 import { linkedAbort } from '../engine/linked-abort.js';
 import { canonicalFields, canonicalShape } from '../transform/canonical.js';
@@ -27,8 +28,12 @@ export interface TallyInput {
   /** 1 for the buckets to hash; undefined: all of them. */
   selected?: Uint8Array;
   keys?: KeyDiff;
-  /** Sees every record of a selected bucket once hashed, with the value as hashed (to name differing fields). */
-  onRecord?: (side: 'source' | 'target', identity: string, value: Value) => void;
+  /** Sees every record of a selected bucket once hashed, with the value as hashed and the (mapped) key. */
+  onRecord?: (side: 'source' | 'target', identity: string, value: Value, key: RecordKey, digest: Buffer) => void;
+  /** Which sides to read (default both); a side not read tallies as empty. */
+  sides?: 'both' | 'source' | 'target';
+  /** The source selects these key buckets itself (it said it can); the tally still checks every record's bucket. */
+  sourceKeyBuckets?: KeyBucketFilter;
 }
 
 export interface PipelineRejections {
@@ -41,6 +46,8 @@ export interface PipelineRejections {
 export interface Tally {
   source: { read: number; digests: BucketDigests; rejected: PipelineRejections };
   target: { read: number; digests: BucketDigests };
+  /** The first source record the pipeline took, and what it became (to learn how target keys come from source columns). */
+  firstSource?: { raw: FerryRecord; mapped: FerryRecord };
 }
 
 export async function tally(ctx: VerifyContext, input: TallyInput): Promise<Tally> {
@@ -49,18 +56,11 @@ export async function tally(ctx: VerifyContext, input: TallyInput): Promise<Tall
   const targetDigests = new BucketDigests(buckets);
   const rejected: PipelineRejections = { count: 0, unexpected: 0 };
 
-  const nfc = ctx.canonical.unicode === 'nfc';
-  const omitNulls = ctx.stream.spec.map?.nulls === 'omit';
-  const fold = (side: 'source' | 'target', digests: BucketDigests, record: FerryRecord): void => {
-    const id = nfc ? keyIdentity(record.key).normalize('NFC') : keyIdentity(record.key);
-    const b = bucketOf(id, buckets);
-    if (selected && selected[b] === 0) return;
-    const value = omitNulls ? withoutTopLevelNulls(record.value as Value) : (record.value as Value);
-    const d = recordDigest(id, value, ctx.canonical);
-    digests.add(b, d);
+  const fold = foldInto(ctx, buckets, selected, (side, id, d, value, key) => {
     keys?.add(side, id, shortDigest(d));
-    input.onRecord?.(side, id, value);
-  };
+    input.onRecord?.(side, id, value, key, d);
+  });
+  let firstSource: Tally['firstSource'];
 
   const onSource = (record: FerryRecord): void => {
     let mapped: FerryRecord;
@@ -72,6 +72,7 @@ export async function tally(ctx: VerifyContext, input: TallyInput): Promise<Tall
       rejected.first ??= { key: keyText(record.key), reason: redact(e instanceof Error ? e.message : String(e)) };
       return;
     }
+    firstSource ??= { raw: record, mapped };
     fold('source', sourceDigests, mapped);
   };
 
@@ -82,28 +83,66 @@ export async function tally(ctx: VerifyContext, input: TallyInput): Promise<Tall
       both.abort(e);
       throw e;
     });
+  const sides = input.sides ?? 'both';
   try {
     const [sourceRead, targetRead] = await Promise.all([
-      side(
-        readSide(
-          { source: ctx.source, stream: ctx.stream.source, tuning: ctx.tuning, signal: both.signal, onProgress: (n) => ctx.progress(input.phase, 'source', n) },
-          onSource,
-        ),
-      ),
-      side(
-        readSide(
-          { source: ctx.targetSource, stream: ctx.targetStream, tuning: ctx.tuning, signal: both.signal, onProgress: (n) => ctx.progress(input.phase, 'target', n) },
-          (record) => fold('target', targetDigests, record),
-        ),
-      ),
+      sides === 'target'
+        ? 0
+        : side(
+            readSide(
+              {
+                source: ctx.source,
+                stream: ctx.stream.source,
+                tuning: ctx.tuning,
+                signal: both.signal,
+                onProgress: (n) => ctx.progress(input.phase, 'source', n),
+                ...(input.sourceKeyBuckets ? { keyBuckets: input.sourceKeyBuckets } : {}),
+              },
+              onSource,
+            ),
+          ),
+      sides === 'source'
+        ? 0
+        : side(
+            readSide(
+              { source: ctx.targetSource, stream: ctx.targetStream, tuning: ctx.tuning, signal: both.signal, onProgress: (n) => ctx.progress(input.phase, 'target', n) },
+              (record) => fold('target', targetDigests, record),
+            ),
+          ),
     ]);
     return {
       source: { read: sourceRead, digests: sourceDigests, rejected },
       target: { read: targetRead, digests: targetDigests },
+      ...(firstSource ? { firstSource } : {}),
     };
   } finally {
     both.dispose();
   }
+}
+
+/**
+ * How a record is hashed on either side: its identity (NFC-normalised under `unicode: nfc`), its bucket (the
+ * verification's bucket function), and — when the bucket is selected — its digest added to `digests` and handed to
+ * `then`. Shared by the tallies and the point reads, so both hash exactly alike.
+ */
+export function foldInto(
+  ctx: VerifyContext,
+  buckets: number,
+  selected: Uint8Array | undefined,
+  then?: (side: 'source' | 'target', identity: string, digest: Buffer, value: Value, key: RecordKey) => void,
+): (side: 'source' | 'target', digests: BucketDigests, record: FerryRecord) => void {
+  const nfc = ctx.canonical.unicode === 'nfc';
+  const omitNulls = ctx.stream.spec.map?.nulls === 'omit';
+  const bucket = ctx.bucket;
+  return (side, digests, record) => {
+    const id = nfc ? keyIdentity(record.key).normalize('NFC') : keyIdentity(record.key);
+    const b = bucket(id, buckets);
+    if (selected && selected[b] === 0) return;
+    const value = omitNulls ? withoutTopLevelNulls(record.value as Value) : (record.value as Value);
+    const d = recordDigest(id, value, ctx.canonical);
+    digests.add(b, d);
+    then?.(side, id, d, value, record.key);
+  };
 }
 
 /** A map value without its top-level null fields (the same object when it has none). */

@@ -2,6 +2,7 @@
  * What one verifier gets for one stream: both sides' sources and streams, the record pipeline the source side goes
  * through (so it hashes exactly what the target should hold), read tuning, limits and the job's dead letters.
  */
+import type { KeyBucketHash } from '../core/digest.js';
 import type { FerryRecord } from '../core/record.js';
 import type { Source } from '../core/source.js';
 import type { StreamRef } from '../core/stream.js';
@@ -67,6 +68,9 @@ export interface VerifyContext {
   deadLetters: StreamDeadLetters | undefined;
   /** How values are compared (the plan's `verify_options`); key identities are NFC-normalised under `unicode: nfc` too. */
   canonical: CanonicalOptions;
+  /** The bucket of a key identity: md5 when a side can select buckets itself (`md5Bucket`), else the faster FNV. */
+  bucket: (identity: string, buckets: number) => number;
+  bucketHash: KeyBucketHash;
   tuning: ReadTuning;
   limits: VerifyLimits;
   signal: AbortSignal;

@@ -10,6 +10,7 @@
  * A verifier that fails (a store unreachable, a stream it cannot read) gives an `inconclusive` result naming the
  * error, and the others still run; an abort (the signal, Ctrl-C) rejects with INTERRUPTED at once.
  */
+import { bucketFunction, type KeyBucketHash } from '../core/digest.js';
 import type { FerryRecord } from '../core/record.js';
 import type { Sink } from '../core/sink.js';
 import type { Source } from '../core/source.js';
@@ -64,6 +65,8 @@ export interface VerifyStreamsOptions {
   reportKeys?: number;
   /** Name the differing fields of listed changed keys (one more read of their buckets). Default true. */
   changedFields?: boolean;
+  /** How keys are spread over buckets; default md5 when the source can select buckets itself, else fnv. */
+  bucketHash?: KeyBucketHash;
   /** How values are compared; default the plan's `verify_options`. */
   canonical?: CanonicalOptions;
   /** Randomness of `sample` (tests pass a seeded one). */
@@ -116,6 +119,9 @@ export async function verifyStreams(opts: VerifyStreamsOptions): Promise<VerifyR
   };
   const canonical: CanonicalOptions = opts.canonical ?? { unicode: opts.plan.verify_options?.unicode ?? 'exact' };
   const verifiers = (opts.verifiers ?? opts.plan.verify ?? ['count']).map(verifierOf);
+  // md5 buckets cost ~1 µs a key more, but let a store that computes them send only the differing buckets' records.
+  const bucketHash: KeyBucketHash = opts.bucketHash ?? (opts.source.capabilities.keyBuckets ? 'md5' : 'fnv');
+  const bucket = bucketFunction(bucketHash);
   const streams = opts.streams ?? (await resolveVerifyStreams(opts.plan, opts.source, signal, opts.targetName));
 
   const results: StreamVerifyResult[] = [];
@@ -136,6 +142,8 @@ export async function verifyStreams(opts: VerifyStreamsOptions): Promise<VerifyR
           pipeline: recordPipeline(stream.spec.map, opts.sink, stream.targetRef),
           deadLetters,
           canonical,
+          bucket,
+          bucketHash,
           tuning,
           limits: verifyLimits,
           signal,

@@ -4,8 +4,9 @@
  * be contiguous ranges or interleaved (`i % n`), read forwards or backwards, so the two sides of a comparison can be
  * sliced and ordered differently, as two real stores are.
  */
-import type { FerryRecord } from '../../src/core/record.js';
-import type { ReadRequest, Source, SourceCapabilities } from '../../src/core/source.js';
+import { keyIdentity, md5Bucket } from '../../src/core/digest.js';
+import type { FerryRecord, RecordKey } from '../../src/core/record.js';
+import type { KeyBucketPart, ReadRequest, Source, SourceCapabilities } from '../../src/core/source.js';
 import type { Batch, Segment, StreamRef } from '../../src/core/stream.js';
 import { FerryError } from '../../src/errors.js';
 
@@ -32,6 +33,13 @@ export interface DocSourceOptions {
   failOnce?: { afterBatches: number; error: unknown };
   /** Called before each batch is produced (tests abort from here, or count reads). */
   beforeBatch?: (segmentId: string, signal: AbortSignal) => void;
+  /** Offer `lookup` (point reads by key). */
+  lookup?: boolean;
+  /**
+   * Select md5 key buckets "server-side" in `read` (`ReadRequest.keyBuckets`); `wrong-text` renders key values
+   * differently from ferry (upper-cased `name=`), as a store with another text form would, so its selection is wrong.
+   */
+  keyBuckets?: true | 'wrong-text';
 }
 
 interface Slice {
@@ -49,10 +57,23 @@ export class DocSource implements Source<FerryRecord> {
   yielded = 0;
   batches = 0;
   countCalls = 0;
+  /** Records returned by `lookup`, and its calls. */
+  lookedUp = 0;
+  lookupCalls = 0;
+  /** Reads asked to select key buckets. */
+  bucketReads = 0;
   private failed = false;
+  private readonly index = new Map<string, Map<string, number>>();
 
   constructor(private readonly opts: DocSourceOptions) {
-    this.capabilities = { segmentable: opts.segmentable ?? true, exactCount: opts.exactCount ?? true, digests: new Set() };
+    this.capabilities = {
+      segmentable: opts.segmentable ?? true,
+      exactCount: opts.exactCount ?? true,
+      digests: new Set(),
+      ...(opts.keyBuckets ? { keyBuckets: true } : {}),
+    };
+    if (!opts.lookup) Object.defineProperty(this, 'lookup', { value: undefined });
+    if (!opts.keyBuckets) Object.defineProperty(this, 'keyBuckets', { value: undefined });
     // Methods live on the prototype: shadow them on the instance so `source.count` really is absent.
     if (opts.segmentable === false) Object.defineProperty(this, 'segments', { value: undefined });
     if (opts.countable === false) Object.defineProperty(this, 'count', { value: undefined });
@@ -93,9 +114,54 @@ export class DocSource implements Source<FerryRecord> {
     return this.opts.reverse ? out.reverse() : out;
   }
 
+  keyBuckets(_stream: StreamRef, parts: readonly KeyBucketPart[]): true | string {
+    return parts.length > 0 ? true : 'no parts';
+  }
+
+  async lookup(stream: StreamRef, keys: readonly RecordKey[]): Promise<FerryRecord[]> {
+    this.lookupCalls += 1;
+    const s = this.stream(stream.name);
+    const make = s.make ?? plainRecord;
+    let index = this.index.get(stream.name);
+    if (!index) {
+      // Built once, uncounted: a store's own key index.
+      index = new Map();
+      for (let i = 0; i < s.count; i++) {
+        const r = make(i);
+        if (r !== null) index.set(keyIdentity(r.key), i);
+      }
+      this.index.set(stream.name, index);
+    }
+    const out: FerryRecord[] = [];
+    const seen = new Set<string>();
+    for (const k of keys) {
+      const id = keyIdentity(k);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const i = index.get(id);
+      const r = i === undefined ? null : make(i);
+      if (r !== null) out.push(r);
+    }
+    this.lookedUp += out.length;
+    return out;
+  }
+
   async *read(req: ReadRequest): AsyncIterable<Batch<FerryRecord>> {
     const s = this.stream(req.segment.stream);
-    const make = s.make ?? plainRecord;
+    const base = s.make ?? plainRecord;
+    const kb = req.keyBuckets;
+    if (kb) this.bucketReads += 1;
+    const wanted = kb ? new Set(kb.selected) : undefined;
+    const text = (v: unknown): string => (v === null || v === undefined ? 'null' : String(v));
+    const make = !kb
+      ? base
+      : (i: number): FerryRecord | null => {
+          const r = base(i);
+          if (r === null) return null;
+          let id = kb.parts.map((p) => `${p.name}=${text(r.key[p.column])}`).join(', ');
+          if (this.opts.keyBuckets === 'wrong-text') id = id.toUpperCase();
+          return wanted!.has(md5Bucket(id, kb.buckets)) ? r : null;
+        };
     const slice = (req.segment.spec as Slice | null) ?? { index: 0, total: 1 };
     // A 1M-record stream read in one segment would allocate an 8 MB index list; fine for tests.
     const order = this.indexes(s.count, slice);

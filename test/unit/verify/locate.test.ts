@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { Decimal, type FerryRecord } from '../../../src/core/record.js';
+import type { VerifyProgress } from '../../../src/verify/verify-context.js';
+import { DocSource } from '../../support/doc-source.js';
+import { verifyRun } from '../../support/verify-helpers.js';
+
+const N = 20_000;
+
+function track(i: number): FerryRecord {
+  return { key: { TrackId: i }, value: { TrackId: i, Name: `Track ${i}`, UnitPrice: new Decimal('0.99') } };
+}
+
+/** The target: track 42 repriced, track 77 lost, and, with `extra`, a track the source never had. */
+function target(opts: { extra?: boolean; lookup?: boolean } = {}): DocSource {
+  return new DocSource({
+    lookup: opts.lookup ?? true,
+    slicing: 'interleaved',
+    streams: {
+      Track: {
+        count: opts.extra ? N + 1 : N,
+        make: (i) => {
+          if (i === 77) return null;
+          const r = track(i);
+          if (i === 42) (r.value as Record<string, unknown>)['UnitPrice'] = new Decimal('1.99');
+          return r;
+        },
+      },
+    },
+  });
+}
+
+const source = (keyBuckets?: true | 'wrong-text'): DocSource =>
+  new DocSource({ streams: { Track: { count: N, make: track } }, ...(keyBuckets ? { keyBuckets } : {}) });
+
+describe('locating differing keys (pass 2) with reads bounded by the differences', () => {
+  it('reads only the differing buckets: the source selects them, the target is fetched by key, extras are found by the sums', async () => {
+    const src = source(true);
+    const tgt = target({ extra: true });
+    const phases = new Set<string>();
+    const report = await verifyRun({ source: src, target: tgt, streams: [{ from: 'Track' }], onProgress: (p: VerifyProgress) => phases.add(p.phase) });
+    const r = report.results[0]!;
+    expect(r.outcome).toBe('differ');
+    expect(r.missing).toEqual({ total: 1, keys: ['TrackId=77'] });
+    expect(r.extra).toEqual({ total: 1, keys: [`TrackId=${N}`] });
+    expect(r.changed).toEqual({ total: 1, keys: ['TrackId=42'] });
+    // Field names come from the values pass 2 kept: no third read.
+    expect(r.changedFields).toEqual([{ key: 'TrackId=42', fields: [{ path: 'UnitPrice', source: '0.99', target: '1.99' }] }]);
+    expect(phases.has('fields')).toBe(false);
+    // Source: pass 1 read everything once; pass 2 only the three differing buckets' records (about 0.3 a bucket).
+    expect(src.bucketReads).toBeGreaterThan(0);
+    expect(src.yielded - N).toBeLessThan(20);
+    expect(r.located?.source).toEqual({ method: 'store-selected buckets', records: src.yielded - N });
+    // Target: the source's keys of those buckets fetched by key; the extra key's bucket did not add up, so that
+    // bucket alone was hashed in one more read.
+    expect(tgt.lookedUp).toBeLessThan(20);
+    expect(r.located?.target.method).toBe('point reads + buckets re-read for extra keys');
+    expect(r.notes.join('\n')).toMatch(/1 differing bucket\(s\) held target records the source's keys did not fetch/);
+  });
+
+  it('without extra keys, the target is read by key only', async () => {
+    const src = source(true);
+    const tgt = target();
+    const report = await verifyRun({ source: src, target: tgt, streams: [{ from: 'Track' }] });
+    const r = report.results[0]!;
+    expect(r.missing.keys).toEqual(['TrackId=77']);
+    expect(r.changed.keys).toEqual(['TrackId=42']);
+    expect(r.extra.total).toBe(0);
+    expect(tgt.yielded).toBe(N - 1); // pass 1 only
+    expect(r.located?.target).toEqual({ method: 'point reads', records: tgt.lookedUp });
+    expect(tgt.lookedUp).toBeGreaterThan(0);
+    expect(tgt.lookedUp).toBeLessThan(20);
+  });
+
+  it('a source whose own selection does not add up is read in full, and names the same keys', async () => {
+    const src = source('wrong-text');
+    const report = await verifyRun({ source: src, target: target({ extra: true }), streams: [{ from: 'Track' }] });
+    const r = report.results[0]!;
+    expect(r.missing.keys).toEqual(['TrackId=77']);
+    expect(r.changed.keys).toEqual(['TrackId=42']);
+    expect(r.extra.keys).toEqual([`TrackId=${N}`]);
+    expect(r.located?.source).toEqual({ method: 'full read', records: N });
+    expect(r.notes.join('\n')).toMatch(/did not add up to the first read in 3 bucket\(s\).*read in full instead/);
+  });
+
+  it('with neither capability both sides are read in full once more, and say so', async () => {
+    const src = source();
+    const tgt = target({ lookup: false });
+    const report = await verifyRun({ source: src, target: tgt, streams: [{ from: 'Track' }] });
+    const r = report.results[0]!;
+    expect(r.missing.keys).toEqual(['TrackId=77']);
+    expect(r.changed.keys).toEqual(['TrackId=42']);
+    expect(r.located).toEqual({ source: { method: 'full read', records: N }, target: { method: 'full read', records: N - 1 } });
+    expect(r.notes.join('\n')).toMatch(/both sides were read again in full \(the source cannot select key buckets itself; the target cannot read records by key\)/);
+    expect(src.yielded).toBe(2 * N);
+  });
+
+  it('a missing target stream is not read at all: every source key is missing', async () => {
+    const src = source(true);
+    const tgt = new DocSource({ lookup: true, streams: { Other: { count: 1 } } });
+    const report = await verifyRun({ source: src, target: tgt, streams: [{ from: 'Track' }], maxKeys: 50_000 });
+    const r = report.results[0]!;
+    expect(r.missing.total).toBe(N);
+    expect(r.located?.target).toEqual({ method: 'none', records: 0 });
+    expect(tgt.lookupCalls).toBe(0);
+  });
+
+  it('changed keys beyond the values kept still get their fields named (by another read)', async () => {
+    // 6,000 changed records: more than pass 2 keeps values for, so the fields come from pass 3.
+    const src = source(true);
+    const tgt = new DocSource({
+      lookup: true,
+      streams: { Track: { count: N, make: (i) => (i % 3 === 0 ? { key: { TrackId: i }, value: { TrackId: i, Name: `Track ${i}`, UnitPrice: new Decimal('2') } } : track(i)) } },
+    });
+    const phases = new Set<string>();
+    const report = await verifyRun({ source: src, target: tgt, streams: [{ from: 'Track' }], reportKeys: 3, onProgress: (p: VerifyProgress) => phases.add(p.phase) });
+    const r = report.results[0]!;
+    expect(r.changed.total).toBe(Math.ceil(N / 3));
+    expect(r.changedFields?.map((c) => c.key)).toEqual(['TrackId=0', 'TrackId=3', 'TrackId=6']);
+    expect(r.changedFields?.[0]?.fields).toEqual([{ path: 'UnitPrice', source: '0.99', target: '2' }]);
+    expect(phases.has('fields')).toBe(true);
+  });
+});
