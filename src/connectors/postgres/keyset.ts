@@ -46,18 +46,30 @@ function paramsRow(shape: KeysetShape, tuple: KeyTuple, values: unknown[]): stri
   return `(${parts.join(', ')})`;
 }
 
-/** WHERE clause (possibly empty) for `lower < key <= upper AND (where)`; pushes its parameters into `values`. */
-export function rangeCondition(shape: KeysetShape, range: { lower?: KeyTuple; upper?: KeyTuple; where?: string }, values: unknown[]): string {
+/**
+ * The rows a read or count covers: `lower < key <= upper`, the stream's `where`, and `extra`, a further condition
+ * (the verifier's key buckets) that pushes its own parameters when the statement is built.
+ */
+export interface KeyRange {
+  lower?: KeyTuple;
+  upper?: KeyTuple;
+  where?: string;
+  extra?: (values: unknown[]) => string;
+}
+
+/** WHERE clause (possibly empty) for `lower < key <= upper AND (where) AND (extra)`; pushes its parameters into `values`. */
+export function rangeCondition(shape: KeysetShape, range: KeyRange, values: unknown[]): string {
   const conds: string[] = [];
   const keyRow = rowOf(shape.key);
   if (range.lower) conds.push(`${keyRow} > ${paramsRow(shape, range.lower, values)}`);
   if (range.upper) conds.push(`${keyRow} <= ${paramsRow(shape, range.upper, values)}`);
   if (range.where) conds.push(`(${range.where})`);
+  if (range.extra) conds.push(`(${range.extra(values)})`);
   return conds.length === 0 ? '' : ` WHERE ${conds.join(' AND ')}`;
 }
 
 /** One page: every column, rows after `lower` up to `upper`, in key order, at most `limit` of them. */
-export function pageQuery(shape: KeysetShape, range: { lower?: KeyTuple; upper?: KeyTuple; where?: string }, limit: number): { text: string; values: unknown[] } {
+export function pageQuery(shape: KeysetShape, range: KeyRange, limit: number): { text: string; values: unknown[] } {
   const values: unknown[] = [];
   const where = rangeCondition(shape, range, values);
   values.push(limit);

@@ -6,7 +6,7 @@
  */
 import type { ConnectorContext, Logger } from '../../core/connector.js';
 import { Decimal, keyText, TimeValue, type Doc, type FerryRecord, type KeyPart, type RecordKey, type Value } from '../../core/record.js';
-import type { ReadRequest, Source, SourceCapabilities, SourceEstimate } from '../../core/source.js';
+import type { KeyBucketPart, ReadRequest, Source, SourceCapabilities, SourceEstimate } from '../../core/source.js';
 import type { Batch, Segment, StreamRef } from '../../core/stream.js';
 import { FerryError } from '../../errors.js';
 import { suggestion } from '../../plan/did-you-mean.js';
@@ -14,6 +14,7 @@ import { describeRelation, listRelations, loadTypes, type PgColumnMeta, type Rel
 import { connectionSetup } from './connection.js';
 import { PgConnections, type Query } from './connections.js';
 import { OID, TypeDecoders, type TextDecode } from './decode.js';
+import { bucketColumns, checkBucketNumbers, keyBucketCondition, type BucketColumn, type KeyColumnType } from './key-buckets.js';
 import { decodeCursor, encodeCursor, pageQuery, rangeCondition, tupleOf, type KeysetShape, type KeyTuple, type SegmentSpec } from './keyset.js';
 import { Gate } from './gate.js';
 import { DEFAULT_SEGMENT_TUNING, segmentBounds, type SegmentTuning } from './segment-bounds.js';
@@ -53,6 +54,8 @@ interface ResolvedStream {
   shape: KeysetShape;
   /** Index of each key column among the columns. */
   keyIndexes: number[];
+  /** Type OID of each column, in column order. */
+  columnTypes: number[];
   /** int2/int4 key columns: JSON numbers in tuples and numbers in record keys. */
   smallKey: boolean[];
 }
@@ -91,7 +94,7 @@ function keyPartOf(v: Value): KeyPart {
 }
 
 export class PostgresSource implements Source<FerryRecord> {
-  readonly capabilities: SourceCapabilities = { segmentable: true, exactCount: true, digests: new Set() };
+  readonly capabilities: SourceCapabilities = { segmentable: true, exactCount: true, digests: new Set(), keyBuckets: true };
   private readonly decoders = new TypeDecoders();
   private readonly byName = new Map<string, ResolvedStream>();
   /** Streams this source instance split: reading any other stream's segments means they come from an earlier run. */
@@ -217,6 +220,7 @@ export class PostgresSource implements Source<FerryRecord> {
       meta,
       shape: { schema: rel.schema, table: rel.table, columns: columnNames, key: keyColumns, keyTypes: meta.keyTypes },
       keyIndexes,
+      columnTypes: shape.columnTypes,
       smallKey: keyIndexes.map((i) => SMALL_INT_OIDS.has(this.decoders.resolve(shape.columnTypes[i]!))),
     };
     this.byName.set(this.cacheKey(name, keyColumns), resolved);
@@ -418,6 +422,37 @@ export class PostgresSource implements Source<FerryRecord> {
     };
   }
 
+  /**
+   * Whether PostgreSQL can compute the identity of `parts` for the verifier's key buckets (see key-buckets.ts for the
+   * types it can). Synchronous, so it answers from the stream as this source described it (`streams`, a read), else
+   * from the StreamRef's meta, where a domain shows under its own name and is refused.
+   */
+  keyBuckets(stream: StreamRef, parts: readonly KeyBucketPart[]): true | string {
+    const m = stream.meta as Partial<PostgresStreamMeta> | undefined;
+    const known = this.byName.get(this.cacheKey(stream.name, m?.keyColumns));
+    if (known) {
+      const columns = this.bucketColumnsOf(known, parts);
+      return typeof columns === 'string' ? columns : true;
+    }
+    const metaColumns = m?.columns ?? [];
+    const columns = bucketColumns(stream.name, parts, (column) => {
+      const c = metaColumns.find((x) => x.name === column);
+      return c && { type: { name: c.udtName, kind: c.enumValues && !c.isArray ? 'e' : 'b', isArray: c.isArray }, shown: c.isArray ? c.type : c.udtName };
+    });
+    return typeof columns === 'string' ? columns : true;
+  }
+
+  private bucketColumnsOf(s: ResolvedStream, parts: readonly KeyBucketPart[]): BucketColumn[] | string {
+    return bucketColumns(s.name, parts, (column) => {
+      const i = s.shape.columns.indexOf(column);
+      if (i < 0) return undefined;
+      const info = this.decoders.info(this.decoders.resolve(s.columnTypes[i]!));
+      const c = s.meta.columns[i]!;
+      const type: KeyColumnType = info ? { name: info.name, kind: info.kind, isArray: c.isArray } : { name: c.udtName, kind: '?', isArray: c.isArray };
+      return { type, shown: c.isArray || !info ? c.type : info.name };
+    });
+  }
+
   async *read(req: ReadRequest): AsyncGenerator<Batch<FerryRecord>, void, undefined> {
     const { segment, signal } = req;
     const spec = segment.spec as SegmentSpec | null;
@@ -435,11 +470,27 @@ export class PostgresSource implements Source<FerryRecord> {
       this.logger.warn(RESUMED_SNAPSHOT_WARNING, { stream: s.name, segment: segment.id });
     }
 
+    // The verifier's key buckets: the server keeps only their rows, so the others never cross the wire.
+    let extra: ((values: unknown[]) => string) | undefined;
+    if (req.keyBuckets) {
+      const { buckets, selected } = req.keyBuckets;
+      const columns = this.bucketColumnsOf(s, req.keyBuckets.parts);
+      if (typeof columns === 'string') {
+        throw new FerryError('UNSUPPORTED', `${s.name}: cannot select key buckets in PostgreSQL: ${columns}`, {
+          hint: 'ask keyBuckets() first; without its yes, read the whole stream',
+        });
+      }
+      checkBucketNumbers(buckets, selected);
+      if (selected.length === 0) return;
+      extra = (values) => keyBucketCondition(columns, buckets, selected, values);
+    }
+
     const ctx = { doing: `reading ${s.name}`, relation: s.name, ...whereHint(where) };
     const batchSize = Math.max(1, Math.floor(req.batchSize));
     for (;;) {
       if (signal.aborted || this.closed) throw new FerryError('INTERRUPTED', `reading ${s.name}: cancelled`);
-      const { text, values } = pageQuery(s.shape, { ...(lower ? { lower } : {}), ...(upper ? { upper } : {}), ...(where ? { where } : {}) }, batchSize);
+      const range = { ...(lower ? { lower } : {}), ...(upper ? { upper } : {}), ...(where ? { where } : {}), ...(extra ? { extra } : {}) };
+      const { text, values } = pageQuery(s.shape, range, batchSize);
       const result = await this.conns.with(signal, ctx, async (query) => {
         const r = await inTransaction(query, snap, () => query(text, values));
         await this.learnTypes(query, r.fields.map((f) => f.dataTypeID));
