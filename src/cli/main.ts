@@ -11,6 +11,7 @@ import { deadLettersCommand } from './dead-letters.js';
 import { demoCommand } from './demo.js';
 import { connectorsCommand } from './connectors.js';
 import { verifyCommand } from './verify.js';
+import { reportsCommand } from './reports.js';
 
 /** Parse and run one ferry command; returns the process exit code (0, 1, 2 or 130). */
 export async function main(
@@ -38,6 +39,7 @@ export async function main(
     .command(verifyCommand(ctx))
     .command(statusCommand(ctx))
     .command(jobsCommand(ctx))
+    .command(reportsCommand(ctx))
     .command(deadLettersCommand(ctx))
     .command(connectorsCommand(ctx))
     .command(demoCommand(ctx))

@@ -10,6 +10,7 @@ export {
   type PlanVerifyResultRecord,
   type PlanVerifyRun,
   type StateStoreOptions,
+  type StoredReportSummary,
 } from './sqlite-store.js';
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, currentSchemaVersion, migrate, type Migration } from './migrations.js';
 export { JOB_ID_PATTERN, isJobId, newJobId } from './ids.js';

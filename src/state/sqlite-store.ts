@@ -91,6 +91,30 @@ export interface DryRunReportRecord {
   verdict: 'ready' | 'blocked';
 }
 
+/**
+ * One stored report as `ferry reports` lists it: a dry run (`dr-…`), a plan verification run (`vr-…`, its rows
+ * together), or a job's verification (the job id: its latest result per stream and verifier, as `ferry status`
+ * combines them, since a job's results carry no run id to group them by).
+ */
+export interface StoredReportSummary {
+  id: string;
+  kind: 'dry-run' | 'verify';
+  /** Job verifications only: the job verified. */
+  jobId?: string;
+  planName: string;
+  /** When it was stored (ISO-8601, UTC): a dry run's save, a verification's last result. */
+  at: string;
+  /** Dry run: `ready` or `blocked`; verify: `match`, `differ` or `inconclusive`. */
+  outcome: string;
+  /** Dry runs: findings by severity. */
+  blockers?: number;
+  warnings?: number;
+  /** Streams in the report (verify: distinct source streams verified). */
+  streams: number;
+  /** Verify: results (one per stream and verifier). */
+  checks?: number;
+}
+
 /** One row of the checkpoint history: what one commit added. */
 export interface CheckpointRecord {
   jobId: string;
@@ -910,6 +934,78 @@ export class SqliteStateStore implements CheckpointStore {
       if (!r) return undefined;
       return { id: r.id, planName: r.plan_name, planHash: r.plan_hash, createdAt: r.created_at, verdict: r.verdict, report: JSON.parse(r.report_json) as unknown };
     });
+  }
+
+  // ---- stored reports (ferry reports) ---------------------------------------------------------------------------
+
+  /**
+   * Dry runs, plan verification runs and job verifications in one list, newest first (ties: id descending), so
+   * `--limit` cuts the merged list rather than each kind. The outcome of a verification combines its results as
+   * `overallOutcome` does (differ, else inconclusive, else match).
+   */
+  listStoredReports(opts: { planName?: string; kind?: 'dry-run' | 'verify'; limit?: number } = {}): StoredReportSummary[] {
+    return this.read('list stored reports', () => {
+      const combined = `CASE WHEN sum(outcome = 'differ') > 0 THEN 'differ' WHEN sum(outcome = 'inconclusive') > 0 THEN 'inconclusive' ELSE 'match' END`;
+      const parts: string[] = [];
+      if (opts.kind === undefined || opts.kind === 'dry-run') {
+        parts.push(`SELECT id, 'dry-run' AS kind, NULL AS job_id, plan_name, created_at AS at, verdict AS outcome,
+            (SELECT count(*) FROM json_each(report_json, '$.findings') WHERE json_extract(value, '$.severity') = 'blocker') AS blockers,
+            (SELECT count(*) FROM json_each(report_json, '$.findings') WHERE json_extract(value, '$.severity') = 'warning') AS warnings,
+            coalesce(json_array_length(report_json, '$.streams'), 0) AS streams, NULL AS checks
+          FROM dry_run_reports`);
+      }
+      if (opts.kind === undefined || opts.kind === 'verify') {
+        parts.push(`SELECT run_id AS id, 'verify' AS kind, NULL AS job_id, min(plan_name) AS plan_name, max(at) AS at, ${combined} AS outcome,
+            NULL AS blockers, NULL AS warnings, count(DISTINCT stream) AS streams, count(*) AS checks
+          FROM plan_verify_results GROUP BY run_id`);
+        // A job's current state: the newest row of each (stream, verifier), as a re-verification replaces it.
+        parts.push(`SELECT l.job_id AS id, 'verify' AS kind, l.job_id AS job_id, j.plan_name AS plan_name, max(l.at) AS at, ${combined} AS outcome,
+            NULL AS blockers, NULL AS warnings, count(DISTINCT l.stream) AS streams, count(*) AS checks
+          FROM (SELECT job_id, stream, outcome, at,
+                  row_number() OVER (PARTITION BY job_id, stream, verifier ORDER BY id DESC) AS rn
+                FROM verify_results) l
+          JOIN jobs j ON j.id = l.job_id
+          WHERE l.rn = 1 GROUP BY l.job_id, j.plan_name`);
+      }
+      const params: unknown[] = [];
+      let where = '';
+      if (opts.planName !== undefined) {
+        where = 'WHERE plan_name = ?';
+        params.push(opts.planName);
+      }
+      params.push(Math.max(1, Math.floor(opts.limit ?? 1000)));
+      return this.db
+        .prepare<unknown[], { id: string; kind: 'dry-run' | 'verify'; job_id: string | null; plan_name: string; at: string; outcome: string; blockers: number | null; warnings: number | null; streams: number; checks: number | null }>(
+          `SELECT * FROM (${parts.join('\n UNION ALL \n')}) ${where} ORDER BY at DESC, id DESC LIMIT ?`,
+        )
+        .all(...params)
+        .map((r) => ({
+          id: r.id,
+          kind: r.kind,
+          ...(r.job_id !== null ? { jobId: r.job_id } : {}),
+          planName: r.plan_name,
+          at: r.at,
+          outcome: r.outcome,
+          ...(r.blockers !== null ? { blockers: r.blockers } : {}),
+          ...(r.warnings !== null ? { warnings: r.warnings } : {}),
+          streams: r.streams,
+          ...(r.checks !== null ? { checks: r.checks } : {}),
+        }));
+    });
+  }
+
+  /** A job's latest verify result of each stream and verifier (what `ferry status` combines), oldest first. */
+  latestVerifyResults(jobId: string): { stream: string; verifier: string; outcome: string; report: unknown; at: string }[] {
+    return this.read('read latest verify results', () =>
+      this.db
+        .prepare<[string], { stream: string; verifier: string; outcome: string; report: string; at: string }>(
+          `SELECT stream, verifier, outcome, report, at FROM verify_results v
+           WHERE job_id = ? AND id = (SELECT max(id) FROM verify_results w WHERE w.job_id = v.job_id AND w.stream = v.stream AND w.verifier = v.verifier)
+           ORDER BY id`,
+        )
+        .all(jobId)
+        .map((r) => ({ ...r, report: JSON.parse(r.report) as unknown })),
+    );
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------------------------
