@@ -16,6 +16,8 @@
  *   attributes in key-schema order (HASH, then RANGE), S → string, N → number (safe integers) / bigint / decimal
  *   text, B → base64 (marshal.ts `keyPartOf`). This is the same form the sink's `toTarget` produces, so a
  *   record read back from a table equals what was written (set order aside).
+ * - `lookup(stream, keys)`: the verifier's point reads, BatchGetItem of 100 keys at a time, paid for and backed off
+ *   like Scan pages; records as `read` builds them (lookup.ts).
  * - `count`: an exact count by a parallel Scan with `Select: COUNT` over every page (reads the whole table).
  * - Read rate (`rcu_per_second` on the source block): every Scan (segments, tables, counts) asks for
  *   `ReturnConsumedCapacity: TOTAL` and is paid for from one token bucket (read-limiter.ts): it waits until the
@@ -39,13 +41,14 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import type { ConnectorContext } from '../../core/connector.js';
-import type { FerryRecord, KeyPart } from '../../core/record.js';
+import type { FerryRecord, KeyPart, RecordKey } from '../../core/record.js';
 import type { ReadRequest, Source, SourceCapabilities, SourceEstimate } from '../../core/source.js';
 import type { Batch, Segment, StreamRef } from '../../core/stream.js';
 import { FerryError } from '../../errors.js';
 import { createClient } from './client.js';
 import { isThrottling, toFerryError } from './errors.js';
 import { itemSize } from './item-size.js';
+import { lookupRecords } from './lookup.js';
 import { fromItem, itemFromJson, itemToJson, keyPartOf, type Item } from './marshal.js';
 import { parseOptions, type DynamoDbOptions } from './options.js';
 import { ItemSizeEstimate, pageEstimate, pageLimit, ReadCapacityLimiter, readUnits, realClock, type Clock } from './read-limiter.js';
@@ -77,7 +80,7 @@ export interface SourceDeps {
 }
 
 export interface ReadStats {
-  /** Scan requests DynamoDB throttled (each one retried after a backoff). */
+  /** Reads DynamoDB throttled, or whose keys a lookup got back unprocessed (each one retried after a backoff). */
   throttled: number;
   /** Milliseconds of throttling backoff asked for. */
   backoffMs: number;
@@ -352,12 +355,7 @@ export class DynamoDbSource implements Source<FerryRecord> {
         if (reservation) this.readLimiter!.settle(reservation, 0);
         if (!isThrottling(e) || attempt >= THROTTLE_RETRIES || signal.aborted) throw this.fail(e, op);
         this.readLimiter?.throttled();
-        const window = Math.min(THROTTLE_CAP_MS, THROTTLE_BASE_MS * 2 ** attempt);
-        const delay = Math.floor(this.random() * window);
-        this.readStats.throttled += 1;
-        this.readStats.backoffMs += delay;
-        this.logger?.debug('dynamodb scan throttled, backing off', { op, attempt: attempt + 1, delayMs: delay });
-        await this.clock.sleep(delay, signal);
+        await this.backoff(attempt, op, signal);
         continue;
       }
       const reported = out.ConsumedCapacity?.CapacityUnits;
@@ -368,6 +366,39 @@ export class DynamoDbSource implements Source<FerryRecord> {
       }
       return out;
     }
+  }
+
+  /** Full-jitter exponential backoff before the `attempt`-th retry in a row (0-based) of a throttled read. */
+  private async backoff(attempt: number, op: string, signal: AbortSignal): Promise<void> {
+    const window = Math.min(THROTTLE_CAP_MS, THROTTLE_BASE_MS * 2 ** attempt);
+    const delay = Math.floor(this.random() * window);
+    this.readStats.throttled += 1;
+    this.readStats.backoffMs += delay;
+    this.logger?.debug('dynamodb read throttled, backing off', { op, attempt: attempt + 1, delayMs: delay });
+    await this.clock.sleep(delay, signal);
+  }
+
+  /** Point reads for the verifier: BatchGetItem of the keys, records as `read` yields them (lookup.ts). */
+  async lookup(stream: StreamRef, keys: readonly RecordKey[], signal: AbortSignal): Promise<FerryRecord[]> {
+    const table = this.tableName(stream.name);
+    const key = await this.keyOf(table, signal);
+    const meta = stream.meta?.['consistentRead'];
+    return lookupRecords(
+      {
+        client: this.client,
+        table,
+        key,
+        consistent: this.consistent.get(stream.name) ?? (typeof meta === 'boolean' ? meta : this.options.consistentRead),
+        limiter: this.readLimiter,
+        size: this.sizeOf(table),
+        retries: THROTTLE_RETRIES,
+        backoff: (attempt, op, s) => this.backoff(attempt, op, s),
+        recordOf,
+        fail: (e, op) => this.fail(e, op),
+      },
+      keys,
+      signal,
+    );
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -16,12 +16,14 @@
  *   the rest. Reads are not one snapshot: a document changed during the read is seen as it is when its page is read.
  * - Records: `key` = `{ path }` (the document path relative to the database, as the sink's `toTarget` keys it), `value`
  *   = the document's fields as neutral values (marshal.ts), `sizeBytes` by Firestore's size rules.
+ * - `lookup(stream, keys)`: the verifier's point reads, `getAll` of the keys' paths in chunks; paths that cannot be
+ *   documents of the stream are left out unread (lookup.ts).
  * - `count`: the `count()` aggregation of the collection or group; a filtered group (templated path) is counted by
  *   reading its document names.
  */
-import { FieldPath, type DocumentReference, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
+import { FieldPath, type DocumentReference, type DocumentSnapshot, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import type { ConnectorContext } from '../../core/connector.js';
-import type { FerryRecord } from '../../core/record.js';
+import type { FerryRecord, RecordKey } from '../../core/record.js';
 import type { ReadRequest, Source, SourceCapabilities, SourceEstimate } from '../../core/source.js';
 import type { Batch, Segment, StreamRef } from '../../core/stream.js';
 import { FerryError } from '../../errors.js';
@@ -29,6 +31,7 @@ import { createClient, type FirestoreClient } from './client.js';
 import { groupIdOf, parseStreamName, type CollectionSelector } from './collection-selector.js';
 import { documentSize } from './document-size.js';
 import { STATUS, statusOf, toFerryError } from './errors.js';
+import { lookupDocuments } from './lookup.js';
 import { fromSdkData } from './marshal.js';
 import { parseOptions, type FirestoreOptions } from './options.js';
 
@@ -263,14 +266,21 @@ export class FirestoreSource implements Source<FerryRecord> {
     }
   }
 
+  /** Point reads for the verifier: getAll of the keys' documents, records as `read` yields them (lookup.ts). */
+  async lookup(stream: StreamRef, keys: readonly RecordKey[], signal: AbortSignal): Promise<FerryRecord[]> {
+    const selector = this.selectorOf(stream);
+    return lookupDocuments({ db: this.db, stream: stream.name, selector, recordOf, fail: (e, op) => this.fail(e, op) }, keys, signal);
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.db.terminate();
   }
 }
 
-export function recordOf(doc: QueryDocumentSnapshot): FerryRecord {
+/** The record of an existing document (a query's, or a point read's). */
+export function recordOf(doc: DocumentSnapshot): FerryRecord {
   const path = doc.ref.path;
-  const value = fromSdkData(doc.data());
+  const value = fromSdkData(doc.data() ?? {});
   return { key: { path }, value, sizeBytes: documentSize(path, value) };
 }
 
