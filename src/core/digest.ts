@@ -163,6 +163,14 @@ export class BucketDigests {
     addInto(this.sums, bucket * 4, digest);
   }
 
+  /** Add a whole set's count and 128-bit sum (a store's own per-bucket sum) to a bucket. */
+  addSum(bucket: number, count: number, sum: bigint): void {
+    this.counts[bucket] = this.counts[bucket]! + count;
+    const m = BigInt.asUintN(128, sum);
+    const words = new Uint32Array([Number((m >> 96n) & 0xffffffffn), Number((m >> 64n) & 0xffffffffn), Number((m >> 32n) & 0xffffffffn), Number(m & 0xffffffffn)]);
+    addWordsInto(this.sums, bucket * 4, words, 0);
+  }
+
   sameBucket(bucket: number, other: BucketDigests): boolean {
     if (this.counts[bucket] !== other.counts[bucket]) return false;
     const at = bucket * 4;

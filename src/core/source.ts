@@ -14,6 +14,34 @@ export interface SourceCapabilities {
   keyBuckets?: boolean;
 }
 
+/** A field of the record after the pipeline, and the source column it is the unchanged value of. */
+export interface DigestField {
+  name: string;
+  column: string;
+}
+
+/**
+ * What a store needs to compute ferry's record digests itself (src/verify/record-digest.ts): per record, sha256 of
+ * `canonicalString(identity)` followed by the canonical form of the map `{ field: column value }`
+ * (src/transform/canonical.ts), summed per md5 key bucket. Only for records the pipeline leaves unchanged but for
+ * field names: the verifier checks that, and checks the store's sums against its own reading where they differ.
+ */
+export interface DigestSpec {
+  fields: readonly DigestField[];
+  /** The key identity's parts, as for key buckets. */
+  keyParts: readonly KeyBucketPart[];
+  buckets: number;
+  /** Top-level null fields are left out (the plan's `nulls: omit`), not encoded as null. */
+  omitNulls: boolean;
+}
+
+/** One key bucket's records as a store digested them: how many, and the sum mod 2^128 of their 16-byte digests. */
+export interface BucketSum {
+  bucket: number;
+  count: number;
+  sum: bigint;
+}
+
 /** One part of a target key identity as a source can compute it: the target key's part name, and the source column that holds its value. */
 export interface KeyBucketPart {
   name: string;
@@ -73,6 +101,17 @@ export interface Source<T> extends AsyncDisposable {
    * reason for the verifier's notes, e.g. `key column created_at is timestamptz`). Only with `capabilities.keyBuckets`.
    */
   keyBuckets?(stream: StreamRef, parts: readonly KeyBucketPart[]): true | string;
+  /**
+   * Whether the store can compute ferry's record digests for `stream` under `spec` (true), or why not (every field's
+   * column of a type whose canonical text the store can write, the store's version...). Only with `digestBuckets`.
+   */
+  canDigest?(stream: StreamRef, spec: DigestSpec): true | string;
+  /**
+   * The checksum's first pass on the store's side: every record of the stream digested by the store, summed per key
+   * bucket (buckets with no record left out), so no record crosses the wire. Rejects UNSUPPORTED when it finds out
+   * only now that it cannot (the verifier then reads the stream itself).
+   */
+  digestBuckets?(stream: StreamRef, spec: DigestSpec, signal: AbortSignal): Promise<BucketSum[]>;
   /**
    * How big a stream is, as cheaply as the store allows, for `ferry plan dry-run`: an exact count when that is cheap
    * (a small table, an aggregation, a listing), else the store's own statistics. Read-only. `segments`, when given,

@@ -18,14 +18,16 @@ import { KeyDiff } from './key-diff.js';
 import { locate } from './locate.js';
 import { nameDifferences } from './name-differences.js';
 import { emptyKeyList, type StreamVerifyResult } from './report.js';
-import { rejectionNotes, tally } from './tally.js';
+import { firstSourceRecord, storeDigestSpec } from './store-digests.js';
+import { rejectionNotes, tally, type Tally } from './tally.js';
 import { targetNotes, type VerifyContext } from './verify-context.js';
+import { isFerryError } from '../errors.js';
 
 export type VerifierResult = Omit<StreamVerifyResult, 'durationMs'>;
 
 export async function verifyChecksum(ctx: VerifyContext): Promise<VerifierResult> {
   const B = ctx.limits.buckets;
-  const p1 = await tally(ctx, { phase: 'pass1', buckets: B });
+  const { p1, notes: storeNotes } = await pass1(ctx);
   const differing = p1.source.digests.differing(p1.target.digests);
   const result: VerifierResult = {
     stream: ctx.stream.source.name,
@@ -37,7 +39,7 @@ export async function verifyChecksum(ctx: VerifyContext): Promise<VerifierResult
     missing: emptyKeyList(),
     extra: emptyKeyList(),
     changed: emptyKeyList(),
-    notes: [...targetNotes(ctx), ...rejectionNotes(p1.source.rejected)],
+    notes: [...targetNotes(ctx), ...storeNotes, ...rejectionNotes(p1.source.rejected)],
     buckets: { total: B, compared: B, differing: differing.length, examined: 0 },
     keysHeld: 0,
   };
@@ -90,4 +92,59 @@ export async function verifyChecksum(ctx: VerifyContext): Promise<VerifierResult
     keysHeld: keys.held,
     ...(located ? { located: located.reads } : {}),
   };
+}
+
+/**
+ * Pass 1: both sides' per-bucket counts and sums. Where the source can digest its records itself
+ * (store-digests.ts), it does, and only the target is read; its sums are then proved where they differ from the
+ * target's: ferry reads those buckets of the source itself (the store selecting them), and if any disagrees with the
+ * store's sum, the source side of pass 1 is read and hashed by ferry after all.
+ */
+async function pass1(ctx: VerifyContext): Promise<{ p1: Tally; notes: string[] }> {
+  const B = ctx.limits.buckets;
+  if (!ctx.source.digestBuckets || !ctx.targetStream) return { p1: await tally(ctx, { phase: 'pass1', buckets: B }), notes: [] };
+  const first = await firstSourceRecord(ctx);
+  const plan = storeDigestSpec(ctx, first);
+  if ('reason' in plan) {
+    return { p1: await tally(ctx, { phase: 'pass1', buckets: B }), notes: [`the source store did not digest its records itself: ${plan.reason}`] };
+  }
+  const { spec } = plan;
+  let p1: Tally;
+  try {
+    p1 = await tally(ctx, { phase: 'pass1', buckets: B, sourceSums: (signal) => ctx.source.digestBuckets!(ctx.stream.source, spec, signal) });
+  } catch (e) {
+    if (!(isFerryError(e) && e.code === 'UNSUPPORTED') || ctx.signal.aborted) throw e;
+    return { p1: await tally(ctx, { phase: 'pass1', buckets: B }), notes: [`the source store did not digest its records itself: ${e.message}`] };
+  }
+  if (first) p1 = { ...p1, firstSource: first };
+  const notes = [`the source store digested its ${p1.source.read} record(s) itself: none was read by ferry in pass 1`];
+  const differing = p1.source.digests.differing(p1.target.digests);
+  if (differing.length === 0) return { p1, notes };
+
+  // Prove the store's sums where they differ from the target's, unless so many differ that a full read is as cheap.
+  let disagree: number | undefined;
+  if (differing.length <= B / 16) {
+    const selected = new Uint8Array(B);
+    for (const b of differing) selected[b] = 1;
+    const mine = await tally(ctx, {
+      phase: 'pass1',
+      buckets: B,
+      selected,
+      sides: 'source',
+      sourceKeyBuckets: { parts: spec.keyParts, buckets: B, selected: differing },
+    });
+    disagree = differing.filter((b) => !mine.source.digests.sameBucket(b, p1.source.digests)).length;
+    if (disagree === 0) {
+      notes.push(`ferry read the ${differing.length} differing bucket(s) of the source itself and found the store's sums right`);
+      return { p1, notes };
+    }
+  }
+  const redo = await tally(ctx, { phase: 'pass1', buckets: B, sides: 'source' });
+  notes.push(
+    (disagree === undefined
+      ? `the store's digests differed from the target's in ${differing.length} of ${B} buckets`
+      : `the store's digests disagreed with ferry's own reading in ${disagree} bucket(s)`) +
+      ' (a value the store writes otherwise than ferry, a record the pipeline refuses, or data changing): ferry read and hashed the source itself',
+  );
+  return { p1: { ...p1, source: redo.source, ...(redo.firstSource ? { firstSource: redo.firstSource } : {}) }, notes };
 }

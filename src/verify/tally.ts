@@ -13,7 +13,7 @@
  */
 import { BucketDigests, keyIdentity } from '../core/digest.js';
 import { keyText, type FerryRecord, type RecordKey, type Value } from '../core/record.js';
-import type { KeyBucketFilter } from '../core/source.js';
+import type { BucketSum, KeyBucketFilter } from '../core/source.js';
 import { isFerryError, redact } from '../errors.js';
 import { linkedAbort } from '../engine/linked-abort.js';
 import { canonicalFields, canonicalShape } from '../transform/canonical.js';
@@ -34,6 +34,8 @@ export interface TallyInput {
   sides?: 'both' | 'source' | 'target';
   /** The source selects these key buckets itself (it said it can); the tally still checks every record's bucket. */
   sourceKeyBuckets?: KeyBucketFilter;
+  /** The source side's per-bucket sums as the store computed them, instead of reading it (store-digests.ts). */
+  sourceSums?: (signal: AbortSignal) => Promise<BucketSum[]>;
 }
 
 export interface PipelineRejections {
@@ -88,7 +90,19 @@ export async function tally(ctx: VerifyContext, input: TallyInput): Promise<Tall
     const [sourceRead, targetRead] = await Promise.all([
       sides === 'target'
         ? 0
-        : side(
+        : input.sourceSums
+          ? side(
+              input.sourceSums(both.signal).then((sums) => {
+                let n = 0;
+                for (const s of sums) {
+                  sourceDigests.addSum(s.bucket, s.count, s.sum);
+                  n += s.count;
+                }
+                ctx.progress(input.phase, 'source', n);
+                return n;
+              }),
+            )
+          : side(
             readSide(
               {
                 source: ctx.source,

@@ -6,7 +6,7 @@
  */
 import type { ConnectorContext, Logger } from '../../core/connector.js';
 import { Decimal, keyText, TimeValue, type Doc, type FerryRecord, type KeyPart, type RecordKey, type Value } from '../../core/record.js';
-import type { KeyBucketPart, ReadRequest, Source, SourceCapabilities, SourceEstimate } from '../../core/source.js';
+import type { BucketSum, DigestSpec, KeyBucketPart, ReadRequest, Source, SourceCapabilities, SourceEstimate } from '../../core/source.js';
 import type { Batch, Segment, StreamRef } from '../../core/stream.js';
 import { FerryError } from '../../errors.js';
 import { suggestion } from '../../plan/did-you-mean.js';
@@ -15,6 +15,7 @@ import { connectionSetup } from './connection.js';
 import { PgConnections, type Query } from './connections.js';
 import { OID, TypeDecoders, type TextDecode } from './decode.js';
 import { bucketColumns, checkBucketNumbers, keyBucketCondition, type BucketColumn, type KeyColumnType } from './key-buckets.js';
+import { digestBucketsSql, foldWordSums, valueForm, type DigestColumn } from './record-digest-sql.js';
 import { decodeCursor, encodeCursor, pageQuery, rangeCondition, tupleOf, type KeysetShape, type KeyTuple, type SegmentSpec } from './keyset.js';
 import { Gate } from './gate.js';
 import { DEFAULT_SEGMENT_TUNING, segmentBounds, type SegmentTuning } from './segment-bounds.js';
@@ -428,29 +429,94 @@ export class PostgresSource implements Source<FerryRecord> {
    * from the StreamRef's meta, where a domain shows under its own name and is refused.
    */
   keyBuckets(stream: StreamRef, parts: readonly KeyBucketPart[]): true | string {
-    const m = stream.meta as Partial<PostgresStreamMeta> | undefined;
-    const known = this.byName.get(this.cacheKey(stream.name, m?.keyColumns));
-    if (known) {
-      const columns = this.bucketColumnsOf(known, parts);
-      return typeof columns === 'string' ? columns : true;
-    }
-    const metaColumns = m?.columns ?? [];
-    const columns = bucketColumns(stream.name, parts, (column) => {
-      const c = metaColumns.find((x) => x.name === column);
-      return c && { type: { name: c.udtName, kind: c.enumValues && !c.isArray ? 'e' : 'b', isArray: c.isArray }, shown: c.isArray ? c.type : c.udtName };
-    });
+    const columns = bucketColumns(stream.name, parts, this.columnTypes(stream));
     return typeof columns === 'string' ? columns : true;
   }
 
-  private bucketColumnsOf(s: ResolvedStream, parts: readonly KeyBucketPart[]): BucketColumn[] | string {
-    return bucketColumns(s.name, parts, (column) => {
-      const i = s.shape.columns.indexOf(column);
-      if (i < 0) return undefined;
-      const info = this.decoders.info(this.decoders.resolve(s.columnTypes[i]!));
-      const c = s.meta.columns[i]!;
-      const type: KeyColumnType = info ? { name: info.name, kind: info.kind, isArray: c.isArray } : { name: c.udtName, kind: '?', isArray: c.isArray };
-      return { type, shown: c.isArray || !info ? c.type : info.name };
+  /**
+   * Whether PostgreSQL can digest the stream's rows as ferry does (record-digest-sql.ts lists the column types), from
+   * what this source knows of the stream, as `keyBuckets`. The server's version and encoding are checked by
+   * `digestBuckets` itself.
+   */
+  canDigest(stream: StreamRef, spec: DigestSpec): true | string {
+    const d = this.digestColumnsOf(stream, spec);
+    return typeof d === 'string' ? d : true;
+  }
+
+  /** The checksum's first pass in PostgreSQL: per md5 key bucket, the count and digest sum of the stream's rows. */
+  async digestBuckets(stream: StreamRef, spec: DigestSpec, signal: AbortSignal): Promise<BucketSum[]> {
+    const { s, where, snapshot } = await this.streamOf(stream, signal);
+    const d = this.digestColumnsOf({ name: s.name, meta: s.meta as unknown as Record<string, unknown> }, spec);
+    if (typeof d === 'string') throw new FerryError('UNSUPPORTED', `PostgreSQL cannot digest ${s.name}: ${d}`);
+    checkBucketNumbers(spec.buckets, []);
+    const snap = snapshot ? await this.snapshot() : undefined;
+    const ctx = { doing: `digesting ${s.name}`, relation: s.name, ...whereHint(where) };
+    const rows = await this.conns
+      .with(signal, ctx, (query) =>
+        inTransaction(query, snap, async () => {
+          const { rows: env } = await query(`SELECT current_setting('server_version_num')::int, current_setting('server_encoding')`);
+          const [version, encoding] = env[0] as [number, string];
+          // trim_scale is PostgreSQL 13+; a non-UTF8 database writes text in other bytes than ferry hashes.
+          if (version < 130000) throw new FerryError('UNSUPPORTED', `PostgreSQL ${version} has no trim_scale (13+ does)`);
+          if (encoding !== 'UTF8') throw new FerryError('UNSUPPORTED', `the database's encoding is ${encoding}, not UTF8`);
+          const values: unknown[] = [];
+          const sql = digestBucketsSql(qualified(s.meta.schema, s.meta.table), where, spec, d.keyParts, d.fields, values);
+          return (await query(sql, values)).rows;
+        }),
+      )
+      .catch((e: unknown) => {
+        throw signal.aborted ? new FerryError('INTERRUPTED', `digesting ${s.name}: cancelled`) : e;
+      });
+    return rows.map((r) => {
+      const row = r as unknown[];
+      return { bucket: Number(row[0]), count: Number(row[1]), sum: foldWordSums(row.slice(2, 6) as string[]) };
     });
+  }
+
+  private digestColumnsOf(stream: StreamRef, spec: DigestSpec): { keyParts: BucketColumn[]; fields: DigestColumn[] } | string {
+    const typeOf = this.columnTypes(stream);
+    const keyParts = bucketColumns(stream.name, spec.keyParts, typeOf);
+    if (typeof keyParts === 'string') return keyParts;
+    if (spec.fields.length === 0) return 'no fields to digest';
+    const fields: DigestColumn[] = [];
+    for (const f of spec.fields) {
+      if (f.name.includes('\u0000')) return `field name ${JSON.stringify(f.name)} holds a NUL character`;
+      const t = typeOf(f.column);
+      if (!t) return `column ${f.column} is not a column of ${stream.name}`;
+      const form = valueForm(t.type);
+      if (!form) return `column ${f.column} is ${t.shown}; PostgreSQL does not write its canonical text as ferry does`;
+      fields.push({ name: f.name, column: f.column, form });
+    }
+    return { keyParts, fields };
+  }
+
+  /**
+   * A column's type as bucketing and digests see it. Synchronous, so it answers from the stream as this source
+   * described it (`streams`, a read), else from the StreamRef's meta, where a domain shows under its own name (and
+   * is refused).
+   */
+  private columnTypes(stream: StreamRef): (column: string) => { type: KeyColumnType; shown: string } | undefined {
+    const m = stream.meta as Partial<PostgresStreamMeta> | undefined;
+    const known = this.byName.get(this.cacheKey(stream.name, m?.keyColumns));
+    if (known) {
+      return (column) => {
+        const i = known.shape.columns.indexOf(column);
+        if (i < 0) return undefined;
+        const info = this.decoders.info(this.decoders.resolve(known.columnTypes[i]!));
+        const c = known.meta.columns[i]!;
+        const type: KeyColumnType = info ? { name: info.name, kind: info.kind, isArray: c.isArray } : { name: c.udtName, kind: '?', isArray: c.isArray };
+        return { type, shown: c.isArray || !info ? c.type : info.name };
+      };
+    }
+    const metaColumns = m?.columns ?? [];
+    return (column) => {
+      const c = metaColumns.find((x) => x.name === column);
+      return c && { type: { name: c.udtName, kind: c.enumValues && !c.isArray ? 'e' : 'b', isArray: c.isArray }, shown: c.isArray ? c.type : c.udtName };
+    };
+  }
+
+  private bucketColumnsOf(s: ResolvedStream, parts: readonly KeyBucketPart[]): BucketColumn[] | string {
+    return bucketColumns(s.name, parts, this.columnTypes({ name: s.name, meta: { keyColumns: s.meta.keyColumns } }));
   }
 
   async *read(req: ReadRequest): AsyncGenerator<Batch<FerryRecord>, void, undefined> {
