@@ -151,25 +151,12 @@ export async function locate(ctx: VerifyContext, p1: Tally, examined: readonly n
   if (!ctx.targetStream) {
     targetRead = { method: 'none', records: 0 };
   } else if (canLookup) {
-    const found = new BucketDigests(B);
-    const foundIds = new Set<string>();
-    const fold = foldInto(ctx, B, selected, (_side, id, d, value) => {
-      if (foundIds.has(id)) return; // a key asked twice is one record
-      foundIds.add(id);
-      keys.add('target', id, shortDigest(d));
-      if (keepValues) targetValues.set(id, value);
-    });
     const wanted = uniqueKeys(source.collected.entries);
-    let fetched = 0;
-    for (let i = 0; i < wanted.length; i += LOOKUP_CHUNK) {
-      const records = await ctx.targetSource.lookup!(ctx.targetStream, wanted.slice(i, i + LOOKUP_CHUNK), ctx.signal);
-      for (const r of records) fold('target', found, r);
-      fetched += records.length;
-      ctx.progress('pass2', 'target', fetched);
-    }
+    const { found, foundIds, fetched } = await fetchByKey(ctx, 'pass2', wanted, selected, keys, keepValues ? targetValues : undefined);
     // A bucket whose fetched records do not add up to pass 1's holds target keys the source lacks (or changed since).
     const unbalanced = examined.filter((b) => !found.sameBucket(b, p1.target.digests));
     targetRead = { method: 'point reads', records: fetched };
+    notes.push(`the target was read by key: ${wanted.length} key(s) asked, ${fetched} record(s) found`);
     if (unbalanced.length > 0) {
       const only = new Uint8Array(B);
       for (const b of unbalanced) only[b] = 1;
@@ -258,8 +245,38 @@ function movedBuckets(examined: readonly number[], p2: Tally, p1: Tally): number
   return examined.filter((b) => !p2.source.digests.sameBucket(b, p1.source.digests) || !p2.target.digests.sameBucket(b, p1.target.digests)).length;
 }
 
+/**
+ * Fetch records from the target by key, folding each (once per key) into per-bucket sums and the key collector,
+ * with its value into `values` when given. Keys are the source side's (mapped) keys.
+ */
+export async function fetchByKey(
+  ctx: VerifyContext,
+  phase: 'pass2' | 'sample',
+  wanted: readonly RecordKey[],
+  selected: Uint8Array,
+  keys: KeyDiff,
+  values?: Map<string, Value>,
+): Promise<{ found: BucketDigests; foundIds: Set<string>; fetched: number }> {
+  const found = new BucketDigests(ctx.limits.buckets);
+  const foundIds = new Set<string>();
+  const fold = foldInto(ctx, ctx.limits.buckets, selected, (_side, id, d, value) => {
+    if (foundIds.has(id)) return; // a key asked twice is one record
+    foundIds.add(id);
+    keys.add('target', id, shortDigest(d));
+    values?.set(id, value);
+  });
+  let fetched = 0;
+  for (let i = 0; i < wanted.length; i += LOOKUP_CHUNK) {
+    const records = await ctx.targetSource.lookup!(ctx.targetStream!, wanted.slice(i, i + LOOKUP_CHUNK), ctx.signal);
+    for (const r of records) fold('target', found, r);
+    fetched += records.length;
+    ctx.progress(phase, 'target', fetched);
+  }
+  return { found, foundIds, fetched };
+}
+
 /** The distinct keys of the entries, in order. */
-function uniqueKeys(entries: readonly Entry[]): RecordKey[] {
+export function uniqueKeys(entries: readonly { id: string; key: RecordKey }[]): RecordKey[] {
   const seen = new Set<string>();
   const out: RecordKey[] = [];
   for (const e of entries) {

@@ -5,12 +5,21 @@
  * checksum, not in reads. Keys are spread over buckets by a hash, so a sampled bucket is a random set of keys, and
  * a record missing from the target is caught just as well as a changed one.
  *
+ * With a target that can read records by key (DynamoDB, Firestore), the sample is what its name says: the sampled
+ * buckets' source records — selected by the source itself where it can (PostgreSQL) — are looked up by key in the
+ * target, so each side reads about N records. That checks source records against the target (missing, changed);
+ * keys only the target holds are not sampled that way (a checksum finds them), and the report says so.
+ *
  * K is chosen for about N source records: from the source's count when it can give one, else 1% of the buckets.
  * One pass: the sampled buckets' (key, digest) entries are collected while reading, so differing keys are named
  * without a second read (unless they exceed `maxKeys`; then only the bucket comparison is reported). Listed changed
  * keys get one more read of their buckets to name the differing fields, as for a checksum.
  */
-import { changedFieldsOf } from './changed-fields.js';
+import { changedFieldsOf, compareHeld } from './changed-fields.js';
+import { fetchByKey, HELD_VALUES, sourceBucketParts, uniqueKeys } from './locate.js';
+import type { RecordKey, Value } from '../core/record.js';
+import { shortDigest } from './record-digest.js';
+import { firstSourceRecord } from './store-digests.js';
 import { KeyDiff } from './key-diff.js';
 import { nameDifferences } from './name-differences.js';
 import { emptyKeyList } from './report.js';
@@ -51,6 +60,8 @@ export async function verifySample(ctx: VerifyContext, size: number): Promise<Ve
   const sampled = pickBuckets(k, B, ctx.limits.random);
   const selected = new Uint8Array(B);
   for (const b of sampled) selected[b] = 1;
+
+  if (ctx.targetSource.lookup && ctx.targetStream) return sampleByKey(ctx, n, sampled, selected, estimate);
 
   const keys = new KeyDiff(ctx.limits.maxKeys);
   const t = await tally(ctx, { phase: 'sample', buckets: B, selected, keys });
@@ -100,5 +111,83 @@ export async function verifySample(ctx: VerifyContext, size: number): Promise<Ve
     ...(fields.changedFields ? { changedFields: fields.changedFields } : {}),
     notes: [...notes, ...named.notes, ...fields.notes],
     buckets: { ...base.buckets!, examined: differing.length },
+  };
+}
+
+/** The sample as point reads: the sampled buckets' source records, looked up by key in the target. */
+async function sampleByKey(ctx: VerifyContext, n: number, sampled: readonly number[], selected: Uint8Array, estimate: number | undefined): Promise<VerifierResult> {
+  const B = ctx.limits.buckets;
+  const notes = [...targetNotes(ctx)];
+  // The source selects the sampled buckets itself where it can. Unproved here (there is no full read to prove it
+  // against), which is safe: the target is asked only for the keys the source sent, so a selection that missed
+  // records makes the sample smaller, never a false difference; and the tally re-checks each record's bucket.
+  const first = ctx.source.keyBuckets ? await firstSourceRecord(ctx) : undefined;
+  const how = sourceBucketParts(ctx, first);
+  const selectedBySource = 'parts' in how;
+  const keys = new KeyDiff(ctx.limits.maxKeys);
+  const entries: { id: string; key: RecordKey }[] = [];
+  const held = { source: new Map<string, Value>(), target: new Map<string, Value>() };
+  let keep = true;
+  const t = await tally(ctx, {
+    phase: 'sample',
+    buckets: B,
+    selected,
+    sides: 'source',
+    ...('parts' in how ? { sourceKeyBuckets: { parts: how.parts, buckets: B, selected: sampled } } : {}),
+    onRecord: (_side, id, value, key, d) => {
+      if (!keys.add('source', id, shortDigest(d))) return;
+      entries.push({ id, key });
+      if (keep && entries.length > HELD_VALUES) {
+        keep = false;
+        held.source.clear();
+      }
+      if (keep) held.source.set(id, value);
+    },
+  });
+  const { found, fetched } = await fetchByKey(ctx, 'sample', uniqueKeys(entries), selected, keys, keep ? held.target : undefined);
+  const sourceSample = t.source.digests.total(sampled);
+  const differing = t.source.digests.differing(found, sampled);
+  notes.push(
+    `sampled ${sampled.length} of ${B} buckets: ${sourceSample.count} source record(s)` +
+      (selectedBySource ? ' (selected by the source itself)' : ` of ${t.source.read} read`) +
+      `, looked up by key in the target: ${fetched} found` +
+      (estimate === undefined ? '; the source gave no count, so 1% of the buckets' : ''),
+    'keys only the target holds are not sampled when it is read by key (a checksum finds them)',
+    ...rejectionNotes(t.source.rejected),
+  );
+  const base: VerifierResult = {
+    stream: ctx.stream.source.name,
+    verifier: 'sample',
+    sampleSize: n,
+    outcome: 'match',
+    source: { stream: ctx.stream.source.name, count: t.source.read, digest: sourceSample.hex() },
+    target: { stream: ctx.stream.target, count: fetched, digest: found.total(sampled).hex() },
+    expectedAbsent: t.source.rejected.count,
+    missing: emptyKeyList(),
+    extra: emptyKeyList(),
+    changed: emptyKeyList(),
+    notes,
+    buckets: { total: B, compared: sampled.length, differing: differing.length, examined: differing.length },
+    keysHeld: keys.held,
+    located: {
+      source: { method: selectedBySource ? 'store-selected buckets' : 'full read', records: t.source.read },
+      target: { method: 'point reads', records: fetched },
+    },
+  };
+  if (differing.length === 0) return base;
+  const named = nameDifferences(ctx, keys, { buckets: 0, keys: 0 });
+  const fields =
+    keep && ctx.limits.changedFields && named.changed.keys.length > 0
+      ? compareHeld(ctx, named.changed.keys, held)
+      : await changedFieldsOf(ctx, named.changed.keys);
+  return {
+    ...base,
+    outcome: named.outcome,
+    expectedAbsent: base.expectedAbsent + named.deadLetters,
+    missing: named.missing,
+    extra: named.extra,
+    changed: named.changed,
+    ...(fields.changedFields && fields.changedFields.length > 0 ? { changedFields: fields.changedFields } : {}),
+    notes: [...notes, ...named.notes, ...fields.notes],
   };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Decimal, type FerryRecord } from '../../../src/core/record.js';
 import type { VerifyProgress } from '../../../src/verify/verify-context.js';
 import { DocSource } from '../../support/doc-source.js';
-import { verifyRun } from '../../support/verify-helpers.js';
+import { seeded, verifyRun } from '../../support/verify-helpers.js';
 
 const N = 20_000;
 
@@ -118,5 +118,32 @@ describe('locating differing keys (pass 2) with reads bounded by the differences
     expect(r.changedFields?.map((c) => c.key)).toEqual(['TrackId=0', 'TrackId=3', 'TrackId=6']);
     expect(r.changedFields?.[0]?.fields).toEqual([{ path: 'UnitPrice', source: '0.99', target: '2' }]);
     expect(phases.has('fields')).toBe(true);
+  });
+});
+
+describe('sample with a target read by key', () => {
+  it('reads about N records a side: the source selects the sampled buckets, the target is looked up', async () => {
+    const src = source(true);
+    const tgt = target({ extra: true });
+    const report = await verifyRun({ source: src, target: tgt, streams: [{ from: 'Track' }], verify: [{ sample: 300 }], random: seeded(7) });
+    const r = report.results[0]!;
+    expect(r.verifier).toBe('sample');
+    expect(src.bucketReads).toBeGreaterThan(0);
+    expect(src.yielded).toBeLessThan(600); // ~300 sampled records (+1 read to learn the key), not 20,000
+    expect(tgt.yielded).toBe(0); // never scanned
+    expect(tgt.lookedUp).toBeGreaterThan(200);
+    expect(tgt.lookedUp).toBeLessThan(600);
+    expect(r.located).toEqual({ source: { method: 'store-selected buckets', records: src.yielded - 1 }, target: { method: 'point reads', records: tgt.lookedUp } });
+    expect(r.notes).toContain('keys only the target holds are not sampled when it is read by key (a checksum finds them)');
+  });
+
+  it('every bucket sampled: names the missing and the changed key, field included, and no extra', async () => {
+    const report = await verifyRun({ source: source(true), target: target({ extra: true }), streams: [{ from: 'Track' }], verify: [{ sample: N }], random: seeded(7) });
+    const r = report.results[0]!;
+    expect(r.outcome).toBe('differ');
+    expect(r.missing.keys).toEqual(['TrackId=77']);
+    expect(r.changed.keys).toEqual(['TrackId=42']);
+    expect(r.changedFields).toEqual([{ key: 'TrackId=42', fields: [{ path: 'UnitPrice', source: '0.99', target: '1.99' }] }]);
+    expect(r.extra.total).toBe(0);
   });
 });
