@@ -210,6 +210,16 @@ export function pickSamples(samples: readonly SampleRecord[], max: number): { sh
   return { shown: chosen.map(({ s }) => s), omitted: samples.length - chosen.length };
 }
 
+/**
+ * How many samples a stream has, said right: `3` for plain samples, `3 + the largest record` when the source also
+ * fetched the stream's largest record for the size check (it is not one of the N asked for).
+ */
+export function sampleCountText(samples: readonly SampleRecord[]): string {
+  const extra = samples.filter((x) => x.note !== undefined).length;
+  const plain = formatCount(samples.length - extra);
+  return extra === 0 ? plain : `${plain} + the largest record`;
+}
+
 export function isProblem(s: SampleRecord): boolean {
   return s.problems.length > 0 || s.after === null;
 }

@@ -24,6 +24,7 @@ import {
   formatQuantity,
   formatUnitPrice,
   isProblem,
+  sampleCountText,
   plural,
   planRoute,
   prettyJson,
@@ -410,7 +411,7 @@ ${rows.join('\n')}
 function samples(s: StreamDryRun): string {
   if (s.samples.length === 0) return `<h3>Samples</h3><p class="muted">No records sampled.</p>`;
   const bad = s.samples.filter(isProblem).length;
-  return `<h3>Samples <span class="muted">(${esc(formatCount(s.samples.length))}${bad > 0 ? `, ${esc(plural(bad, 'with a problem', 'with problems'))}` : ''})</span></h3>
+  return `<h3>Samples <span class="muted">(${esc(sampleCountText(s.samples))}${bad > 0 ? `, ${esc(plural(bad, 'with a problem', 'with problems'))}` : ''})</span></h3>
 ${s.samples.map(sample).join('\n')}`;
 }
 
@@ -422,6 +423,6 @@ function sample(rec: SampleRecord): string {
   const after = rec.after === null ? `<p class="refused">Refused: this record would not be written.</p>` : `<pre>${esc(prettyJson(rec.after, ROOMY))}</pre>`;
   return `<details class="sample-record${problem ? ' problem' : ''}"${problem ? ' open' : ''}>
 <summary><code>${esc(rec.key)}</code>${size}${status}</summary>
-${problems}<div class="sample"><div><h4>Before</h4><pre>${esc(prettyJson(rec.before, ROOMY))}</pre></div><div><h4>After</h4>${after}</div></div>
+${rec.note ? `<p class="muted">${esc(rec.note)}</p>` : ''}${problems}<div class="sample"><div><h4>Before</h4><pre>${esc(prettyJson(rec.before, ROOMY))}</pre></div><div><h4>After</h4>${after}</div></div>
 </details>`;
 }

@@ -17,6 +17,7 @@ import {
   formatUnitPrice,
   listKeys,
   pickSamples,
+  sampleCountText,
   plural,
   prettyJson,
   segmentSummary,
@@ -179,7 +180,7 @@ function renderStream(s: StreamDryRun): string[] {
     return out;
   }
   const { shown, omitted } = pickSamples(s.samples, SAMPLES_SHOWN);
-  if (omitted > 0) out.push(`${formatCount(shown.length)} of ${formatCount(s.samples.length)} shown, records with problems first; the JSON report has them all.`, '');
+  if (omitted > 0) out.push(`${formatCount(shown.length)} of ${sampleCountText(s.samples)} shown, records with problems first; the JSON report has them all.`, '');
   for (const rec of shown) out.push(...renderSample(rec));
   return out;
 }
@@ -188,6 +189,7 @@ function renderSample(rec: SampleRecord): string[] {
   const out: string[] = [];
   const size = rec.targetBytes !== undefined ? ` (${formatBytes(rec.targetBytes)} in the target)` : '';
   out.push(`#### ${mdCode(rec.key)}${size}`, '');
+  if (rec.note) out.push(`_${mdRich(rec.note)}_`, '');
   for (const p of rec.problems) out.push(`- ⛔ ${mdRich(p)}`);
   if (rec.problems.length > 0) out.push('');
   out.push('Before:', '', mdFence(prettyJson(rec.before, ROOMY), 'json'), '');

@@ -20,6 +20,7 @@ import {
   formatUnitPrice,
   listKeys,
   pickSamples,
+  sampleCountText,
   planRoute,
   plural,
   segmentSummary,
@@ -129,10 +130,11 @@ function renderStream(r: DryRunReport, s: StreamDryRun, i: number): string[] {
   if (s.samples.length === 0) out.push(row('samples', 'none read'));
   else {
     const note = omitted > 0 ? ` (records with problems first; ${formatCount(omitted)} more in the JSON/HTML report)` : '';
-    out.push(row('samples', `${formatCount(shown.length)} of ${formatCount(s.samples.length)}${note}`));
+    out.push(row('samples', omitted > 0 ? `${formatCount(shown.length)} of ${sampleCountText(s.samples)}${note}` : sampleCountText(s.samples)));
     for (const rec of shown) {
       const size = rec.targetBytes !== undefined ? `  (${formatBytes(rec.targetBytes)} in the target)` : '';
       out.push(`${INDENT}${INDENT}key ${t(clip(rec.key, 120))}${size}`);
+      if (rec.note) out.push(`${INDENT}${INDENT}${INDENT}(${t(rec.note)})`);
       out.push(`${INDENT}${INDENT}${INDENT}before  ${t(compactJson(rec.before, JSON_WIDTH, COMPACT))}`);
       out.push(`${INDENT}${INDENT}${INDENT}after   ${rec.after === null ? 'REFUSED (not written)' : t(compactJson(rec.after, JSON_WIDTH, COMPACT))}`);
       for (const p of rec.problems) out.push(`${INDENT}${INDENT}${INDENT}✗ ${t(p)}`);

@@ -265,6 +265,17 @@ describe('text', () => {
     for (const l of lines) expect(l.length).toBeLessThan(220);
   });
 
+  it('counts the largest record apart from the samples asked for, and says why it is there', () => {
+    const r = report();
+    const s = r.streams[0]!;
+    s.samples = [...s.samples.slice(0, 1), { ...s.samples[1]!, note: "the stream's largest record (420,183 bytes in the source), checked besides the samples" }];
+    const out = renderText(r);
+    expect(out).toMatch(/samples +1 \+ the largest record\n/);
+    expect(out).toContain("(the stream's largest record (420,183 bytes in the source), checked besides the samples)");
+    expect(renderMarkdown(r)).toContain("_the stream's largest record (420,183 bytes in the source), checked besides the samples_");
+    expect(renderHtml(r)).toContain('(1 + the largest record, 1 with a problem)');
+  });
+
   it('lists findings blockers first, each with its fix', () => {
     const b = text.indexOf('BLOCKERS (1)');
     const w = text.indexOf('WARNINGS (1)');
