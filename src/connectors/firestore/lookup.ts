@@ -9,6 +9,7 @@
  *   out. Records are built as `read` builds them and come back in the order of the keys asked for.
  */
 import type { DocumentSnapshot, Firestore } from '@google-cloud/firestore';
+import { abortable } from '../abortable.js';
 import type { FerryRecord, RecordKey } from '../../core/record.js';
 import { FerryError } from '../../errors.js';
 import type { CollectionSelector } from './collection-selector.js';
@@ -46,24 +47,6 @@ export function lookupPath(key: RecordKey, selector: CollectionSelector, match: 
 
 const interrupted = (ctx: LookupContext): FerryError => new FerryError('INTERRUPTED', `lookup in ${ctx.stream} aborted`);
 
-/** `p`, or INTERRUPTED as soon as `signal` aborts (getAll itself takes no signal; its answer is then dropped). */
-function abortable<T>(p: Promise<T>, signal: AbortSignal, ctx: LookupContext): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(interrupted(ctx));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
 
 export async function lookupDocuments(ctx: LookupContext, keys: readonly RecordKey[], signal: AbortSignal): Promise<FerryRecord[]> {
   const match = ctx.selector.kind === 'group' && ctx.selector.match ? new RegExp(ctx.selector.match) : undefined;
@@ -91,7 +74,7 @@ export async function lookupDocuments(ctx: LookupContext, keys: readonly RecordK
       }
       let snaps: DocumentSnapshot[];
       try {
-        snaps = await abortable(ctx.db.getAll(...chunk.map((p) => ctx.db.doc(p))), signal, ctx);
+        snaps = await abortable(ctx.db.getAll(...chunk.map((p) => ctx.db.doc(p))), signal, () => interrupted(ctx));
       } catch (e) {
         failure ??= e;
         return;

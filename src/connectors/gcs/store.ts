@@ -29,6 +29,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, File, FileMetadata, GetFilesOptions } from '@google-cloud/storage';
+import { abortable } from '../abortable.js';
 import type { ConnectorContext, Logger } from '../../core/connector.js';
 import { compareNames, type ListRequest, type ObjectInfo, type ObjectStore, type ObjectStoreLimits, type PutRequest, type PutResult } from '../../core/object.js';
 import { FerryError, isFerryError } from '../../errors.js';
@@ -99,27 +100,6 @@ function interrupted(op: string): FerryError {
   return new FerryError('INTERRUPTED', `GCS ${op}: aborted`);
 }
 
-/** Rejects with INTERRUPTED when the signal fires first (the SDK call itself takes no signal and runs on). */
-function abortable<T>(p: Promise<T>, signal: AbortSignal, op: string): Promise<T> {
-  if (signal.aborted) {
-    p.catch(() => undefined);
-    return Promise.reject(interrupted(op));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(interrupted(op));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
 
 export class GcsStore implements ObjectStore {
   readonly url: string;
@@ -156,7 +136,7 @@ export class GcsStore implements ObjectStore {
     // Listing needs only storage.objects.list, which a copy needs anyway (buckets.get is often not granted).
     const op = `check of ${this.url}`;
     try {
-      await abortable(this.bucket.getFiles({ autoPaginate: false, maxResults: 1 }), signal, op);
+      await abortable(this.bucket.getFiles({ autoPaginate: false, maxResults: 1 }), signal, () => interrupted(op));
     } catch (e) {
       throw this.fail(e, op);
     }
@@ -171,7 +151,7 @@ export class GcsStore implements ObjectStore {
     }
     const op = `creation of ${this.url}`;
     try {
-      await abortable(this.client.storage.createBucket(this.options.bucket, this.options.location ? { location: this.options.location } : {}), signal, op);
+      await abortable(this.client.storage.createBucket(this.options.bucket, this.options.location ? { location: this.options.location } : {}), signal, () => interrupted(op));
       this.logger?.info(`created bucket ${this.url}`, { location: this.options.location ?? '(default)' });
     } catch (e) {
       // Someone else created it meanwhile (409 "you already own it"): fine.
@@ -196,7 +176,7 @@ export class GcsStore implements ObjectStore {
       let files: File[];
       let next: GetFilesOptions | null | undefined;
       try {
-        [files, next] = (await abortable(this.bucket.getFiles(query), signal, op)) as unknown as [File[], GetFilesOptions | null | undefined];
+        [files, next] = (await abortable(this.bucket.getFiles(query), signal, () => interrupted(op))) as unknown as [File[], GetFilesOptions | null | undefined];
       } catch (e) {
         throw this.fail(e, op);
       }
@@ -221,7 +201,7 @@ export class GcsStore implements ObjectStore {
   async head(name: string, signal: AbortSignal): Promise<ObjectInfo | undefined> {
     const op = `head of ${this.url}/${name}`;
     try {
-      const [m] = await abortable(this.bucket.file(name).getMetadata(), signal, op);
+      const [m] = await abortable(this.bucket.file(name).getMetadata(), signal, () => interrupted(op));
       return infoOf({ ...m, name });
     } catch (e) {
       if (!isFerryError(e) && httpStatus(e) === 404) return undefined;
@@ -344,7 +324,7 @@ export class GcsStore implements ObjectStore {
   async delete(name: string, signal: AbortSignal): Promise<void> {
     const op = `delete of ${this.url}/${name}`;
     try {
-      await abortable(this.bucket.file(name).delete({ ignoreNotFound: true }), signal, op);
+      await abortable(this.bucket.file(name).delete({ ignoreNotFound: true }), signal, () => interrupted(op));
     } catch (e) {
       throw this.fail(e, op, name);
     }

@@ -45,6 +45,7 @@ import {
   type S3Client,
   type _Object,
 } from '@aws-sdk/client-s3';
+import { abortable } from '../abortable.js';
 import type { ConnectorContext } from '../../core/connector.js';
 import {
   compareNames,
@@ -176,7 +177,7 @@ export class ExactReader {
     }
     if (this.done) return undefined;
     this.signal?.throwIfAborted();
-    const r = await abortable(this.it.next(), this.signal);
+    const r = await abortable(this.it.next(), this.signal, () => abortError(this.signal!));
     if (r.done) {
       this.done = true;
       return undefined;
@@ -241,25 +242,6 @@ function abortError(signal: AbortSignal): Error {
   return e;
 }
 
-/** `p`, or a rejection as soon as `signal` fires. */
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
 
 /** What PutObject and CreateMultipartUpload share: the object's name, headers, metadata and storage class. */
 type ObjectHeaders = Pick<
