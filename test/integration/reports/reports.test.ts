@@ -6,12 +6,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ferry, workDir, writePlan, type Run } from '../../support/cli.js';
-import { serviceEnv, uniqueName } from '../../support/clients.js';
+import { createDatabase, type TestDatabase } from '../postgres/helpers.js';
+import { uniqueName } from '../../support/clients.js';
 
 let dir: string;
+let db: TestDatabase;
 let plan: string;
 const PLAN_NAME = 'reports-items';
 
@@ -30,19 +31,11 @@ function reports(args: string[] = []): Record<string, unknown>[] {
 
 beforeAll(async () => {
   dir = workDir('ferry-reports-');
-  const db = uniqueName('reports').replaceAll('-', '_');
-  const admin = new pg.Client({ connectionString: serviceEnv('PGURL') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${db}`);
-  await admin.end();
-  const u = new URL(serviceEnv('PGURL'));
-  u.pathname = `/${db}`;
-  const c = new pg.Client({ connectionString: u.toString() });
-  await c.connect();
+  db = await createDatabase('reports');
+  const c = db.client;
   await c.query(`CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, price numeric(10,2));
     INSERT INTO items SELECT g, 'item ' || g, g * 1.25 FROM generate_series(1, 120) g;`);
-  await c.end();
-  process.env.REPORTS_PGURL = u.toString();
+  process.env.REPORTS_PGURL = db.url;
   plan = writePlan(dir, 'items', [
     'version: 1',
     'kind: migration',
@@ -53,6 +46,10 @@ beforeAll(async () => {
     'verify: [count, checksum]',
   ]);
 }, 120_000);
+
+afterAll(async () => {
+  await db?.drop();
+});
 
 describe('ferry reports', () => {
   it('lists a dry run, a job verification and a plan verification, filters them, and prints each again', () => {

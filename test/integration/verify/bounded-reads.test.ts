@@ -10,10 +10,10 @@
  */
 import { DeleteItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Firestore } from '@google-cloud/firestore';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ferry, workDir, writePlan } from '../../support/cli.js';
-import { dynamoDb, firestore, serviceEnv, uniqueName } from '../../support/clients.js';
+import { createDatabase, type TestDatabase } from '../postgres/helpers.js';
+import { dynamoDb, firestore, uniqueName } from '../../support/clients.js';
 
 const ROWS = 20_000;
 
@@ -34,6 +34,7 @@ interface Result {
 }
 
 let dir: string;
+let db: TestDatabase;
 let table: string;
 let collection: string;
 let ddb: DynamoDBClient;
@@ -43,21 +44,13 @@ let fsPlan: string;
 
 beforeAll(async () => {
   dir = workDir('ferry-bounded-');
-  const db = uniqueName('bounded').replaceAll('-', '_');
-  const admin = new pg.Client({ connectionString: serviceEnv('PGURL') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${db}`);
-  await admin.end();
-  const u = new URL(serviceEnv('PGURL'));
-  u.pathname = `/${db}`;
-  const c = new pg.Client({ connectionString: u.toString() });
-  await c.connect();
+  db = await createDatabase('bounded');
+  const c = db.client;
   await c.query(`CREATE TABLE orders (id int PRIMARY KEY, customer text, total numeric(12, 2), paid bool, ref uuid, units int8, note varchar(30))`);
   await c.query(`INSERT INTO orders SELECT i, 'Customer ' || (i % 977) || CASE WHEN i % 5 = 0 THEN ' — Zoë 🚢' ELSE '' END,
     (i * 1.1)::numeric(12, 2), i % 2 = 0, md5(i::text)::uuid, i::int8 * 1000000007, CASE WHEN i % 3 = 0 THEN NULL ELSE 'n' || i END
     FROM generate_series(1, ${ROWS}) i`);
-  await c.end();
-  process.env.BOUNDED_PGURL = u.toString();
+  process.env.BOUNDED_PGURL = db.url;
   table = uniqueName('orders');
   collection = uniqueName('orders');
   ddb = dynamoDb();
@@ -82,7 +75,10 @@ beforeAll(async () => {
   ]);
 }, 120_000);
 
-afterAll(() => ddb?.destroy());
+afterAll(async () => {
+  ddb?.destroy();
+  await db?.drop();
+});
 
 const checksumOf = (events: { type: string; report?: unknown }[]): Result => {
   const report = events.find((e) => e.type === 'verify.done')!.report as { results: Result[] };
