@@ -18,16 +18,18 @@ import { KeyDiff } from './key-diff.js';
 import { locate } from './locate.js';
 import { nameDifferences } from './name-differences.js';
 import { emptyKeyList, type StreamVerifyResult } from './report.js';
-import { firstSourceRecord, storeDigestSpec } from './store-digests.js';
-import { rejectionNotes, tally, type Tally } from './tally.js';
+import { chooseBuckets } from './bucket-choice.js';
+import { storeDigestSpec } from './store-digests.js';
+import { rejectionNotes, tally, tallySelected, type Tally } from './tally.js';
 import { targetNotes, type VerifyContext } from './verify-context.js';
-import { isFerryError } from '../errors.js';
+import { redact } from '../errors.js';
 
 export type VerifierResult = Omit<StreamVerifyResult, 'durationMs'>;
 
-export async function verifyChecksum(ctx: VerifyContext): Promise<VerifierResult> {
+export async function verifyChecksum(given: VerifyContext): Promise<VerifierResult> {
+  const { ctx, first } = await chooseBuckets(given);
   const B = ctx.limits.buckets;
-  const { p1, notes: storeNotes } = await pass1(ctx);
+  const { p1, notes: storeNotes } = await pass1(ctx, first);
   const differing = p1.source.digests.differing(p1.target.digests);
   const result: VerifierResult = {
     stream: ctx.stream.source.name,
@@ -74,10 +76,7 @@ export async function verifyChecksum(ctx: VerifyContext): Promise<VerifierResult
   const named = nameDifferences(ctx, keys, { buckets: differing.length - examined.length, keys: skippedKeys });
   const fields =
     located?.values && ctx.limits.changedFields && named.changed.keys.length > 0
-      ? (() => {
-          const held = compareHeld(ctx, named.changed.keys, located.values);
-          return { changedFields: held.changedFields, notes: held.notes };
-        })()
+      ? compareHeld(ctx, named.changed.keys, located.values)
       : await changedFieldsOf(ctx, named.changed.keys);
   return {
     ...result,
@@ -100,23 +99,26 @@ export async function verifyChecksum(ctx: VerifyContext): Promise<VerifierResult
  * target's: ferry reads those buckets of the source itself (the store selecting them), and if any disagrees with the
  * store's sum, the source side of pass 1 is read and hashed by ferry after all.
  */
-async function pass1(ctx: VerifyContext): Promise<{ p1: Tally; notes: string[] }> {
+async function pass1(ctx: VerifyContext, first: Tally['firstSource']): Promise<{ p1: Tally; notes: string[] }> {
   const B = ctx.limits.buckets;
-  if (!ctx.source.digestBuckets || !ctx.targetStream) return { p1: await tally(ctx, { phase: 'pass1', buckets: B }), notes: [] };
-  const first = await firstSourceRecord(ctx);
+  const plain = async (note?: string): Promise<{ p1: Tally; notes: string[] }> => ({
+    p1: await tally(ctx, { phase: 'pass1', buckets: B }),
+    notes: note ? [`the source store did not digest its records itself: ${note}`] : [],
+  });
+  if (!ctx.source.digestBuckets || !ctx.targetStream) return plain();
   const plan = storeDigestSpec(ctx, first);
-  if ('reason' in plan) {
-    return { p1: await tally(ctx, { phase: 'pass1', buckets: B }), notes: [`the source store did not digest its records itself: ${plan.reason}`] };
-  }
+  if ('reason' in plan) return plain(plan.reason);
   const { spec } = plan;
   let p1: Tally;
   try {
     p1 = await tally(ctx, { phase: 'pass1', buckets: B, sourceSums: (signal) => ctx.source.digestBuckets!(ctx.stream.source, spec, signal) });
   } catch (e) {
-    if (!(isFerryError(e) && e.code === 'UNSUPPORTED') || ctx.signal.aborted) throw e;
-    return { p1: await tally(ctx, { phase: 'pass1', buckets: B }), notes: [`the source store did not digest its records itself: ${e.message}`] };
+    // An optimisation failing (UNSUPPORTED, a statement timeout, the server cancelling a long aggregate) is no reason
+    // to fail the verification: ferry reads the source itself, as it would have without it.
+    if (ctx.signal.aborted) throw e;
+    return plain(redact(e instanceof Error ? e.message : String(e)));
   }
-  if (first) p1 = { ...p1, firstSource: first };
+  p1 = { ...p1, firstSource: first };
   const notes = [`the source store digested its ${p1.source.read} record(s) itself: none was read by ferry in pass 1`];
   const differing = p1.source.digests.differing(p1.target.digests);
   if (differing.length === 0) return { p1, notes };
@@ -126,7 +128,7 @@ async function pass1(ctx: VerifyContext): Promise<{ p1: Tally; notes: string[] }
   if (differing.length <= B / 16) {
     const selected = new Uint8Array(B);
     for (const b of differing) selected[b] = 1;
-    const mine = await tally(ctx, {
+    const { t: mine } = await tallySelected(ctx, {
       phase: 'pass1',
       buckets: B,
       selected,

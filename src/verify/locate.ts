@@ -21,19 +21,48 @@
  * d × (records per bucket) on each side, not the table. While few, the records' values are kept, so the changed
  * fields are named without another read.
  */
-import { BucketDigests, keyIdentity } from '../core/digest.js';
+import { BucketDigests } from '../core/digest.js';
 import type { RecordKey, Value } from '../core/record.js';
 import type { KeyBucketFilter, KeyBucketPart } from '../core/source.js';
 import { KeyDiff } from './key-diff.js';
 import { shortDigest } from './record-digest.js';
 import type { SideRead } from './report.js';
-import { foldInto, tally, type Tally } from './tally.js';
+import { foldInto, tally, tallySelected, type Tally } from './tally.js';
+import { sourceBucketParts } from './bucket-choice.js';
 import type { VerifyContext } from './verify-context.js';
 
 /** Keys fetched per `lookup` call (the source splits them into its store's batches). */
 export const LOOKUP_CHUNK = 1_000;
 /** Values kept per side to name changed fields without another read. */
 export const HELD_VALUES = 5_000;
+
+/**
+ * Both sides' values of the records read to name keys, while there are at most HELD_VALUES a side; past that, none
+ * (the changed fields then come from one more read of only the changed keys' buckets). A key's first value stands,
+ * as in that read.
+ */
+export class HeldValues {
+  readonly source = new Map<string, Value>();
+  readonly target = new Map<string, Value>();
+  dropped = false;
+
+  set(side: 'source' | 'target', id: string, value: Value): void {
+    if (this.dropped) return;
+    const map = this[side];
+    if (map.has(id)) return;
+    map.set(id, value);
+    if (map.size > HELD_VALUES) {
+      this.dropped = true;
+      this.source.clear();
+      this.target.clear();
+    }
+  }
+
+  /** The values, or undefined once dropped. */
+  get values(): { source: Map<string, Value>; target: Map<string, Value> } | undefined {
+    return this.dropped ? undefined : { source: this.source, target: this.target };
+  }
+}
 
 export interface Located {
   keys: KeyDiff;
@@ -49,55 +78,23 @@ interface Entry {
   id: string;
   digest: number;
   key: RecordKey;
-  value: Value;
 }
 
-/** The source side's entries of the examined buckets, with their values while there are at most HELD_VALUES. */
+/** The source side's entries of the examined buckets (their keys are what the target is asked for). */
 class Collected {
   readonly entries: Entry[] = [];
-  valuesDropped = false;
   /** More entries than `maxEntries` arrived (the data grew since pass 1); the rest were not kept. */
   full = false;
 
   constructor(private readonly maxEntries: number) {}
 
-  add(id: string, digest: Buffer, key: RecordKey, value: Value): void {
+  add(id: string, digest: Buffer, key: RecordKey): void {
     if (this.entries.length >= this.maxEntries) {
       this.full = true;
       return;
     }
-    if (this.entries.length >= HELD_VALUES && !this.valuesDropped) {
-      for (const e of this.entries) e.value = null;
-      this.valuesDropped = true;
-    }
-    this.entries.push({ id, digest: shortDigest(digest), key, value: this.valuesDropped ? null : value });
+    this.entries.push({ id, digest: shortDigest(digest), key });
   }
-}
-
-/**
- * How the source could select the target key's buckets itself: each target key part matched to the source key
- * column holding the same text, learned from one record and its mapped form. Undefined with the reason otherwise.
- */
-export function sourceBucketParts(ctx: VerifyContext, first: Tally['firstSource']): { parts: KeyBucketPart[] } | { reason: string } {
-  const src = ctx.source;
-  if (!src.capabilities.keyBuckets || !src.keyBuckets) return { reason: 'the source cannot select key buckets itself' };
-  if (ctx.bucketHash !== 'md5') return { reason: 'buckets are not md5 buckets' };
-  if (ctx.canonical.unicode === 'nfc') return { reason: 'keys are compared NFC-normalised (`unicode: nfc`)' };
-  if (!first) return { reason: 'no source record to learn the key from' };
-  const text = (v: unknown): string => (v === null || v === undefined ? 'null' : String(v));
-  const parts: KeyBucketPart[] = [];
-  const names = Object.keys(first.mapped.key).sort();
-  for (const name of names) {
-    const want = text(first.mapped.key[name]);
-    const columns = Object.keys(first.raw.key).filter((c) => text(first.raw.key[c]) === want);
-    const column = columns.includes(name) ? name : columns.length === 1 ? columns[0] : undefined;
-    if (column === undefined) return { reason: `the target key part ${name} is not the text of one source key column` };
-    parts.push({ name, column });
-  }
-  const identity = parts.map((p) => `${p.name}=${text(first.raw.key[p.column])}`).join(', ');
-  if (identity !== keyIdentity(first.mapped.key)) return { reason: 'the target key is not built from the source key columns as they are' };
-  const ok = src.keyBuckets(ctx.stream.source, parts);
-  return ok === true ? { parts } : { reason: ok };
 }
 
 /** Pass 2: the examined buckets' (key, digest) entries of both sides, read as cheaply as the stores allow. */
@@ -105,29 +102,14 @@ export async function locate(ctx: VerifyContext, p1: Tally, examined: readonly n
   const B = ctx.limits.buckets;
   const notes: string[] = [];
   const keys = new KeyDiff(ctx.limits.maxKeys);
+  const held = new HeldValues();
   const canLookup = ctx.targetSource.lookup !== undefined && ctx.targetStream !== undefined;
   const how = sourceBucketParts(ctx, p1.firstSource);
   const filter: KeyBucketFilter | undefined = 'parts' in how ? { parts: how.parts, buckets: B, selected: examined } : undefined;
 
   if (!canLookup && !filter) {
     // Nothing better on either side: both read in full at once, hashing only the examined buckets.
-    const held = { source: new Map<string, Value>(), target: new Map<string, Value>() };
-    let keep = true;
-    const p2 = await tally(ctx, {
-      phase: 'pass2',
-      buckets: B,
-      selected,
-      keys,
-      onRecord: (side, id, value) => {
-        if (!keep) return;
-        held[side].set(id, value);
-        if (held[side].size > HELD_VALUES) {
-          keep = false;
-          held.source.clear();
-          held.target.clear();
-        }
-      },
-    });
+    const p2 = await tally(ctx, { phase: 'pass2', buckets: B, selected, keys, onRecord: (side, id, value) => held.set(side, id, value) });
     const moved = movedBuckets(examined, p2, p1);
     notes.push(`to name keys, both sides were read again in full (${fullReadWhy(ctx, how)}), hashing only the ${examined.length} differing bucket(s)`);
     return {
@@ -135,24 +117,22 @@ export async function locate(ctx: VerifyContext, p1: Tally, examined: readonly n
       moved,
       notes,
       reads: { source: { method: 'full read', records: p2.source.read }, target: { method: 'full read', records: p2.target.read } },
-      ...(keep ? { values: held } : {}),
+      ...(held.values ? { values: held.values } : {}),
     };
   }
 
   // The source side first: its keys are what the target is asked for.
-  const source = await readSource(ctx, p1, examined, selected, filter, notes, how);
+  const source = await readSource(ctx, p1, examined, selected, filter, notes, how, held);
   let moved = examined.filter((b) => !source.digests.sameBucket(b, p1.source.digests)).length;
   for (const e of source.collected.entries) keys.add('source', e.id, e.digest);
   if (source.collected.full) keys.overflow = true;
-  const keepValues = !source.collected.valuesDropped;
 
-  const targetValues = new Map<string, Value>();
   let targetRead: SideRead;
   if (!ctx.targetStream) {
     targetRead = { method: 'none', records: 0 };
   } else if (canLookup) {
     const wanted = uniqueKeys(source.collected.entries);
-    const { found, foundIds, fetched } = await fetchByKey(ctx, 'pass2', wanted, selected, keys, keepValues ? targetValues : undefined);
+    const { found, foundIds, fetched } = await fetchByKey(ctx, 'pass2', wanted, selected, keys, held);
     // A bucket whose fetched records do not add up to pass 1's holds target keys the source lacks (or changed since).
     const unbalanced = examined.filter((b) => !found.sameBucket(b, p1.target.digests));
     targetRead = { method: 'point reads', records: fetched };
@@ -169,7 +149,7 @@ export async function locate(ctx: VerifyContext, p1: Tally, examined: readonly n
           if (foundIds.has(id)) return;
           foundIds.add(id);
           keys.add('target', id, shortDigest(d));
-          if (keepValues) targetValues.set(id, value);
+          held.set('target', id, value);
         },
       });
       for (const b of unbalanced) if (!scan.target.digests.sameBucket(b, p1.target.digests)) moved += 1;
@@ -186,14 +166,13 @@ export async function locate(ctx: VerifyContext, p1: Tally, examined: readonly n
       sides: 'target',
       onRecord: (_side, id, value, _key, d) => {
         keys.add('target', id, shortDigest(d));
-        if (keepValues) targetValues.set(id, value);
+        held.set('target', id, value);
       },
     });
     moved += examined.filter((b) => !scan.target.digests.sameBucket(b, p1.target.digests)).length;
     targetRead = { method: 'full read', records: scan.target.read };
   }
-  const values = !keepValues ? undefined : { source: new Map(source.collected.entries.map((e) => [e.id, e.value] as const)), target: targetValues };
-  return { keys, moved, notes, reads: { source: source.read, target: targetRead }, ...(values ? { values } : {}) };
+  return { keys, moved, notes, reads: { source: source.read, target: targetRead }, ...(held.values ? { values: held.values } : {}) };
 }
 
 function fullReadWhy(ctx: VerifyContext, how: { reason: string } | { parts: KeyBucketPart[] }): string {
@@ -201,6 +180,10 @@ function fullReadWhy(ctx: VerifyContext, how: { reason: string } | { parts: KeyB
   return 'reason' in how ? `${how.reason}; ${target}` : target;
 }
 
+/**
+ * The source side of pass 2: the store's own selection of the examined buckets where it can, proved against pass 1
+ * (every examined bucket's count and sum must come out equal), else a full read hashing only those buckets.
+ */
 async function readSource(
   ctx: VerifyContext,
   p1: Tally,
@@ -209,26 +192,46 @@ async function readSource(
   filter: KeyBucketFilter | undefined,
   notes: string[],
   how: { reason: string } | { parts: KeyBucketPart[] },
+  held: HeldValues,
 ): Promise<{ collected: Collected; digests: BucketDigests; read: SideRead }> {
   const B = ctx.limits.buckets;
-  const attempt = async (keyBuckets?: KeyBucketFilter): Promise<{ collected: Collected; t: Tally }> => {
+  interface Attempt {
+    collected: Collected;
+    t: Tally;
+    refused?: string;
+    /** Hold the attempt's values: only once it stands, so a discarded attempt's values are not kept. */
+    keep: () => void;
+  }
+  const attempt = async (keyBuckets?: KeyBucketFilter): Promise<Attempt> => {
     const collected = new Collected(ctx.limits.maxKeys);
-    const t = await tally(ctx, {
+    const values: [string, Value][] = [];
+    const r = await tallySelected(ctx, {
       phase: 'pass2',
       buckets: B,
       selected,
       sides: 'source',
       ...(keyBuckets ? { sourceKeyBuckets: keyBuckets } : {}),
-      onRecord: (_side, id, value, key, d) => collected.add(id, d, key, value),
+      onRecord: (_side, id, value, key, d) => {
+        collected.add(id, d, key);
+        if (values.length <= HELD_VALUES) values.push([id, value]);
+      },
     });
-    return { collected, t };
+    return { collected, t: r.t, ...(r.refused ? { refused: r.refused } : {}), keep: () => values.forEach(([id, v]) => held.set('source', id, v)) };
+  };
+  const stand = (got: Attempt, method: SideRead['method']): { collected: Collected; digests: BucketDigests; read: SideRead } => {
+    got.keep();
+    return { collected: got.collected, digests: got.t.source.digests, read: { method, records: got.t.source.read } };
   };
   if (filter) {
     const got = await attempt(filter);
+    if (got.refused) {
+      notes.push(`the source refused to select the differing buckets (${got.refused}): it was read in full to name keys`);
+      return stand(got, 'full read');
+    }
     const incomplete = examined.filter((b) => !got.t.source.digests.sameBucket(b, p1.source.digests));
     if (incomplete.length === 0) {
       notes.push(`the source selected the ${examined.length} differing bucket(s) itself: ${got.t.source.read} source record(s) read to name keys`);
-      return { collected: got.collected, digests: got.t.source.digests, read: { method: 'store-selected buckets', records: got.t.source.read } };
+      return stand(got, 'store-selected buckets');
     }
     notes.push(
       `the source's own selection of the differing buckets did not add up to the first read in ${incomplete.length} bucket(s) ` +
@@ -237,8 +240,7 @@ async function readSource(
   } else if ('reason' in how && ctx.source.capabilities.keyBuckets) {
     notes.push(`the source was read in full to name keys: ${how.reason}`);
   }
-  const got = await attempt();
-  return { collected: got.collected, digests: got.t.source.digests, read: { method: 'full read', records: got.t.source.read } };
+  return stand(await attempt(), 'full read');
 }
 
 function movedBuckets(examined: readonly number[], p2: Tally, p1: Tally): number {
@@ -246,8 +248,8 @@ function movedBuckets(examined: readonly number[], p2: Tally, p1: Tally): number
 }
 
 /**
- * Fetch records from the target by key, folding each (once per key) into per-bucket sums and the key collector,
- * with its value into `values` when given. Keys are the source side's (mapped) keys.
+ * Fetch records from the target by key, folding each key's record once into per-bucket sums and the key
+ * collector, and its value into `held`. Keys are the source side's (mapped) keys.
  */
 export async function fetchByKey(
   ctx: VerifyContext,
@@ -255,16 +257,25 @@ export async function fetchByKey(
   wanted: readonly RecordKey[],
   selected: Uint8Array,
   keys: KeyDiff,
-  values?: Map<string, Value>,
+  held: HeldValues,
 ): Promise<{ found: BucketDigests; foundIds: Set<string>; fetched: number }> {
   const found = new BucketDigests(ctx.limits.buckets);
   const foundIds = new Set<string>();
-  const fold = foldInto(ctx, ctx.limits.buckets, selected, (_side, id, d, value) => {
-    if (foundIds.has(id)) return; // a key asked twice is one record
-    foundIds.add(id);
-    keys.add('target', id, shortDigest(d));
-    values?.set(id, value);
-  });
+  const fold = foldInto(
+    ctx,
+    ctx.limits.buckets,
+    selected,
+    (_side, id, d, value) => {
+      keys.add('target', id, shortDigest(d));
+      held.set('target', id, value);
+    },
+    (id) => {
+      // A key asked twice (two spellings of one item) is one record: counted once, before it is summed.
+      if (foundIds.has(id)) return false;
+      foundIds.add(id);
+      return true;
+    },
+  );
   let fetched = 0;
   for (let i = 0; i < wanted.length; i += LOOKUP_CHUNK) {
     const records = await ctx.targetSource.lookup!(ctx.targetStream!, wanted.slice(i, i + LOOKUP_CHUNK), ctx.signal);

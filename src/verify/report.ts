@@ -86,7 +86,7 @@ export interface StreamVerifyResult {
   buckets?: BucketStats;
   /** Checksum and sample: the most (key, digest) entries held at once to name keys (the memory bound at work). */
   keysHeld?: number;
-  /** Checksum: how each side's records of the differing buckets were read to name keys, and how many were read. */
+  /** Checksum: how each side's records of the differing buckets were read to name keys; sample (by key): how the sample was read. */
   located?: { source: SideRead; target: SideRead };
   durationMs: number;
 }

@@ -1,30 +1,31 @@
 /**
- * Sample: a checksum restricted to K random buckets. Sources have no point lookup, so "look N records up in the
- * target" becomes "compare the records of a random K of B buckets on both sides": both sides are still read in
- * full, but only records in the sampled buckets are hashed and kept, so it is cheaper in CPU and memory than a
- * checksum, not in reads. Keys are spread over buckets by a hash, so a sampled bucket is a random set of keys, and
- * a record missing from the target is caught just as well as a changed one.
+ * Sample: a checksum restricted to K random buckets of B, holding about N source records. Keys are spread over
+ * buckets by a hash, so a sampled bucket is a random set of keys, and a record missing from the target is caught
+ * just as well as a changed one.
  *
- * With a target that can read records by key (DynamoDB, Firestore), the sample is what its name says: the sampled
+ * With a target that can read records by key (DynamoDB, Firestore) the sample is what its name says: the sampled
  * buckets' source records — selected by the source itself where it can (PostgreSQL) — are looked up by key in the
  * target, so each side reads about N records. That checks source records against the target (missing, changed);
  * keys only the target holds are not sampled that way (a checksum finds them), and the report says so.
  *
+ * Otherwise both sides are read in full, but only records in the sampled buckets are hashed and kept, so it is
+ * cheaper than a checksum in CPU and memory, not in reads; its keys are collected while reading, so differing keys
+ * are named without a second read (unless they exceed `maxKeys`; then only the bucket comparison is reported).
+ *
  * K is chosen for about N source records: from the source's count when it can give one, else 1% of the buckets.
- * One pass: the sampled buckets' (key, digest) entries are collected while reading, so differing keys are named
- * without a second read (unless they exceed `maxKeys`; then only the bucket comparison is reported). Listed changed
- * keys get one more read of their buckets to name the differing fields, as for a checksum.
+ * Changed keys' fields are compared from the values kept while reading when they were few, else from one more read
+ * of their buckets, as for a checksum.
  */
 import { changedFieldsOf, compareHeld } from './changed-fields.js';
-import { fetchByKey, HELD_VALUES, sourceBucketParts, uniqueKeys } from './locate.js';
-import type { RecordKey, Value } from '../core/record.js';
+import { chooseBuckets, sourceBucketParts } from './bucket-choice.js';
+import { fetchByKey, HeldValues, uniqueKeys } from './locate.js';
+import type { RecordKey } from '../core/record.js';
 import { shortDigest } from './record-digest.js';
-import { firstSourceRecord } from './store-digests.js';
 import { KeyDiff } from './key-diff.js';
 import { nameDifferences } from './name-differences.js';
 import { emptyKeyList } from './report.js';
 import type { VerifierResult } from './checksum-verifier.js';
-import { rejectionNotes, tally } from './tally.js';
+import { rejectionNotes, tally, tallySelected, type Tally } from './tally.js';
 import { targetNotes, type VerifyContext } from './verify-context.js';
 
 export const DEFAULT_SAMPLE_SIZE = 1000;
@@ -52,7 +53,8 @@ async function estimateCount(ctx: VerifyContext): Promise<number | undefined> {
   }
 }
 
-export async function verifySample(ctx: VerifyContext, size: number): Promise<VerifierResult> {
+export async function verifySample(given: VerifyContext, size: number): Promise<VerifierResult> {
+  const { ctx, first } = await chooseBuckets(given);
   const B = ctx.limits.buckets;
   const n = Math.max(1, Math.floor(size));
   const estimate = await estimateCount(ctx);
@@ -61,7 +63,7 @@ export async function verifySample(ctx: VerifyContext, size: number): Promise<Ve
   const selected = new Uint8Array(B);
   for (const b of sampled) selected[b] = 1;
 
-  if (ctx.targetSource.lookup && ctx.targetStream) return sampleByKey(ctx, n, sampled, selected, estimate);
+  if (ctx.targetSource.lookup && ctx.targetStream) return sampleByKey(ctx, first, n, sampled, selected, estimate);
 
   const keys = new KeyDiff(ctx.limits.maxKeys);
   const t = await tally(ctx, { phase: 'sample', buckets: B, selected, keys });
@@ -115,36 +117,60 @@ export async function verifySample(ctx: VerifyContext, size: number): Promise<Ve
 }
 
 /** The sample as point reads: the sampled buckets' source records, looked up by key in the target. */
-async function sampleByKey(ctx: VerifyContext, n: number, sampled: readonly number[], selected: Uint8Array, estimate: number | undefined): Promise<VerifierResult> {
+async function sampleByKey(
+  ctx: VerifyContext,
+  first: Tally['firstSource'],
+  n: number,
+  sampled: readonly number[],
+  selected: Uint8Array,
+  estimate: number | undefined,
+): Promise<VerifierResult> {
   const B = ctx.limits.buckets;
   const notes = [...targetNotes(ctx)];
-  // The source selects the sampled buckets itself where it can. Unproved here (there is no full read to prove it
-  // against), which is safe: the target is asked only for the keys the source sent, so a selection that missed
-  // records makes the sample smaller, never a false difference; and the tally re-checks each record's bucket.
-  const first = ctx.source.keyBuckets ? await firstSourceRecord(ctx) : undefined;
   const how = sourceBucketParts(ctx, first);
-  const selectedBySource = 'parts' in how;
+  let entries: { id: string; key: RecordKey; digest: number }[] = [];
+  let held = new HeldValues();
+  const read = (keyBuckets: boolean): Promise<{ t: Tally; refused?: string }> => {
+    entries = [];
+    held = new HeldValues();
+    return tallySelected(ctx, {
+      phase: 'sample',
+      buckets: B,
+      selected,
+      sides: 'source',
+      ...(keyBuckets && 'parts' in how ? { sourceKeyBuckets: { parts: how.parts, buckets: B, selected: sampled } } : {}),
+      onRecord: (_side, id, value, key, d) => {
+        entries.push({ id, key, digest: shortDigest(d) });
+        held.set('source', id, value);
+      },
+    });
+  };
+  let selectedBySource = 'parts' in how;
+  let { t, refused } = await read(selectedBySource);
+  if (refused) {
+    selectedBySource = false;
+    notes.push(`the source refused to select the sampled buckets (${refused}): it was read in full`);
+  } else if (selectedBySource) {
+    // Proof of the store's selection: every record it sent must be in a sampled bucket by ferry's own reckoning. A
+    // store that renders keys otherwise than ferry sends records of other buckets (and misses sampled ones), which
+    // would shrink the sample silently; then the source is read in full instead.
+    const stray = t.source.read - t.source.rejected.count - t.source.digests.total(sampled).count;
+    if (stray > 0) {
+      notes.push(`the source's own selection sent ${stray} record(s) outside the sampled buckets (it renders keys otherwise than ferry?): it was read in full instead`);
+      selectedBySource = false;
+      ({ t } = await read(false));
+    }
+  }
+  if (entries.length > ctx.limits.maxKeys) {
+    return {
+      ...emptySample(ctx, n, B, sampled.length),
+      outcome: 'inconclusive',
+      notes: [...notes, `the sampled buckets hold ${entries.length} records, more than the ${ctx.limits.maxKeys} keys a sample looks up: ask for a smaller sample`],
+    };
+  }
   const keys = new KeyDiff(ctx.limits.maxKeys);
-  const entries: { id: string; key: RecordKey }[] = [];
-  const held = { source: new Map<string, Value>(), target: new Map<string, Value>() };
-  let keep = true;
-  const t = await tally(ctx, {
-    phase: 'sample',
-    buckets: B,
-    selected,
-    sides: 'source',
-    ...('parts' in how ? { sourceKeyBuckets: { parts: how.parts, buckets: B, selected: sampled } } : {}),
-    onRecord: (_side, id, value, key, d) => {
-      if (!keys.add('source', id, shortDigest(d))) return;
-      entries.push({ id, key });
-      if (keep && entries.length > HELD_VALUES) {
-        keep = false;
-        held.source.clear();
-      }
-      if (keep) held.source.set(id, value);
-    },
-  });
-  const { found, fetched } = await fetchByKey(ctx, 'sample', uniqueKeys(entries), selected, keys, keep ? held.target : undefined);
+  for (const e of entries) keys.add('source', e.id, e.digest);
+  const { found, fetched } = await fetchByKey(ctx, 'sample', uniqueKeys(entries), selected, keys, held);
   const sourceSample = t.source.digests.total(sampled);
   const differing = t.source.digests.differing(found, sampled);
   notes.push(
@@ -156,16 +182,10 @@ async function sampleByKey(ctx: VerifyContext, n: number, sampled: readonly numb
     ...rejectionNotes(t.source.rejected),
   );
   const base: VerifierResult = {
-    stream: ctx.stream.source.name,
-    verifier: 'sample',
-    sampleSize: n,
-    outcome: 'match',
+    ...emptySample(ctx, n, B, sampled.length),
     source: { stream: ctx.stream.source.name, count: t.source.read, digest: sourceSample.hex() },
     target: { stream: ctx.stream.target, count: fetched, digest: found.total(sampled).hex() },
     expectedAbsent: t.source.rejected.count,
-    missing: emptyKeyList(),
-    extra: emptyKeyList(),
-    changed: emptyKeyList(),
     notes,
     buckets: { total: B, compared: sampled.length, differing: differing.length, examined: differing.length },
     keysHeld: keys.held,
@@ -176,10 +196,8 @@ async function sampleByKey(ctx: VerifyContext, n: number, sampled: readonly numb
   };
   if (differing.length === 0) return base;
   const named = nameDifferences(ctx, keys, { buckets: 0, keys: 0 });
-  const fields =
-    keep && ctx.limits.changedFields && named.changed.keys.length > 0
-      ? compareHeld(ctx, named.changed.keys, held)
-      : await changedFieldsOf(ctx, named.changed.keys);
+  const values = held.values;
+  const fields = values && ctx.limits.changedFields && named.changed.keys.length > 0 ? compareHeld(ctx, named.changed.keys, values) : await changedFieldsOf(ctx, named.changed.keys);
   return {
     ...base,
     outcome: named.outcome,
@@ -187,7 +205,25 @@ async function sampleByKey(ctx: VerifyContext, n: number, sampled: readonly numb
     missing: named.missing,
     extra: named.extra,
     changed: named.changed,
-    ...(fields.changedFields && fields.changedFields.length > 0 ? { changedFields: fields.changedFields } : {}),
+    ...(fields.changedFields ? { changedFields: fields.changedFields } : {}),
     notes: [...notes, ...named.notes, ...fields.notes],
+  };
+}
+
+/** A sample result with nothing found yet. */
+function emptySample(ctx: VerifyContext, n: number, buckets: number, compared: number): VerifierResult {
+  return {
+    stream: ctx.stream.source.name,
+    verifier: 'sample',
+    sampleSize: n,
+    outcome: 'match',
+    source: { stream: ctx.stream.source.name, count: 0 },
+    target: { stream: ctx.stream.target, count: 0 },
+    expectedAbsent: 0,
+    missing: emptyKeyList(),
+    extra: emptyKeyList(),
+    changed: emptyKeyList(),
+    notes: [],
+    buckets: { total: buckets, compared, differing: 0, examined: 0 },
   };
 }

@@ -8,31 +8,19 @@
  * sums are then trusted where they equal the target's; where they differ, the verifier reads those buckets itself
  * and compares (checksum-verifier.ts), so a value the store writes otherwise than ferry, or a record the pipeline
  * would refuse, costs a read of the source by ferry, never a wrong answer.
+ *
+ * What that rests on: a value the target's conversion changes shows on the first record (its type is converted for
+ * every record: a numeric key into an S key, a date into text), or the value cannot be held by the target at all
+ * (NaN, 39 digits, an oversize item: refused, so missing). A conversion that depended on the value, turning some
+ * values into others the target can hold, would be trusted where it agrees with the store's digest of the raw value:
+ * no target ferry writes to has one today; a new target's `toTarget` must be checked for it before it relies on this.
  */
 import { canonicalText } from '../transform/canonical.js';
 import type { FerryRecord, Value } from '../core/record.js';
 import type { DigestField, DigestSpec } from '../core/source.js';
-import { sourceBucketParts } from './locate.js';
+import { sourceBucketParts } from './bucket-choice.js';
 import type { Tally } from './tally.js';
 import type { VerifyContext } from './verify-context.js';
-
-/** The first record of the source and what the pipeline makes of it (one record read), or undefined if none. */
-export async function firstSourceRecord(ctx: VerifyContext): Promise<Tally['firstSource']> {
-  const source = ctx.source;
-  const stream = ctx.stream.source;
-  const segments = source.segments ? await source.segments(stream, 1, ctx.signal) : [];
-  const segment = segments[0] ?? { id: `${stream.name}#0/1`, stream: stream.name, index: 0, total: 1, spec: null };
-  for await (const batch of source.read({ segment, batchSize: 1, signal: ctx.signal, purpose: 'verify' })) {
-    const raw = batch.items[0];
-    if (!raw) continue;
-    try {
-      return { raw, mapped: ctx.pipeline(raw) };
-    } catch {
-      return undefined; // a record the pipeline refuses teaches nothing about the mapping
-    }
-  }
-  return undefined;
-}
 
 /** The spec the store digests by, or why the store's digests cannot stand for ferry's here. */
 export function storeDigestSpec(ctx: VerifyContext, first: Tally['firstSource']): { spec: DigestSpec } | { reason: string } {
@@ -42,7 +30,7 @@ export function storeDigestSpec(ctx: VerifyContext, first: Tally['firstSource'])
   if (map?.set && Object.keys(map.set).length > 0) return { reason: 'the map computes fields (`set`)' };
   const parts = sourceBucketParts(ctx, first);
   if ('reason' in parts) return parts;
-  if (!first) return { reason: 'the source is empty' };
+  if (!first) return { reason: 'no source record the pipeline takes' }; // unreachable: parts needs one; for the type
   const fields = mappedFields(first.raw, map);
   const check = unchangedByPipeline(first, fields, map?.nulls === 'omit');
   if (check !== true) return { reason: check };

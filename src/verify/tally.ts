@@ -135,6 +135,22 @@ export async function tally(ctx: VerifyContext, input: TallyInput): Promise<Tall
 }
 
 /**
+ * `tally` with the source selecting key buckets itself (`sourceKeyBuckets`); when the store refuses the selection
+ * after all (UNSUPPORTED: it resolved a column otherwise than when it said yes), the same tally reading it all, and
+ * the refusal's message for the notes.
+ */
+export async function tallySelected(ctx: VerifyContext, input: TallyInput): Promise<{ t: Tally; refused?: string }> {
+  if (!input.sourceKeyBuckets) return { t: await tally(ctx, input) };
+  try {
+    return { t: await tally(ctx, input) };
+  } catch (e) {
+    if (ctx.signal.aborted || !(isFerryError(e) && e.code === 'UNSUPPORTED')) throw e;
+    const { sourceKeyBuckets: _, ...plain } = input;
+    return { t: await tally(ctx, plain), refused: redact(e.message) };
+  }
+}
+
+/**
  * How a record is hashed on either side: its identity (NFC-normalised under `unicode: nfc`), its bucket (the
  * verification's bucket function), and — when the bucket is selected — its digest added to `digests` and handed to
  * `then`. Shared by the tallies and the point reads, so both hash exactly alike.
@@ -144,6 +160,8 @@ export function foldInto(
   buckets: number,
   selected: Uint8Array | undefined,
   then?: (side: 'source' | 'target', identity: string, digest: Buffer, value: Value, key: RecordKey) => void,
+  /** Whether to take a record of a selected bucket at all (checked before it is hashed or summed). */
+  accept?: (identity: string) => boolean,
 ): (side: 'source' | 'target', digests: BucketDigests, record: FerryRecord) => void {
   const nfc = ctx.canonical.unicode === 'nfc';
   const omitNulls = ctx.stream.spec.map?.nulls === 'omit';
@@ -152,6 +170,7 @@ export function foldInto(
     const id = nfc ? keyIdentity(record.key).normalize('NFC') : keyIdentity(record.key);
     const b = bucket(id, buckets);
     if (selected && selected[b] === 0) return;
+    if (accept && !accept(id)) return;
     const value = omitNulls ? withoutTopLevelNulls(record.value as Value) : (record.value as Value);
     const d = recordDigest(id, value, ctx.canonical);
     digests.add(b, d);

@@ -71,6 +71,8 @@ export interface VerifyContext {
   /** The bucket of a key identity: md5 when a side can select buckets itself (`md5Bucket`), else the faster FNV. */
   bucket: (identity: string, buckets: number) => number;
   bucketHash: KeyBucketHash;
+  /** The verifier picks the bucket function for the stream (`chooseBuckets`); false when the caller chose it. */
+  bucketAuto: boolean;
   tuning: ReadTuning;
   limits: VerifyLimits;
   signal: AbortSignal;

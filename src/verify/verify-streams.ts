@@ -65,7 +65,7 @@ export interface VerifyStreamsOptions {
   reportKeys?: number;
   /** Name the differing fields of listed changed keys (one more read of their buckets). Default true. */
   changedFields?: boolean;
-  /** How keys are spread over buckets; default md5 when the source can select buckets itself, else fnv. */
+  /** How keys are spread over buckets; default: md5 where the source can select buckets by it for a stream, else fnv. */
   bucketHash?: KeyBucketHash;
   /** How values are compared; default the plan's `verify_options`. */
   canonical?: CanonicalOptions;
@@ -119,9 +119,10 @@ export async function verifyStreams(opts: VerifyStreamsOptions): Promise<VerifyR
   };
   const canonical: CanonicalOptions = opts.canonical ?? { unicode: opts.plan.verify_options?.unicode ?? 'exact' };
   const verifiers = (opts.verifiers ?? opts.plan.verify ?? ['count']).map(verifierOf);
-  // md5 buckets cost ~1 µs a key more, but let a store that computes them send only the differing buckets' records.
-  const bucketHash: KeyBucketHash = opts.bucketHash ?? (opts.source.capabilities.keyBuckets ? 'md5' : 'fnv');
+  // FNV unless a verifier finds the source can select md5 buckets for the stream (locate.ts chooseBuckets).
+  const bucketHash: KeyBucketHash = opts.bucketHash ?? 'fnv';
   const bucket = bucketFunction(bucketHash);
+  const bucketAuto = opts.bucketHash === undefined;
   const streams = opts.streams ?? (await resolveVerifyStreams(opts.plan, opts.source, signal, opts.targetName));
 
   const results: StreamVerifyResult[] = [];
@@ -144,6 +145,7 @@ export async function verifyStreams(opts: VerifyStreamsOptions): Promise<VerifyR
           canonical,
           bucket,
           bucketHash,
+          bucketAuto,
           tuning,
           limits: verifyLimits,
           signal,

@@ -6,7 +6,7 @@
  */
 import { keyIdentity, md5Bucket } from '../../src/core/digest.js';
 import type { FerryRecord, RecordKey } from '../../src/core/record.js';
-import type { KeyBucketPart, ReadRequest, Source, SourceCapabilities } from '../../src/core/source.js';
+import type { BucketSum, KeyBucketPart, ReadRequest, Source, SourceCapabilities } from '../../src/core/source.js';
 import type { Batch, Segment, StreamRef } from '../../src/core/stream.js';
 import { FerryError } from '../../src/errors.js';
 
@@ -40,6 +40,8 @@ export interface DocSourceOptions {
    * differently from ferry (upper-cased `name=`), as a store with another text form would, so its selection is wrong.
    */
   keyBuckets?: true | 'wrong-text';
+  /** Offer `digestBuckets`, which fails with this TRANSIENT message (the verifier must read the source itself). */
+  digestFails?: string;
 }
 
 interface Slice {
@@ -62,6 +64,7 @@ export class DocSource implements Source<FerryRecord> {
   lookupCalls = 0;
   /** Reads asked to select key buckets. */
   bucketReads = 0;
+  digestCalls = 0;
   private failed = false;
   private readonly index = new Map<string, Map<string, number>>();
 
@@ -74,6 +77,10 @@ export class DocSource implements Source<FerryRecord> {
     };
     if (!opts.lookup) Object.defineProperty(this, 'lookup', { value: undefined });
     if (!opts.keyBuckets) Object.defineProperty(this, 'keyBuckets', { value: undefined });
+    if (!opts.digestFails) {
+      Object.defineProperty(this, 'canDigest', { value: undefined });
+      Object.defineProperty(this, 'digestBuckets', { value: undefined });
+    }
     // Methods live on the prototype: shadow them on the instance so `source.count` really is absent.
     if (opts.segmentable === false) Object.defineProperty(this, 'segments', { value: undefined });
     if (opts.countable === false) Object.defineProperty(this, 'count', { value: undefined });
@@ -112,6 +119,15 @@ export class DocSource implements Source<FerryRecord> {
       for (let i = start; i < end; i++) out.push(i);
     }
     return this.opts.reverse ? out.reverse() : out;
+  }
+
+  canDigest(): true {
+    return true;
+  }
+
+  async digestBuckets(): Promise<BucketSum[]> {
+    this.digestCalls += 1;
+    throw new FerryError('TRANSIENT', this.opts.digestFails ?? 'no digests here');
   }
 
   keyBuckets(_stream: StreamRef, parts: readonly KeyBucketPart[]): true | string {
@@ -158,7 +174,8 @@ export class DocSource implements Source<FerryRecord> {
       : (i: number): FerryRecord | null => {
           const r = base(i);
           if (r === null) return null;
-          let id = kb.parts.map((p) => `${p.name}=${text(r.key[p.column])}`).join(', ');
+          const row = { ...(r.value as Record<string, unknown>), ...r.key };
+          let id = kb.parts.map((p) => `${p.name}=${text(row[p.column])}`).join(', ');
           if (this.opts.keyBuckets === 'wrong-text') id = id.toUpperCase();
           return wanted!.has(md5Bucket(id, kb.buckets)) ? r : null;
         };
