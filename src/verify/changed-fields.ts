@@ -1,14 +1,16 @@
 /**
- * The fields that differ in changed records. Once pass 2 (or the sample) has named the changed keys, both sides are
- * read once more with pass 2's machinery — only records in the buckets of the listed changed keys are hashed — and
- * the records of those keys are kept, one per side per key, then compared field by field (field-diff.ts). Memory is
- * at most 2 × `reportKeys` records, whatever the table's size.
+ * The fields that differ in changed records. Pass 2 (or the sample) usually kept the few records' values and names
+ * them at once (`compareHeld`). When it held too many to keep, the listed changed keys' records are read once more:
+ * the source in full, only records in those keys' buckets hashed, and the target by key when it can read by key (else
+ * in full too); one record per side per key is kept and compared field by field (field-diff.ts). Memory is at most
+ * 2 × `reportKeys` records, whatever the table's size.
  */
-import type { Value } from '../core/record.js';
+import { BucketDigests } from '../core/digest.js';
+import type { RecordKey, Value } from '../core/record.js';
 import { isFerryError, redact } from '../errors.js';
 import { diffFields } from './field-diff.js';
 import type { ChangedRecord } from './report.js';
-import { tally } from './tally.js';
+import { foldInto, tally } from './tally.js';
 import type { VerifyContext } from './verify-context.js';
 
 export interface NamedFields {
@@ -25,16 +27,29 @@ export async function nameChangedFields(ctx: VerifyContext, keys: readonly strin
   for (const k of keys) selected[ctx.bucket(k, B)] = 1;
   const held = { source: new Map<string, Value>(), target: new Map<string, Value>() };
   const twice = { source: 0, target: 0 };
+  const byKey = ctx.targetSource.lookup !== undefined && ctx.targetStream !== undefined;
+  const sourceKeys: RecordKey[] = [];
   await tally(ctx, {
     phase: 'fields',
     buckets: B,
     selected,
-    onRecord: (side, id, value) => {
+    ...(byKey ? { sides: 'source' as const } : {}),
+    onRecord: (side, id, value, key) => {
       if (!wanted.has(id)) return;
       if (held[side].has(id)) twice[side] += 1;
-      else held[side].set(id, value);
+      else {
+        held[side].set(id, value);
+        if (side === 'source') sourceKeys.push(key);
+      }
     },
   });
+  if (byKey && sourceKeys.length > 0) {
+    const fold = foldInto(ctx, B, selected, (_side, id, _d, value) => {
+      if (wanted.has(id) && !held.target.has(id)) held.target.set(id, value);
+    });
+    const sink = new BucketDigests(B);
+    for (const r of await ctx.targetSource.lookup!(ctx.targetStream!, sourceKeys, ctx.signal)) fold('target', sink, r);
+  }
 
   const named = compareHeld(ctx, keys, held);
   if (twice.source + twice.target > 0) named.notes.unshift('a changed key occurs more than once on one side; its fields are compared for its first record');
