@@ -101,19 +101,7 @@ export async function verifySample(given: VerifyContext, size: number): Promise<
       notes: [...notes, `${differing.length} sampled bucket(s) differ; they hold more than ${ctx.limits.maxKeys} keys, so the keys are not named`],
     };
   }
-  const named = nameDifferences(ctx, keys, { buckets: 0, keys: 0 });
-  const fields = await changedFieldsOf(ctx, named.changed.keys);
-  return {
-    ...base,
-    outcome: named.outcome,
-    expectedAbsent: base.expectedAbsent + named.deadLetters,
-    missing: named.missing,
-    extra: named.extra,
-    changed: named.changed,
-    ...(fields.changedFields ? { changedFields: fields.changedFields } : {}),
-    notes: [...notes, ...named.notes, ...fields.notes],
-    buckets: { ...base.buckets!, examined: differing.length },
-  };
+  return withNamedKeys(ctx, { ...base, buckets: { ...base.buckets!, examined: differing.length } }, keys);
 }
 
 /** The sample as point reads: the sampled buckets' source records, looked up by key in the target. */
@@ -195,9 +183,17 @@ async function sampleByKey(
     },
   };
   if (differing.length === 0) return base;
+  return withNamedKeys(ctx, base, keys, held.values);
+}
+
+/**
+ * A sample's result with the collected keys compared and named, and the changed keys' fields: from the values held
+ * while reading when there are any, else from one more read of their buckets.
+ */
+async function withNamedKeys(ctx: VerifyContext, base: VerifierResult, keys: KeyDiff, held?: HeldValues['values']): Promise<VerifierResult> {
   const named = nameDifferences(ctx, keys, { buckets: 0, keys: 0 });
-  const values = held.values;
-  const fields = values && ctx.limits.changedFields && named.changed.keys.length > 0 ? compareHeld(ctx, named.changed.keys, values) : await changedFieldsOf(ctx, named.changed.keys);
+  const fields =
+    held && ctx.limits.changedFields && named.changed.keys.length > 0 ? compareHeld(ctx, named.changed.keys, held) : await changedFieldsOf(ctx, named.changed.keys);
   return {
     ...base,
     outcome: named.outcome,
@@ -206,7 +202,7 @@ async function sampleByKey(
     extra: named.extra,
     changed: named.changed,
     ...(fields.changedFields ? { changedFields: fields.changedFields } : {}),
-    notes: [...notes, ...named.notes, ...fields.notes],
+    notes: [...base.notes, ...named.notes, ...fields.notes],
   };
 }
 
