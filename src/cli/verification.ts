@@ -41,6 +41,8 @@ export interface VerificationInput {
   out?: { path: string; format: VerifyReportFormat };
   /** Keys listed per kind (`--max-diffs`); default 100. */
   maxDiffs?: number;
+  /** `--read-all`: ferry reads and hashes every record itself. */
+  readAll?: boolean;
 }
 
 /** The state store's plan-verification methods (the SQLite store has them; other CheckpointStores may not). */
@@ -79,6 +81,7 @@ export async function runVerification(ctx: CliContext, input: VerificationInput)
     sink: input.sink,
     ...(jobId && store ? { deadLettersByStream: deadLettersByStream(store.deadLetters(jobId)) } : {}),
     ...(input.maxDiffs !== undefined ? { reportKeys: input.maxDiffs } : {}),
+    ...(input.readAll ? { readAll: true } : {}),
     signal: input.connectorCtx.signal,
     onResult: (r) => {
       if (jobId && store) store.saveVerifyResult(jobId, verifyRecordOf(r));

@@ -20,6 +20,7 @@ interface VerifyArgs extends GlobalArgs {
   checksum?: boolean;
   sample?: number;
   maxDiffs?: number;
+  readAll?: boolean;
   format?: VerifyReportFormat;
   out?: string;
 }
@@ -107,6 +108,10 @@ export function verifyCommand(ctx: CliContext): CommandModule<GlobalArgs, Verify
           type: 'number',
           describe: `keys listed per kind (missing, extra, changed; changed ones with their differing fields); the totals are always exact (default ${DEFAULT_REPORT_KEYS})`,
         })
+        .option('read-all', {
+          type: 'boolean',
+          describe: 'ferry reads and hashes every record itself: no digests computed by a store, no store-selected buckets, no point reads (slower; trusts no store computation)',
+        })
         .option('format', {
           type: 'string',
           choices: VERIFY_REPORT_FORMATS as VerifyReportFormat[],
@@ -160,6 +165,7 @@ export function verifyCommand(ctx: CliContext): CommandModule<GlobalArgs, Verify
             stdoutFormat,
             ...(args.out !== undefined ? { out: { path: args.out, format } } : {}),
             ...(args.maxDiffs !== undefined ? { maxDiffs: args.maxDiffs } : {}),
+            ...(args.readAll ? { readAll: true } : {}),
           });
           return code;
         } finally {

@@ -65,6 +65,11 @@ export interface VerifyStreamsOptions {
   reportKeys?: number;
   /** Name the differing fields of listed changed keys (one more read of their buckets). Default true. */
   changedFields?: boolean;
+  /**
+   * ferry reads and hashes every record itself (`ferry verify --read-all`): the sources' store-side shortcuts —
+   * digests, bucket selection, point reads — are not used. For an audit that trusts no store computation.
+   */
+  readAll?: boolean;
   /** How keys are spread over buckets; default: md5 where the source can select buckets by it for a stream, else fnv. */
   bucketHash?: KeyBucketHash;
   /** How values are compared; default the plan's `verify_options`. */
@@ -96,7 +101,8 @@ function isInterrupt(e: unknown, signal: AbortSignal): boolean {
   return signal.aborted || (isFerryError(e) && e.code === 'INTERRUPTED');
 }
 
-export async function verifyStreams(opts: VerifyStreamsOptions): Promise<VerifyReport> {
+export async function verifyStreams(given: VerifyStreamsOptions): Promise<VerifyReport> {
+  const opts = given.readAll ? { ...given, source: readingOnly(given.source), targetSource: readingOnly(given.targetSource) } : given;
   const started = Date.now();
   const signal = opts.signal ?? new AbortController().signal;
   if (signal.aborted) throw abortedError(signal);
@@ -182,4 +188,17 @@ function failedResult(stream: VerifyStream, verifier: VerifierName, e: unknown):
     changed: emptyKeyList(),
     notes: [`could not verify: ${code}: ${message}${hint}`],
   };
+}
+
+/** A source with only its reading methods: no store-side digests, bucket selection or point reads. */
+export function readingOnly(source: Source<FerryRecord>): Source<FerryRecord> {
+  const plain: Source<FerryRecord> = {
+    capabilities: { ...source.capabilities, keyBuckets: false },
+    streams: (pattern, signal, options) => source.streams(pattern, signal, options),
+    read: (req) => source.read(req),
+    [Symbol.asyncDispose]: () => Promise.resolve(), // the caller disposes of the source itself
+  };
+  if (source.segments) plain.segments = (stream, desired, signal) => source.segments!(stream, desired, signal);
+  if (source.count) plain.count = (stream, signal) => source.count!(stream, signal);
+  return plain;
 }

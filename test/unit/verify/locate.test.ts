@@ -213,3 +213,15 @@ describe('a store digest that fails', () => {
     expect(r.source.count).toBe(N);
   });
 });
+
+describe('--read-all', () => {
+  it('uses no store-side shortcut and names the same keys', async () => {
+    const src = new DocSource({ keyBuckets: true, digestFails: 'must not be asked', streams: { Track: { count: N, make: track } } });
+    const tgt = target({ extra: true });
+    const report = await verifyRun({ source: src, target: tgt, streams: [{ from: 'Track' }], readAll: true });
+    const r = report.results[0]!;
+    expect([src.digestCalls, src.bucketReads, tgt.lookupCalls]).toEqual([0, 0, 0]);
+    expect(r.located).toEqual({ source: { method: 'full read', records: N }, target: { method: 'full read', records: N } });
+    expect([r.missing.keys, r.extra.keys, r.changed.keys]).toEqual([['TrackId=77'], [`TrackId=${N}`], ['TrackId=42']]);
+  });
+});
