@@ -171,6 +171,23 @@ export class BucketDigests {
     addWordsInto(this.sums, bucket * 4, words, 0);
   }
 
+  /** This bucket's count and sum minus `other`'s (mod 2^128): a subset's complement. Sum as 16 big-endian bytes. */
+  remainder(bucket: number, other: BucketDigests): { count: number; sum: Uint8Array } {
+    const at = bucket * 4;
+    const sum = new Uint8Array(16);
+    let borrow = 0;
+    for (let j = 3; j >= 0; j--) {
+      let d = this.sums[at + j]! - other.sums[at + j]! - borrow;
+      borrow = d < 0 ? 1 : 0;
+      if (d < 0) d += 0x100000000;
+      sum[j * 4] = d >>> 24;
+      sum[j * 4 + 1] = (d >>> 16) & 0xff;
+      sum[j * 4 + 2] = (d >>> 8) & 0xff;
+      sum[j * 4 + 3] = d & 0xff;
+    }
+    return { count: this.counts[bucket]! - other.counts[bucket]!, sum };
+  }
+
   sameBucket(bucket: number, other: BucketDigests): boolean {
     if (this.counts[bucket] !== other.counts[bucket]) return false;
     const at = bucket * 4;

@@ -19,6 +19,7 @@ import { locate } from './locate.js';
 import { nameDifferences } from './name-differences.js';
 import { emptyKeyList, type StreamVerifyResult } from './report.js';
 import { chooseBuckets } from './bucket-choice.js';
+import { BucketKeys } from './bucket-keys.js';
 import { storeDigestSpec } from './store-digests.js';
 import { rejectionNotes, tally, tallySelected, type Tally } from './tally.js';
 import { targetNotes, type VerifyContext } from './verify-context.js';
@@ -29,7 +30,7 @@ export type VerifierResult = Omit<StreamVerifyResult, 'durationMs'>;
 export async function verifyChecksum(given: VerifyContext): Promise<VerifierResult> {
   const { ctx, first } = await chooseBuckets(given);
   const B = ctx.limits.buckets;
-  const { p1, notes: storeNotes } = await pass1(ctx, first);
+  const { p1, notes: storeNotes, targetKeys } = await pass1(ctx, first);
   const differing = p1.source.digests.differing(p1.target.digests);
   const result: VerifierResult = {
     stream: ctx.stream.source.name,
@@ -66,7 +67,7 @@ export async function verifyChecksum(given: VerifyContext): Promise<VerifierResu
   let keys = new KeyDiff(ctx.limits.maxKeys);
   let located: Awaited<ReturnType<typeof locate>> | undefined;
   if (examined.length > 0) {
-    located = await locate(ctx, p1, examined, selected);
+    located = await locate(ctx, p1, examined, selected, targetKeys);
     keys = located.keys;
     result.notes.push(...located.notes);
     if (located.moved > 0) {
@@ -99,11 +100,15 @@ export async function verifyChecksum(given: VerifyContext): Promise<VerifierResu
  * target's: ferry reads those buckets of the source itself (the store selecting them), and if any disagrees with the
  * store's sum, the source side of pass 1 is read and hashed by ferry after all.
  */
-async function pass1(ctx: VerifyContext, first: Tally['firstSource']): Promise<{ p1: Tally; notes: string[] }> {
+async function pass1(ctx: VerifyContext, first: Tally['firstSource']): Promise<{ p1: Tally; notes: string[]; targetKeys?: BucketKeys }> {
   const B = ctx.limits.buckets;
-  const plain = async (note?: string): Promise<{ p1: Tally; notes: string[] }> => ({
-    p1: await tally(ctx, { phase: 'pass1', buckets: B }),
+  // A target read by key in pass 2 cannot be asked for keys only it holds: keep its keys' XOR per bucket to name them.
+  const targetKeys = ctx.targetSource.lookup && ctx.targetStream ? new BucketKeys(B) : undefined;
+  const withKeys = targetKeys ? { targetKeys } : {};
+  const plain = async (note?: string): Promise<{ p1: Tally; notes: string[]; targetKeys?: BucketKeys }> => ({
+    p1: await tally(ctx, { phase: 'pass1', buckets: B, ...withKeys }),
     notes: note ? [`the source store did not digest its records itself: ${note}`] : [],
+    ...withKeys,
   });
   if (!ctx.source.digestBuckets || !ctx.targetStream) return plain();
   const plan = storeDigestSpec(ctx, first);
@@ -111,7 +116,7 @@ async function pass1(ctx: VerifyContext, first: Tally['firstSource']): Promise<{
   const { spec } = plan;
   let p1: Tally;
   try {
-    p1 = await tally(ctx, { phase: 'pass1', buckets: B, sourceSums: (signal) => ctx.source.digestBuckets!(ctx.stream.source, spec, signal) });
+    p1 = await tally(ctx, { phase: 'pass1', buckets: B, ...withKeys, sourceSums: (signal) => ctx.source.digestBuckets!(ctx.stream.source, spec, signal) });
   } catch (e) {
     // An optimisation failing (UNSUPPORTED, a statement timeout, the server cancelling a long aggregate) is no reason
     // to fail the verification: ferry reads the source itself, as it would have without it.
@@ -121,7 +126,7 @@ async function pass1(ctx: VerifyContext, first: Tally['firstSource']): Promise<{
   p1 = { ...p1, firstSource: first };
   const notes = [`the source store digested its ${p1.source.read} record(s) itself: none was read by ferry in pass 1`];
   const differing = p1.source.digests.differing(p1.target.digests);
-  if (differing.length === 0) return { p1, notes };
+  if (differing.length === 0) return { p1, notes, ...withKeys };
 
   // Prove the store's sums where they differ from the target's, unless so many differ that a full read is as cheap.
   let disagree: number | undefined;
@@ -138,7 +143,7 @@ async function pass1(ctx: VerifyContext, first: Tally['firstSource']): Promise<{
     disagree = differing.filter((b) => !mine.source.digests.sameBucket(b, p1.source.digests)).length;
     if (disagree === 0) {
       notes.push(`ferry read the ${differing.length} differing bucket(s) of the source itself and found the store's sums right`);
-      return { p1, notes };
+      return { p1, notes, ...withKeys };
     }
   }
   const redo = await tally(ctx, { phase: 'pass1', buckets: B, sides: 'source' });
@@ -148,5 +153,5 @@ async function pass1(ctx: VerifyContext, first: Tally['firstSource']): Promise<{
       : `the store's digests disagreed with ferry's own reading in ${disagree} bucket(s)`) +
       ' (a value the store writes otherwise than ferry, a record the pipeline refuses, or data changing): ferry read and hashed the source itself',
   );
-  return { p1: { ...p1, source: redo.source, ...(redo.firstSource ? { firstSource: redo.firstSource } : {}) }, notes };
+  return { p1: { ...p1, source: redo.source, ...(redo.firstSource ? { firstSource: redo.firstSource } : {}) }, notes, ...withKeys };
 }

@@ -24,6 +24,7 @@
 import { BucketDigests } from '../core/digest.js';
 import type { RecordKey, Value } from '../core/record.js';
 import type { KeyBucketFilter, KeyBucketPart } from '../core/source.js';
+import type { BucketKeys } from './bucket-keys.js';
 import { KeyDiff } from './key-diff.js';
 import { shortDigest } from './record-digest.js';
 import type { SideRead } from './report.js';
@@ -98,7 +99,7 @@ class Collected {
 }
 
 /** Pass 2: the examined buckets' (key, digest) entries of both sides, read as cheaply as the stores allow. */
-export async function locate(ctx: VerifyContext, p1: Tally, examined: readonly number[], selected: Uint8Array): Promise<Located> {
+export async function locate(ctx: VerifyContext, p1: Tally, examined: readonly number[], selected: Uint8Array, targetKeys?: BucketKeys): Promise<Located> {
   const B = ctx.limits.buckets;
   const notes: string[] = [];
   const keys = new KeyDiff(ctx.limits.maxKeys);
@@ -134,9 +135,14 @@ export async function locate(ctx: VerifyContext, p1: Tally, examined: readonly n
     const wanted = uniqueKeys(source.collected.entries);
     const { found, foundIds, fetched } = await fetchByKey(ctx, 'pass2', wanted, selected, keys, held);
     // A bucket whose fetched records do not add up to pass 1's holds target keys the source lacks (or changed since).
-    const unbalanced = examined.filter((b) => !found.sameBucket(b, p1.target.digests));
+    let unbalanced = examined.filter((b) => !found.sameBucket(b, p1.target.digests));
     targetRead = { method: 'point reads', records: fetched };
     notes.push(`the target was read by key: ${wanted.length} key(s) asked, ${fetched} record(s) found`);
+    if (targetKeys && unbalanced.length > 0) {
+      const named = nameExtras(ctx, p1, found, foundIds, unbalanced, targetKeys, keys);
+      if (named.length > 0) notes.push(`${named.length} extra key(s) named from the first read's per-bucket key sums, without reading the target again`);
+      unbalanced = unbalanced.filter((b) => !named.includes(b));
+    }
     if (unbalanced.length > 0) {
       const only = new Uint8Array(B);
       for (const b of unbalanced) only[b] = 1;
@@ -173,6 +179,42 @@ export async function locate(ctx: VerifyContext, p1: Tally, examined: readonly n
     targetRead = { method: 'full read', records: scan.target.read };
   }
   return { keys, moved, notes, reads: { source: source.read, target: targetRead }, ...(held.values ? { values: held.values } : {}) };
+}
+
+/**
+ * Extra keys from pass 1's per-bucket key XORs (bucket-keys.ts): where a bucket's target records not fetched by key
+ * are exactly one (pass 1's count minus the fetched ones), XOR-ing the fetched keys out of the slot leaves that one
+ * key, and the sums' difference is its digest. Returns the buckets so resolved; the others need a read.
+ */
+function nameExtras(
+  ctx: VerifyContext,
+  p1: Tally,
+  found: BucketDigests,
+  foundIds: Set<string>,
+  unbalanced: readonly number[],
+  targetKeys: BucketKeys,
+  keys: KeyDiff,
+): number[] {
+  const B = ctx.limits.buckets;
+  const idsIn = new Map<number, string[]>();
+  for (const id of foundIds) {
+    const b = ctx.bucket(id, B);
+    const list = idsIn.get(b);
+    if (list) list.push(id);
+    else idsIn.set(b, [id]);
+  }
+  const resolved: number[] = [];
+  for (const b of unbalanced) {
+    const rest = p1.target.digests.remainder(b, found);
+    if (rest.count !== 1) continue;
+    const id = targetKeys.recover(b, idsIn.get(b) ?? []);
+    // What is left must be a key of this bucket that was not fetched; anything else (the data changed) is read.
+    if (id === undefined || foundIds.has(id) || ctx.bucket(id, B) !== b) continue;
+    foundIds.add(id);
+    keys.add('target', id, shortDigest(rest.sum));
+    resolved.push(b);
+  }
+  return resolved;
 }
 
 function fullReadWhy(ctx: VerifyContext, how: { reason: string } | { parts: KeyBucketPart[] }): string {

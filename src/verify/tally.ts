@@ -17,6 +17,7 @@ import type { BucketSum, KeyBucketFilter } from '../core/source.js';
 import { isFerryError, redact } from '../errors.js';
 import { linkedAbort } from '../engine/linked-abort.js';
 import { canonicalFields, canonicalShape } from '../transform/canonical.js';
+import type { BucketKeys } from './bucket-keys.js';
 import type { KeyDiff } from './key-diff.js';
 import { readSide } from './read-side.js';
 import { recordDigest, shortDigest } from './record-digest.js';
@@ -34,6 +35,8 @@ export interface TallyInput {
   sides?: 'both' | 'source' | 'target';
   /** The source selects these key buckets itself (it said it can); the tally still checks every record's bucket. */
   sourceKeyBuckets?: KeyBucketFilter;
+  /** Fold the target's key identities into per-bucket XOR slots (bucket-keys.ts), to name extra keys later. */
+  targetKeys?: BucketKeys;
   /** The source side's per-bucket sums as the store computed them, instead of reading it (store-digests.ts). */
   sourceSums?: (signal: AbortSignal) => Promise<BucketSum[]>;
 }
@@ -58,8 +61,10 @@ export async function tally(ctx: VerifyContext, input: TallyInput): Promise<Tall
   const targetDigests = new BucketDigests(buckets);
   const rejected: PipelineRejections = { count: 0, unexpected: 0 };
 
-  const fold = foldInto(ctx, buckets, selected, (side, id, d, value, key) => {
+  const targetKeys = input.targetKeys;
+  const fold = foldInto(ctx, buckets, selected, (side, id, d, value, key, b) => {
     keys?.add(side, id, shortDigest(d));
+    if (targetKeys && side === 'target') targetKeys.add(b, id);
     input.onRecord?.(side, id, value, key, d);
   });
   let firstSource: Tally['firstSource'];
@@ -159,7 +164,7 @@ export function foldInto(
   ctx: VerifyContext,
   buckets: number,
   selected: Uint8Array | undefined,
-  then?: (side: 'source' | 'target', identity: string, digest: Buffer, value: Value, key: RecordKey) => void,
+  then?: (side: 'source' | 'target', identity: string, digest: Buffer, value: Value, key: RecordKey, bucket: number) => void,
   /** Whether to take a record of a selected bucket at all (checked before it is hashed or summed). */
   accept?: (identity: string) => boolean,
 ): (side: 'source' | 'target', digests: BucketDigests, record: FerryRecord) => void {
@@ -174,7 +179,7 @@ export function foldInto(
     const value = omitNulls ? withoutTopLevelNulls(record.value as Value) : (record.value as Value);
     const d = recordDigest(id, value, ctx.canonical);
     digests.add(b, d);
-    then?.(side, id, d, value, record.key);
+    then?.(side, id, d, value, record.key, b);
   };
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { md5Bucket } from '../../../src/core/digest.js';
 import { Decimal, type FerryRecord } from '../../../src/core/record.js';
 import type { VerifyProgress } from '../../../src/verify/verify-context.js';
 import { DocSource } from '../../support/doc-source.js';
@@ -51,9 +52,26 @@ describe('locating differing keys (pass 2) with reads bounded by the differences
     // (one more record: the first, read to learn how the target key is made of source columns)
     expect(src.yielded - N - 1).toBeLessThan(20);
     expect(r.located?.source).toEqual({ method: 'store-selected buckets', records: src.yielded - N - 1 });
-    // Target: the source's keys of those buckets fetched by key; the extra key's bucket did not add up, so that
-    // bucket alone was hashed in one more read.
+    // Target: the source's keys of those buckets fetched by key; the extra key's bucket did not add up, and the one
+    // record not fetched was named from pass 1's per-bucket key XOR: the target was read once, in pass 1.
     expect(tgt.lookedUp).toBeLessThan(20);
+    expect(r.located?.target).toEqual({ method: 'point reads', records: tgt.lookedUp });
+    expect(tgt.yielded).toBe(N); // N + 1 records less track 77, read once
+    expect(r.notes).toContain("1 extra key(s) named from the first read's per-bucket key sums, without reading the target again");
+  });
+
+  it('two extra keys in one bucket cannot be told apart by its key sum: that bucket alone is read again', async () => {
+    // Keys N and the next one landing in the same md5 bucket as N.
+    const B = 65_536;
+    let twin = N + 1;
+    while (md5Bucket(`TrackId=${twin}`, B) !== md5Bucket(`TrackId=${N}`, B)) twin++;
+    const src = source(true);
+    const tgt = new DocSource({
+      lookup: true,
+      streams: { Track: { count: twin + 1, make: (i) => (i < N || i === N || i === twin ? track(i) : null) } },
+    });
+    const r = (await verifyRun({ source: src, target: tgt, streams: [{ from: 'Track' }] })).results[0]!;
+    expect(r.extra.keys).toEqual([`TrackId=${N}`, `TrackId=${twin}`]);
     expect(r.located?.target.method).toBe('point reads + buckets re-read for extra keys');
     expect(r.notes.join('\n')).toMatch(/1 differing bucket\(s\) held target records the source's keys did not fetch/);
   });
