@@ -3,7 +3,7 @@
  * Pure: no I/O, so it is unit-tested.
  */
 
-export const BENCHES = ['pg-dynamodb', 'dynamodb-firestore', 'objects'] as const;
+export const BENCHES = ['pg-dynamodb', 'dynamodb-firestore', 'objects', 'verify'] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 /** Options every bench takes. */
@@ -36,6 +36,15 @@ export interface DynamoDbFirestoreOptions extends CommonBenchOptions {
   naiveItems: number;
   /** ... or after this many seconds, whichever comes first. */
   naiveSeconds: number;
+}
+
+/** `verify`: a checksum after a PostgreSQL → DynamoDB copy with 3 differences, ferry's default against --read-all. */
+export interface VerifyBenchOptions {
+  json: boolean;
+  rows: number;
+  concurrency: number;
+  batchSize: number;
+  repeat: number;
 }
 
 /** `objects`: S3 → GCS, ferry against `rclone copy`, a set of small objects and a set of large ones. */
@@ -97,12 +106,15 @@ benches:
   dynamodb-firestore DynamoDB → Firestore: a ferry job (child process, checkpoints on) against a naive loop of
                      one awaited set() per document and the raw ceiling of parallel 500-document batched
                      commits, on the same Firestore emulator
+  verify             PostgreSQL → DynamoDB checksum with 3 differences: \`ferry verify\` (PostgreSQL digests its
+                     own rows, differing buckets selected and fetched by key) against \`ferry verify --read-all\`
+                     (ferry reads and hashes everything), same data, same servers
   objects            S3 → GCS: a ferry job (child process, verification on) against \`rclone copy\` with as many
                      transfers, on the same S3 server and GCS server; a set of small objects and a set of large
                      ones, measured separately (objects/s and MB/s)
 
 options:
-  --rows N           pg-dynamodb: rows to generate and move (default ${DEFAULT_ROWS}; 200k and 1m are accepted)
+  --rows N           pg-dynamodb, verify: rows to generate and move (default ${DEFAULT_ROWS}; 200k and 1m are accepted)
   --items N          dynamodb-firestore: items to load into DynamoDB and move (default ${DEFAULT_ITEMS}; 10k, 1m)
   --small N          objects: small objects in the source (default ${DEFAULT_SMALL}; 0 leaves the small set out)
   --small-kb K       objects: size of a small object in KiB (default ${DEFAULT_SMALL_KB})
@@ -139,7 +151,8 @@ export type ParsedBenchArgs =
   | { help: true }
   | { help: false; bench: 'pg-dynamodb'; options: PgDynamoDbOptions }
   | { help: false; bench: 'dynamodb-firestore'; options: DynamoDbFirestoreOptions }
-  | { help: false; bench: 'objects'; options: ObjectsOptions };
+  | { help: false; bench: 'objects'; options: ObjectsOptions }
+  | { help: false; bench: 'verify'; options: VerifyBenchOptions };
 
 /** `200000`, `200_000`, `200k`, `1m`, `1M` → a positive integer; anything else is a usage error. */
 export function parseCount(text: string, flag: string): number {
@@ -169,7 +182,7 @@ const TABLE_BENCHES: readonly BenchName[] = ['pg-dynamodb', 'dynamodb-firestore'
 
 /** Flags and whether they take a value; the ones that belong to some benches only say which. */
 const FLAGS: Record<string, { value: boolean; only?: readonly BenchName[] }> = {
-  '--rows': { value: true, only: ['pg-dynamodb'] },
+  '--rows': { value: true, only: ['pg-dynamodb', 'verify'] },
   '--items': { value: true, only: ['dynamodb-firestore'] },
   '--naive-items': { value: true, only: ['dynamodb-firestore'] },
   '--naive-seconds': { value: true, only: ['dynamodb-firestore'] },
@@ -232,7 +245,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedBenchArgs {
   if (!(BENCHES as readonly string[]).includes(name)) throw new BenchUsageError(`unknown bench "${name}"; known: ${BENCHES.join(', ')}`);
   const bench = name as BenchName;
 
-  const counts: Record<BenchName, string> = { 'pg-dynamodb': '--rows', 'dynamodb-firestore': '--items', objects: '--small and --large' };
+  const counts: Record<BenchName, string> = { 'pg-dynamodb': '--rows', 'dynamodb-firestore': '--items', objects: '--small and --large', verify: '--rows' };
   for (const flag of given.keys()) {
     const only = FLAGS[flag]!.only;
     if (only && !only.includes(bench)) {
@@ -241,6 +254,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedBenchArgs {
     }
   }
   if (bench === 'objects') return { help: false, bench, options: parseObjectsOptions(given) };
+  if (given.has('--cpu-prof') && bench === 'verify') throw new BenchUsageError('--cpu-prof is not an option of verify');
 
   const common: CommonBenchOptions = {
     json: given.has('--json'),
@@ -267,6 +281,9 @@ export function parseBenchArgs(argv: readonly string[]): ParsedBenchArgs {
   }
 
   if (bench === 'pg-dynamodb') return { help: false, bench, options: { rows: count('--rows', DEFAULT_ROWS), ...common } };
+  if (bench === 'verify') {
+    return { help: false, bench, options: { json: common.json, rows: count('--rows', DEFAULT_ROWS), concurrency: common.concurrency, batchSize: common.batchSize, repeat: common.repeat } };
+  }
   const items = count('--items', DEFAULT_ITEMS);
   const naiveItems = Math.min(items, count('--naive-items', DEFAULT_NAIVE_ITEMS));
   const naiveSeconds = count('--naive-seconds', DEFAULT_NAIVE_SECONDS);

@@ -13,6 +13,7 @@ import { emulatorHeapMb, formatDynamoDbFirestore, runDynamoDbFirestore } from '.
 import { formatObjects, runObjects } from './objects.js';
 import { formatPgDynamoDb, runPgDynamoDb } from './pg-dynamodb.js';
 import { benchServers, type BenchServers } from './servers.js';
+import { formatVerifyBench, runVerifyBench } from './verify.js';
 
 export interface BenchIo {
   out(text: string): void;
@@ -68,6 +69,12 @@ export async function benchMain(argv: readonly string[], io: BenchIo = processIo
       log(`PostgreSQL ${redactUrl(servers.pgUrl ?? '')}, DynamoDB ${servers.dynamodbServer}`);
       const result = await runPgDynamoDb(parsed.options, { ...run, servers });
       text = parsed.options.json ? JSON.stringify(result) : formatPgDynamoDb(result);
+      ok = result.ok;
+    } else if (parsed.bench === 'verify') {
+      servers = await benchServers(REPO_ROOT, io.env, log, ['postgres', 'dynamodb']);
+      log(`PostgreSQL ${redactUrl(servers.pgUrl ?? '')}, DynamoDB ${servers.dynamodbServer}`);
+      const result = await runVerifyBench(parsed.options, { ...run, servers });
+      text = parsed.options.json ? JSON.stringify(result) : formatVerifyBench(result);
       ok = result.ok;
     } else if (parsed.bench === 'objects') {
       servers = await benchServers(REPO_ROOT, io.env, log, ['s3', 'gcs']);
