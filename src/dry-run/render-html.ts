@@ -40,20 +40,7 @@ import {
   splitCode,
 } from './render-format.js';
 import type { DryRunReport, Finding, SampleRecord, SegmentPlan, StreamDryRun } from './report.js';
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/**
- * Text or attribute value for HTML: `& < > " '` as entities; NUL and lone surrogates (which a browser would turn
- * into U+FFFD anyway) replaced; other control characters shown as `\u001b` so they are visible.
- */
-export function esc(value: unknown): string {
-  const s = typeof value === 'string' ? value : String(value);
-  return s
-    .replace(/[&<>"']/g, (c) => ESCAPES[c]!)
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
-}
+import { esc } from '../report/html-escape.js';
 
 /** Escaped text whose `code` runs (as findings write commands and settings) are shown as <code>. */
 function rich(s: string): string {

@@ -12,20 +12,7 @@
  */
 import { changedByKey, diffLists, KIND_TEXT, RESULT_HEAD, resultRow, seconds, streamLabel, summaryText, verifierLabel } from './format-common.js';
 import type { StreamVerifyResult, VerifyOutcome, VerifyReport, VerifyReportMeta } from './report.js';
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/**
- * Text for HTML: `& < > " '` as entities; C0/C1 control characters shown as `\u001b` so they are visible; lone
- * surrogates (which a browser would show as U+FFFD anyway) as U+FFFD.
- */
-export function esc(value: unknown): string {
-  const s = typeof value === 'string' ? value : String(value);
-  return s
-    .replace(/[&<>"']/g, (c) => ESCAPES[c]!)
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
-}
+import { esc } from '../report/html-escape.js';
 
 const CSS = `
 :root { color-scheme: light; --ok: #1a7f37; --bad: #cf222e; --unsure: #9a6700; --line: #d0d7de; --muted: #57606a; }
