@@ -10,6 +10,8 @@ import {
   DynamoDBClient,
   ListTagsOfResourceCommand,
   ScanCommand,
+  type ScanCommandInput,
+  type ScanCommandOutput,
   TagResourceCommand,
   type AttributeValue,
   type WriteRequest,
@@ -83,8 +85,17 @@ export async function createTable(client: DynamoDBClient, table: string): Promis
   throw new Error(`table ${table} is not ACTIVE a minute after CreateTable`);
 }
 
-/** Items in a table, by a parallel `Select: COUNT` scan (every page, consistent reads). */
-export async function countItems(client: DynamoDBClient, table: string, segments = 4): Promise<number> {
+/**
+ * A parallel Scan of a whole table, `segments` segments each paged to its end; `params` adds to every request.
+ * Returns the sum of what `count` says of each page.
+ */
+async function parallelScan(
+  client: DynamoDBClient,
+  table: string,
+  segments: number,
+  params: Omit<ScanCommandInput, 'TableName' | 'Segment' | 'TotalSegments' | 'ExclusiveStartKey'>,
+  count: (page: ScanCommandOutput) => number,
+): Promise<number> {
   const counts = await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
       let n = 0;
@@ -93,20 +104,23 @@ export async function countItems(client: DynamoDBClient, table: string, segments
         const out = await client.send(
           new ScanCommand({
             TableName: table,
-            Select: 'COUNT',
-            ConsistentRead: true,
-            Segment: segment,
-            TotalSegments: segments,
+            ...params,
+            ...(segments > 1 ? { Segment: segment, TotalSegments: segments } : {}),
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
         );
-        n += out.Count ?? 0;
+        n += count(out);
         start = out.LastEvaluatedKey;
       } while (start);
       return n;
     }),
   );
   return counts.reduce((a, b) => a + b, 0);
+}
+
+/** Items in a table, by a parallel `Select: COUNT` scan (every page, consistent reads). */
+export function countItems(client: DynamoDBClient, table: string, segments = 4): Promise<number> {
+  return parallelScan(client, table, segments, { Select: 'COUNT', ConsistentRead: true }, (page) => page.Count ?? 0);
 }
 
 /** One BatchWriteItem of ≤ 25 puts, re-sending UnprocessedItems (with a short backoff) until none is left. */
@@ -154,24 +168,6 @@ export async function tagTable(client: DynamoDBClient, table: string, key: strin
  */
 export async function scanAll(client: DynamoDBClient, table: string, segments: number, limit: number): Promise<{ items: number; seconds: number }> {
   const t0 = performance.now();
-  const counts = await Promise.all(
-    Array.from({ length: segments }, async (_, segment) => {
-      let n = 0;
-      let start: Item | undefined;
-      do {
-        const out = await client.send(
-          new ScanCommand({
-            TableName: table,
-            Limit: limit,
-            ...(segments > 1 ? { Segment: segment, TotalSegments: segments } : {}),
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        n += out.Items?.length ?? 0;
-        start = out.LastEvaluatedKey;
-      } while (start);
-      return n;
-    }),
-  );
-  return { items: counts.reduce((a, b) => a + b, 0), seconds: (performance.now() - t0) / 1000 };
+  const items = await parallelScan(client, table, segments, { Limit: limit }, (page) => page.Items?.length ?? 0);
+  return { items, seconds: (performance.now() - t0) / 1000 };
 }
