@@ -9,6 +9,46 @@ import os from 'node:os';
 import path from 'node:path';
 import { ProcessSampler } from './proc.js';
 
+/** What every bench plan shares around its own source and target blocks: header, one stream, limits, verifiers. */
+export interface BenchPlanParts {
+  /** The bench's name, e.g. `pg-dynamodb`. */
+  bench: string;
+  /** The plan's name after `bench-<bench>-`. */
+  name: string;
+  /** The `source:` and `target:` blocks' own lines (indented two spaces). */
+  source: string[];
+  target: string[];
+  from: string;
+  to: string;
+  /** More keys of the stream (indented four spaces). */
+  stream?: string[];
+  concurrency: number;
+  batchSize: number;
+  verify: string;
+}
+
+export function benchPlan(p: BenchPlanParts): string {
+  return [
+    `# Written by \`npm run bench -- ${p.bench}\`; endpoints and credentials come from the environment.`,
+    'version: 1',
+    'kind: migration',
+    `name: bench-${p.bench}-${p.name}`,
+    'source:',
+    ...p.source,
+    'target:',
+    ...p.target,
+    'streams:',
+    `  - from: ${p.from}`,
+    `    to: ${p.to}`,
+    ...(p.stream ?? []),
+    'limits:',
+    `  concurrency: ${p.concurrency}`,
+    `  batch_size: ${p.batchSize}`,
+    `verify: ${p.verify}`,
+    '',
+  ].join('\n');
+}
+
 export interface FerryPlanInput {
   /** `schema.table` in PostgreSQL. */
   from: string;
@@ -20,28 +60,17 @@ export interface FerryPlanInput {
 
 /** The plan: postgres → dynamodb, table created, no verification (it is not part of the number). */
 export function benchPlanYaml(p: FerryPlanInput): string {
-  return [
-    '# Written by `npm run bench -- pg-dynamodb`; endpoints and credentials come from the environment.',
-    'version: 1',
-    'kind: migration',
-    `name: bench-pg-dynamodb-${p.to}`,
-    'source:',
-    '  type: postgres',
-    '  url: ${env:PGURL}',
-    'target:',
-    '  type: dynamodb',
-    '  region: ${env:AWS_REGION:-us-east-1}',
-    '  endpoint: ${env:DYNAMODB_ENDPOINT}',
-    '  create: true',
-    'streams:',
-    `  - from: ${p.from}`,
-    `    to: ${p.to}`,
-    'limits:',
-    `  concurrency: ${p.concurrency}`,
-    `  batch_size: ${p.batchSize}`,
-    'verify: []',
-    '',
-  ].join('\n');
+  return benchPlan({
+    bench: 'pg-dynamodb',
+    name: p.to,
+    source: ['  type: postgres', '  url: ${env:PGURL}'],
+    target: ['  type: dynamodb', '  region: ${env:AWS_REGION:-us-east-1}', '  endpoint: ${env:DYNAMODB_ENDPOINT}', '  create: true'],
+    from: p.from,
+    to: p.to,
+    concurrency: p.concurrency,
+    batchSize: p.batchSize,
+    verify: '[]',
+  });
 }
 
 export interface DynamoDbFirestorePlanInput {
@@ -60,27 +89,17 @@ export interface DynamoDbFirestorePlanInput {
  * (the bench counts the collection itself). The emulator host comes from FIRESTORE_EMULATOR_HOST.
  */
 export function dynamodbFirestorePlanYaml(p: DynamoDbFirestorePlanInput): string {
-  return [
-    '# Written by `npm run bench -- dynamodb-firestore`; endpoints and credentials come from the environment.',
-    'version: 1',
-    'kind: migration',
-    `name: bench-dynamodb-firestore-${p.collection}`,
-    'source:',
-    '  type: dynamodb',
-    '  region: ${env:AWS_REGION:-us-east-1}',
-    '  endpoint: ${env:DYNAMODB_ENDPOINT}',
-    'target:',
-    '  type: firestore',
-    `  project: ${p.project}`,
-    'streams:',
-    `  - from: ${p.table}`,
-    `    to: ${p.collection}`,
-    'limits:',
-    `  concurrency: ${p.concurrency}`,
-    `  batch_size: ${p.batchSize}`,
-    'verify: []',
-    '',
-  ].join('\n');
+  return benchPlan({
+    bench: 'dynamodb-firestore',
+    name: p.collection,
+    source: ['  type: dynamodb', '  region: ${env:AWS_REGION:-us-east-1}', '  endpoint: ${env:DYNAMODB_ENDPOINT}'],
+    target: ['  type: firestore', `  project: ${p.project}`],
+    from: p.table,
+    to: p.collection,
+    concurrency: p.concurrency,
+    batchSize: p.batchSize,
+    verify: '[]',
+  });
 }
 
 export interface ObjectsPlanInput {
@@ -104,33 +123,25 @@ export interface ObjectsPlanInput {
  * come from the environment (S3_ENDPOINT, GCS_ENDPOINT, the AWS default chain).
  */
 export function objectsPlanYaml(p: ObjectsPlanInput): string {
-  return [
-    '# Written by `npm run bench -- objects`; endpoints and credentials come from the environment.',
-    'version: 1',
-    'kind: migration',
-    `name: bench-objects-${p.targetBucket}`,
-    'source:',
-    '  type: s3',
-    `  bucket: ${p.sourceBucket}`,
-    '  region: ${env:AWS_REGION:-us-east-1}',
-    '  endpoint: "${env:S3_ENDPOINT}"',
-    'target:',
-    '  type: gcs',
-    `  bucket: ${p.targetBucket}`,
-    '  endpoint: "${env:GCS_ENDPOINT}"',
-    '  create: true',
-    `  transfers: ${p.transfers}`,
-    ...(p.largeTransfers === undefined ? [] : [`  large_transfers: ${p.largeTransfers}`]),
-    `  part_size_mb: ${p.partSizeMb}`,
-    'streams:',
-    `  - from: ${p.prefix}`,
-    `    to: ${p.prefix}`,
-    'limits:',
-    `  concurrency: ${p.concurrency}`,
-    `  batch_size: ${p.batchSize}`,
-    'verify: [count, checksum]',
-    '',
-  ].join('\n');
+  return benchPlan({
+    bench: 'objects',
+    name: p.targetBucket,
+    source: ['  type: s3', `  bucket: ${p.sourceBucket}`, '  region: ${env:AWS_REGION:-us-east-1}', '  endpoint: "${env:S3_ENDPOINT}"'],
+    target: [
+      '  type: gcs',
+      `  bucket: ${p.targetBucket}`,
+      '  endpoint: "${env:GCS_ENDPOINT}"',
+      '  create: true',
+      `  transfers: ${p.transfers}`,
+      ...(p.largeTransfers === undefined ? [] : [`  large_transfers: ${p.largeTransfers}`]),
+      `  part_size_mb: ${p.partSizeMb}`,
+    ],
+    from: p.prefix,
+    to: p.prefix,
+    concurrency: p.concurrency,
+    batchSize: p.batchSize,
+    verify: '[count, checksum]',
+  });
 }
 
 export interface FerryChildResult {

@@ -19,6 +19,7 @@ import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/c
 import type { VerifyBenchOptions } from './args.js';
 import { ensureDataset, QUALIFIED_TABLE } from './dataset.js';
 import { benchClient, countItems, dropTable, TABLE_PREFIX } from './dynamo.js';
+import { benchPlan } from './ferry-child.js';
 import { formatTable, machine, median, n, round, type Machine } from './runs.js';
 import type { BenchServers } from './servers.js';
 
@@ -63,20 +64,18 @@ interface Ctx {
 const COLUMNS = ['id', 'customer', 'email', 'amount', 'active', 'ref', 'note'];
 
 export function verifyBenchPlanYaml(table: string, o: Pick<VerifyBenchOptions, 'concurrency' | 'batchSize'>): string {
-  return [
-    '# Written by `npm run bench -- verify`; endpoints and credentials come from the environment.',
-    'version: 1',
-    'kind: migration',
-    `name: bench-verify-${table}`,
-    'source: { type: postgres, url: "${env:PGURL}" }',
-    'target: { type: dynamodb, region: "${env:AWS_REGION:-us-east-1}", endpoint: "${env:DYNAMODB_ENDPOINT}", create: true }',
-    'streams:',
-    `  - from: ${QUALIFIED_TABLE}`,
-    `    to: ${table}`,
-    `    map: { include: [${COLUMNS.join(', ')}] }`,
-    `limits: { concurrency: ${o.concurrency}, batch_size: ${o.batchSize} }`,
-    '',
-  ].join('\n');
+  return benchPlan({
+    bench: 'verify',
+    name: table,
+    source: ['  type: postgres', '  url: ${env:PGURL}'],
+    target: ['  type: dynamodb', '  region: ${env:AWS_REGION:-us-east-1}', '  endpoint: ${env:DYNAMODB_ENDPOINT}', '  create: true'],
+    from: QUALIFIED_TABLE,
+    to: table,
+    stream: [`    map: { include: [${COLUMNS.join(', ')}] }`],
+    concurrency: o.concurrency,
+    batchSize: o.batchSize,
+    verify: '[]',
+  });
 }
 
 interface CliRun {
