@@ -28,9 +28,9 @@ export function storeDigestSpec(ctx: VerifyContext, first: Tally['firstSource'])
   if (!src.digestBuckets || !src.canDigest) return { reason: 'the source cannot digest records itself' };
   const map = ctx.stream.spec.map;
   if (map?.set && Object.keys(map.set).length > 0) return { reason: 'the map computes fields (`set`)' };
+  if (!first) return { reason: 'no source record the pipeline takes, to learn the mapping from' };
   const parts = sourceBucketParts(ctx, first);
   if ('reason' in parts) return parts;
-  if (!first) return { reason: 'no source record the pipeline takes' }; // unreachable: parts needs one; for the type
   const fields = mappedFields(first.raw, map);
   const check = unchangedByPipeline(first, fields, map?.nulls === 'omit');
   if (check !== true) return { reason: check };
