@@ -4,13 +4,11 @@
  * and the errors (unknown id, bad flags).
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
-import type { Io } from '../../../src/cli/output.js';
 import { outcomeText, reportLine, reportsTable, verifyReportFromResults, type ReportLine } from '../../../src/cli/reports.js';
 import type { OpenConnectors } from '../../../src/engine/index.js';
+import { captureIo, itemsPlanDir } from '../../support/cli-harness.js';
 import { MemorySink, MemorySinkData } from '../../support/memory-sink.js';
 import { MemorySource } from '../../support/memory-source.js';
 import { MemoryTargetSource } from '../../support/memory-target-source.js';
@@ -19,11 +17,7 @@ let dir: string;
 let planFile: string;
 let db: string;
 
-function capture(isTTY = false): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), isTTY, env: {}, cwd: dir };
-}
+const capture = (isTTY = false): ReturnType<typeof captureIo> => captureIo(dir, isTTY);
 
 function jsonLines(io: { stdout: string[] }): Record<string, unknown>[] {
   return io.stdout.flatMap((l) => l.split('\n')).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -41,23 +35,7 @@ function deps(data: MemorySinkData) {
 }
 
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-reports-'));
-  db = path.join(dir, 'ferry.db');
-  planFile = path.join(dir, 'plan.yaml');
-  fs.writeFileSync(
-    planFile,
-    [
-      'version: 1',
-      'kind: migration',
-      'name: items-copy',
-      'source: { type: postgres, url: "postgres://ferry:hunter2@127.0.0.1/db" }',
-      'target: { type: dynamodb, region: us-east-1 }',
-      'streams:',
-      '  - from: items',
-      'verify: [count, checksum]',
-      '',
-    ].join('\n'),
-  );
+  ({ dir, db, planFile } = itemsPlanDir('ferry-reports-', ['verify: [count, checksum]'], 'postgres://ferry:hunter2@127.0.0.1/db'));
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -3,13 +3,11 @@
  * unfinished plan, dead letters — run in-process with the engine's in-memory source and sink standing in for stores.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
-import type { Io } from '../../../src/cli/output.js';
 import type { OpenConnectors } from '../../../src/engine/index.js';
+import { captureIo, itemsPlanDir } from '../../support/cli-harness.js';
 import { MemorySink, MemorySinkData, type MemorySinkOptions } from '../../support/memory-sink.js';
 import { MemorySource } from '../../support/memory-source.js';
 import { MemoryTargetSource } from '../../support/memory-target-source.js';
@@ -19,11 +17,7 @@ let dir: string;
 let planFile: string;
 let db: string;
 
-function capture(): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), isTTY: false, env: {}, cwd: dir };
-}
+const capture = (): ReturnType<typeof captureIo> => captureIo(dir);
 
 function events(io: { stdout: string[] }): { type: string; jobId: string }[] {
   return io.stdout.flatMap((l) => l.split('\n')).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
@@ -55,25 +49,7 @@ function interruptAfter(io: { stdout: string[] }, after: number, times: number):
 }
 
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-run-'));
-  db = path.join(dir, 'ferry.db');
-  planFile = path.join(dir, 'plan.yaml');
-  fs.writeFileSync(
-    planFile,
-    [
-      'version: 1',
-      'kind: migration',
-      'name: items-copy',
-      'source: { type: postgres, url: "postgres://ferry@127.0.0.1/db" }',
-      'target: { type: dynamodb, region: us-east-1 }',
-      'streams:',
-      '  - from: items',
-      'limits: { concurrency: 2, batch_size: 50 }',
-      'on_error: { max_rejected: 0 }',
-      'verify: [count, checksum]',
-      '',
-    ].join('\n'),
-  );
+  ({ dir, db, planFile } = itemsPlanDir('ferry-run-', ['limits: { concurrency: 2, batch_size: 50 }', 'on_error: { max_rejected: 0 }', 'verify: [count, checksum]']));
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -3,14 +3,13 @@
  * --format text|md|json|html, --out FILE; a job's results kept with the job, a plan's as a plan verification.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
-import type { Io } from '../../../src/cli/output.js';
 import { verifiersFromArgs } from '../../../src/cli/verify.js';
 import type { OpenConnectors } from '../../../src/engine/index.js';
 import { openStateStore } from '../../../src/state/index.js';
+import { captureIo, itemsPlanDir } from '../../support/cli-harness.js';
 import { MemorySink, MemorySinkData } from '../../support/memory-sink.js';
 import { MemorySource } from '../../support/memory-source.js';
 import { MemoryTargetSource } from '../../support/memory-target-source.js';
@@ -20,11 +19,7 @@ let dir: string;
 let planFile: string;
 let db: string;
 
-function capture(isTTY = false): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), isTTY, env: {}, cwd: dir };
-}
+const capture = (isTTY = false): ReturnType<typeof captureIo> => captureIo(dir, isTTY);
 
 function events(io: { stdout: string[] }): { type: string; [k: string]: unknown }[] {
   return io.stdout.flatMap((l) => l.split('\n')).filter((l) => l.startsWith('{"')).map((l) => JSON.parse(l));
@@ -55,24 +50,7 @@ function doneReport(io: { stdout: string[] }): { outcome: string; results: Resul
 }
 
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-verify-'));
-  db = path.join(dir, 'ferry.db');
-  planFile = path.join(dir, 'plan.yaml');
-  fs.writeFileSync(
-    planFile,
-    [
-      'version: 1',
-      'kind: migration',
-      'name: items-copy',
-      'source: { type: postgres, url: "postgres://ferry@127.0.0.1/db" }',
-      'target: { type: dynamodb, region: us-east-1 }',
-      'streams:',
-      '  - from: items',
-      'limits: { concurrency: 2, batch_size: 50 }',
-      'verify: [count]',
-      '',
-    ].join('\n'),
-  );
+  ({ dir, db, planFile } = itemsPlanDir('ferry-verify-', ['limits: { concurrency: 2, batch_size: 50 }', 'verify: [count]']));
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
