@@ -103,18 +103,22 @@ export async function verifyChecksum(given: VerifyContext): Promise<VerifierResu
 async function pass1(ctx: VerifyContext, first: Tally['firstSource']): Promise<{ p1: Tally; notes: string[]; targetKeys?: BucketKeys }> {
   const B = ctx.limits.buckets;
   // A target read by key in pass 2 cannot be asked for keys only it holds: keep its keys' XOR per bucket to name them.
-  const targetKeys = ctx.targetSource.lookup && ctx.targetStream ? new BucketKeys(B) : undefined;
-  const withKeys = targetKeys ? { targetKeys } : {};
-  const plain = async (note?: string): Promise<{ p1: Tally; notes: string[]; targetKeys?: BucketKeys }> => ({
-    p1: await tally(ctx, { phase: 'pass1', buckets: B, ...withKeys }),
-    notes: note ? [`the source store did not digest its records itself: ${note}`] : [],
-    ...withKeys,
-  });
+  // A fresh one for every read of the target: a read cut short must leave nothing in the XORs.
+  const keysFor = (): { targetKeys?: BucketKeys } => (ctx.targetSource.lookup && ctx.targetStream ? { targetKeys: new BucketKeys(B) } : {});
+  const plain = async (note?: string): Promise<{ p1: Tally; notes: string[]; targetKeys?: BucketKeys }> => {
+    const withKeys = keysFor();
+    return {
+      p1: await tally(ctx, { phase: 'pass1', buckets: B, ...withKeys }),
+      notes: note ? [`the source store did not digest its records itself: ${note}`] : [],
+      ...withKeys,
+    };
+  };
   if (!ctx.source.digestBuckets || !ctx.targetStream) return plain();
   const plan = storeDigestSpec(ctx, first);
   if ('reason' in plan) return plain(plan.reason);
   const { spec } = plan;
   let p1: Tally;
+  const withKeys = keysFor();
   try {
     p1 = await tally(ctx, { phase: 'pass1', buckets: B, ...withKeys, sourceSums: (signal) => ctx.source.digestBuckets!(ctx.stream.source, spec, signal) });
   } catch (e) {

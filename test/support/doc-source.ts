@@ -127,6 +127,8 @@ export class DocSource implements Source<FerryRecord> {
 
   async digestBuckets(): Promise<BucketSum[]> {
     this.digestCalls += 1;
+    // Fail a moment later, as a long aggregate does, while the other side is being read.
+    await new Promise((resolve) => setTimeout(resolve, 40));
     throw new FerryError('TRANSIENT', this.opts.digestFails ?? 'no digests here');
   }
 

@@ -230,6 +230,15 @@ describe('a store digest that fails', () => {
     expect(r.changed.keys).toEqual(['TrackId=42']);
     expect(r.source.count).toBe(N);
   });
+
+  it('leaves nothing of the target read it cut short in the key sums: the extra key is still named from them', async () => {
+    const src = new DocSource({ keyBuckets: true, digestFails: 'statement timeout', streams: { Track: { count: N, make: track } } });
+    const tgt = target({ extra: true });
+    const r = (await verifyRun({ source: src, target: tgt, streams: [{ from: 'Track' }] })).results[0]!;
+    expect(tgt.yielded).toBeGreaterThan(N - 1); // the cut-short read, then the whole target once more
+    expect(r.extra.keys).toEqual([`TrackId=${N}`]);
+    expect(r.located?.target.method).toBe('point reads');
+  });
 });
 
 describe('--read-all', () => {
