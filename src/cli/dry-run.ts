@@ -12,7 +12,11 @@ import { cliLogger } from './execute.js';
 import { formatCount } from './output.js';
 
 const SHOWN_PER_ACTION = 20;
-const ORDER: readonly PlannedAction['action'][] = ['copy', 'delete', 'skip', 'keep'];
+const ORDER: readonly PlannedAction['action'][] = ['copy', 'refuse', 'delete', 'skip', 'keep'];
+const SAID: Partial<Record<PlannedAction['action'], string>> = {
+  keep: 'keep (extra in the target, not deleted)',
+  refuse: 'refuse (the target cannot hold the name: dead letters)',
+};
 
 export async function dryRun(ctx: CliContext, loaded: LoadedPlan, json: boolean, debug: boolean): Promise<number> {
   const { io } = ctx;
@@ -37,7 +41,7 @@ export async function dryRun(ctx: CliContext, loaded: LoadedPlan, json: boolean,
     for (const action of ORDER) {
       const t = totals.get(action);
       if (!t) continue;
-      io.out(`  would ${action === 'keep' ? 'keep (extra in the target, not deleted)' : action}: ${formatCount(t.n)} objects, ${formatBytes(t.bytes)}`);
+      io.out(`  would ${SAID[action] ?? action}: ${formatCount(t.n)} objects, ${formatBytes(t.bytes)}`);
       for (const line of t.shown) io.out(line);
       if (t.n > t.shown.length) io.out(`    … ${formatCount(t.n - t.shown.length)} more (--json lists every one)`);
     }

@@ -72,6 +72,8 @@ export interface PutRequest {
 
 /** What the target says it now holds, for the sink to compare with what it streamed. */
 export interface PutResult {
+  /** The name the store addressed the write to, where it can tell (read back from the request it sent). */
+  name?: string;
   /** Hex MD5 the target computed or stored for the whole object, if it reports one. */
   md5?: string;
   /** Base64 CRC32C the target computed, if it reports one (GCS). */
@@ -96,6 +98,11 @@ export interface ObjectStore extends AsyncDisposable {
   /** `s3://bucket`, `gs://bucket`, `azure://account/container`: for messages and reports. */
   readonly url: string;
   readonly limits: ObjectStoreLimits;
+  /**
+   * Why the store cannot hold `name` byte for byte (Azure resolves `..` segments, for one), or undefined when it can.
+   * Such a name is refused into dead letters before anything is written. Stores that hold any name omit it.
+   */
+  nameProblem?(name: string): string | undefined;
   /** Checks the bucket/container exists and the credentials work; a FerryError (NOT_FOUND, AUTH, UNREACHABLE) otherwise. */
   check(signal: AbortSignal): Promise<void>;
   /** Creates the bucket/container if it does not exist (plan `create: true`). */

@@ -80,7 +80,8 @@ export interface SinkRunReport {
 }
 
 export interface PlannedAction {
-  action: 'copy' | 'skip' | 'delete' | 'keep';
+  /** `refuse`: the target cannot hold the name; the run makes it a dead letter and writes nothing. */
+  action: 'copy' | 'skip' | 'delete' | 'keep' | 'refuse';
   /** The target name concerned. */
   name: string;
   bytes: number;

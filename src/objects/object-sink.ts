@@ -88,6 +88,8 @@ export class ObjectSink implements Sink<FerryRecord> {
   toTarget(stream: StreamRef, record: FerryRecord): FerryRecord {
     const rel = String(record.key['name']);
     const name = stream.name + rel;
+    const problem = this.store.nameProblem?.(name);
+    if (problem !== undefined) throw new FerryError('ITEM_REJECTED', problem, { hint: 'rename the object in the source, or copy it to a store that holds such names' });
     const bytes = Buffer.byteLength(name, 'utf8');
     if (bytes > this.store.limits.maxNameBytes) {
       throw new FerryError('ITEM_REJECTED', `target name is ${bytes} bytes, over ${this.store.url}'s limit of ${this.store.limits.maxNameBytes}`, {
@@ -220,6 +222,11 @@ export class ObjectSink implements Sink<FerryRecord> {
         yield { action: mirror ? 'delete' : 'keep', name, bytes: p.target.size, reason: 'not in the source' };
         continue;
       }
+      const problem = this.store.nameProblem?.(name);
+      if (problem !== undefined) {
+        yield { action: 'refuse', name, bytes: p.source.size, reason: problem };
+        continue;
+      }
       if (p.target === undefined) {
         yield { action: 'copy', name, bytes: p.source.size, reason: 'new' };
         continue;
@@ -271,6 +278,8 @@ export class ObjectSink implements Sink<FerryRecord> {
     }
     const value = item.value;
     const name = prefix + value.rel;
+    const problem = this.store.nameProblem?.(name);
+    if (problem !== undefined) return { kind: 'rejected', reason: problem };
     try {
       let target = existing.get(name);
       if (target) {
@@ -340,6 +349,7 @@ export class ObjectSink implements Sink<FerryRecord> {
       });
     } catch (e) {
       await piping;
+      if (isFerryError(e) && e.code === 'ITEM_REJECTED') throw e;
       if (readError !== undefined && !signal.aborted) throw readFailure(value, readError);
       throw e;
     }
@@ -351,6 +361,9 @@ export class ObjectSink implements Sink<FerryRecord> {
     }
     if (src.md5 !== undefined && computed !== src.md5) {
       throw new FerryError('TRANSIENT', `the content read from ${value.store.url}/${src.name} has MD5 ${computed}, not the ${src.md5} the source states: damaged in transit`, { hint: DAMAGED });
+    }
+    if (put.name !== undefined && put.name !== name) {
+      throw new FerryError('INTERNAL', `${this.store.url}: the copy of ${JSON.stringify(name)} was written as ${JSON.stringify(put.name)}`, { hint: 'report it: the store let a name through that it cannot hold; check that object in the target' });
     }
     if (put.md5 !== undefined && put.md5 !== computed) {
       throw new FerryError('TRANSIENT', `${this.store.url}/${name} reports MD5 ${put.md5} but ferry sent content with MD5 ${computed}: damaged in transit`, { hint: DAMAGED });

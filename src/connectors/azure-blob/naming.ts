@@ -279,3 +279,42 @@ export function isMd5Hex(s: string): boolean {
 export function unquote(etag: string | undefined): string | undefined {
   return etag === undefined ? undefined : etag.replace(/^"(.*)"$/, '$1');
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Blob names that Azure cannot hold byte for byte
+
+/**
+ * Why Azure Blob cannot store `name` under exactly that name, or undefined when it can. A blob's name is its URL path,
+ * and every URL client resolves `.` and `..` segments (the WHATWG URL parser also treats `%2e` as a dot, so no escape
+ * avoids it): `k/../x` would be written to `x`, outside the target prefix. Azure turns `\` into `/`, and control
+ * characters cannot be listed back (Azure's docs advise against both; Azurite's listing fails with a 500).
+ */
+export function azureNameProblem(name: string): string | undefined {
+  const segment = name.split('/').find((s) => s === '.' || s === '..');
+  if (segment !== undefined) {
+    return `Azure Blob cannot hold the name ${JSON.stringify(name)}: URL clients resolve its "${segment}" path segment, so the blob would be written under another name`;
+  }
+  if (name.includes('\\')) return `Azure Blob cannot hold the name ${JSON.stringify(name)}: Azure turns "\\" into "/"`;
+  // eslint-disable-next-line no-control-regex
+  const control = /[\u0000-\u001f\u007f]/.exec(name);
+  if (control) {
+    const hex = control[0].charCodeAt(0).toString(16).padStart(4, '0');
+    return `Azure Blob cannot hold the name ${JSON.stringify(name)}: it has the control character U+${hex}, which Azure listings cannot return`;
+  }
+  return undefined;
+}
+
+/**
+ * The blob name a request to `blobUrl` addresses (its path below the container's, percent-decoded), to prove that what
+ * the SDK sends is the name ferry meant. Undefined when the URL is not below the container.
+ */
+export function addressedName(blobUrl: string, containerUrl: string): string | undefined {
+  const base = new URL(containerUrl).pathname.replace(/\/+$/, '') + '/';
+  const path = new URL(blobUrl).pathname;
+  if (!path.startsWith(base)) return undefined;
+  try {
+    return decodeURIComponent(path.slice(base.length));
+  } catch {
+    return undefined;
+  }
+}

@@ -26,10 +26,12 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { BlobGetPropertiesResponse, BlobHTTPHeaders, BlobItem, BlockBlobClient, BlockBlobUploadOptions, ContainerClient } from '@azure/storage-blob';
 import type { ConnectorContext } from '../../core/connector.js';
 import { compareNames, type ListRequest, type ObjectInfo, type ObjectStore, type ObjectStoreLimits, type PutRequest, type PutResult } from '../../core/object.js';
-import { FerryError } from '../../errors.js';
+import { FerryError, isFerryError } from '../../errors.js';
 import { createClients, type AzureBlobClients } from './client.js';
 import { isNotFound, toFerryError } from './errors.js';
 import {
+  addressedName,
+  azureNameProblem,
   blockId,
   blockSizeFor,
   compareUtf16,
@@ -125,6 +127,28 @@ export class AzureBlobStore implements ObjectStore {
     this.container = clients.container;
     this.url = `azure://${clients.account}/${options.container}`;
     this.partSize = options.partSizeMb * MIB;
+  }
+
+  /** Why Azure cannot hold `name` byte for byte (dot segments, `\\`, control characters), or undefined. */
+  nameProblem(name: string): string | undefined {
+    return azureNameProblem(name);
+  }
+
+  /**
+   * The client of blob `name`, refused (ITEM_REJECTED, before any request) when the URL the SDK would send addresses
+   * another name: a write must never land elsewhere, nor a read or delete touch another blob.
+   */
+  private blob(name: string, op: string): BlockBlobClient {
+    const problem = azureNameProblem(name);
+    const client = this.container.getBlockBlobClient(name);
+    const addressed = problem === undefined ? addressedName(client.url, this.container.url) : undefined;
+    if (problem !== undefined || addressed !== name) {
+      throw new FerryError('ITEM_REJECTED', `Azure Blob ${op} (${this.url}): ${problem ?? `the request would address ${JSON.stringify(addressed)}, not ${JSON.stringify(name)}`}; nothing was written`, {
+        hint: 'rename the object in the source, or copy it to a store that holds such names (S3, GCS)',
+        details: { object: name },
+      });
+    }
+    return client;
   }
 
   private err(op: string, e: unknown): FerryError {
@@ -249,9 +273,10 @@ export class AzureBlobStore implements ObjectStore {
 
   async head(name: string, signal: AbortSignal): Promise<ObjectInfo | undefined> {
     try {
-      const p = await this.container.getBlobClient(name).getProperties({ abortSignal: signal });
+      const p = await this.blob(name, `head ${name}`).getProperties({ abortSignal: signal });
       return this.infoOfProps(name, p);
     } catch (e) {
+      if (isFerryError(e)) throw e;
       if (isNotFound(e) && (e as { details?: { errorCode?: string } }).details?.errorCode !== 'ContainerNotFound') return undefined;
       throw this.err(`head ${name}`, e);
     }
@@ -260,9 +285,10 @@ export class AzureBlobStore implements ObjectStore {
   async get(name: string, signal: AbortSignal): Promise<Readable> {
     let source: NodeJS.ReadableStream | undefined;
     try {
-      const res = await this.container.getBlobClient(name).download(0, undefined, { abortSignal: signal, maxRetryRequests: 2 });
+      const res = await this.blob(name, `get ${name}`).download(0, undefined, { abortSignal: signal, maxRetryRequests: 2 });
       source = res.readableStreamBody;
     } catch (e) {
+      if (isFerryError(e)) throw e;
       throw this.err(`get ${name}`, e);
     }
     if (!source) throw new FerryError('INTERNAL', `Azure Blob get ${name} (${this.url}): the download has no body`);
@@ -306,7 +332,13 @@ export class AzureBlobStore implements ObjectStore {
     if (Buffer.byteLength(req.name, 'utf8') > this.limits.maxNameBytes) {
       throw new FerryError('ITEM_REJECTED', `Azure Blob ${op} (${this.url}): the name is longer than ${this.limits.maxNameBytes} bytes`);
     }
-    const blob = this.container.getBlockBlobClient(req.name);
+    let blob: BlockBlobClient;
+    try {
+      blob = this.blob(req.name, op);
+    } catch (e) {
+      req.body.destroy(e as Error);
+      throw e;
+    }
     const onAbort = (): void => {
       req.body.destroy(abortError(req.signal));
     };
@@ -342,6 +374,7 @@ export class AzureBlobStore implements ObjectStore {
     };
     const res = await blob.upload(body, body.length, options);
     return defined<PutResult>({
+      name: addressedName(blob.url, this.container.url),
       md5: md5HexOf(res.contentMD5) ?? md5.toString('hex'),
       etag: unquote(res.etag),
       size: body.length,
@@ -410,6 +443,7 @@ export class AzureBlobStore implements ObjectStore {
       // What the target now states (Azure returns no blob MD5 for a commit).
       const props = await blob.getProperties({ abortSignal: req.signal });
       return defined<PutResult>({
+        name: addressedName(blob.url, this.container.url),
         md5: md5HexOf(props.contentMD5),
         etag: unquote(props.etag),
         size: props.contentLength ?? size,
@@ -446,8 +480,9 @@ export class AzureBlobStore implements ObjectStore {
 
   async delete(name: string, signal: AbortSignal): Promise<void> {
     try {
-      await this.container.getBlobClient(name).delete({ deleteSnapshots: 'include', abortSignal: signal });
+      await this.blob(name, `delete ${name}`).delete({ deleteSnapshots: 'include', abortSignal: signal });
     } catch (e) {
+      if (isFerryError(e)) throw e;
       if ((e as { details?: { errorCode?: string } }).details?.errorCode === 'BlobNotFound') return;
       throw this.err(`delete ${name}`, e);
     }

@@ -282,7 +282,29 @@ export class S3Store implements ObjectStore {
     this.partSize = o.partSizeMb * MiB;
   }
 
+  /**
+   * Names listed by a server that ignored `EncodingType: url` (gofakes3, some gateways) with a U+FFFD in them: XML
+   * cannot carry control characters, so the server's name was replaced in transit and the object cannot be read by
+   * it. Kept (bounded) to say so instead of "not found".
+   */
+  private readonly mangled = new Set<string>();
+  private remember(name: string): void {
+    if (this.mangled.size < 10_000) this.mangled.add(name);
+  }
+
   private fail(e: unknown, op: string, name?: string): FerryError {
+    const mapped = this.mapped(e, op, name);
+    if (mapped.code === 'NOT_FOUND' && name !== undefined && this.mangled.has(name)) {
+      return new FerryError(
+        'ITEM_REJECTED',
+        `S3 ${op} ${this.url}/${name}: the server lists names without URL-encoding them (it ignores EncodingType=url), so a character XML cannot carry (a control character) reached ferry as U+FFFD and the object's real name is unknown`,
+        { hint: 'rename the object in the source, or copy from a server that encodes its listings (Amazon S3 does)', details: { object: name }, cause: e },
+      );
+    }
+    return mapped;
+  }
+
+  private mapped(e: unknown, op: string, name?: string): FerryError {
     return toFerryError(e, {
       op,
       url: name === undefined ? this.url : `${this.url}/${name}`,
@@ -356,6 +378,7 @@ export class S3Store implements ObjectStore {
       for (const obj of out.Contents ?? []) {
         if (obj.Key === undefined) continue;
         const name = decode ? decodeListedKey(obj.Key) : obj.Key;
+        if (!decode && name.includes('\uFFFD')) this.remember(name);
         // Guards for servers that ignore a parameter; S3 and gofakes3 honour both.
         if (prefix && !name.startsWith(prefix)) continue;
         if (startAfter !== undefined && compareNames(name, startAfter) <= 0) continue;
