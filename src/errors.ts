@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'ITEM_REJECTED' // one item can never be written (too large, invalid); goes to dead letters
   | 'UNSUPPORTED' // a type, feature or combination ferry does not handle
   | 'JOB_LOCKED' // another runner holds the job
+  | 'PLAN_RUNNING' // a job of the same plan is running: a second one is refused
   | 'JOB_NOT_FOUND'
   | 'JOB_FINISHED' // resume of a job that already ended
   | 'TOO_MANY_REJECTED' // on_error.max_rejected exceeded
@@ -77,6 +78,7 @@ export function exitCodeFor(e: unknown): number {
   switch (e.code) {
     case 'USAGE':
     case 'PLAN_INVALID':
+    case 'PLAN_RUNNING':
       return EXIT.USAGE;
     case 'INTERRUPTED':
       return EXIT.INTERRUPTED;

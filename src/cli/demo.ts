@@ -25,7 +25,7 @@ export function demoCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalAr
                   planPath: loaded.path,
                   kind: loaded.plan.kind,
                   planText: loaded.text,
-                }),
+                }, { claim: true }),
               json: Boolean(args.json) || !ctx.io.isTTY,
               debug: Boolean(args.debug),
             }),

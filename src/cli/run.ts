@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { loadPlanFile } from '../plan/index.js';
 import { handler, type CliContext, type GlobalArgs } from './context.js';
 import { dryRun } from './dry-run.js';
+import { planRunningError } from '../state/index.js';
 import { executeJob, unfinishedJobError } from './execute.js';
 import { withStore } from './store.js';
 import { formatDiagnostics } from '../plan/index.js';
@@ -29,7 +30,10 @@ export function runCommand(ctx: CliContext): CommandModule<GlobalArgs, RunArgs> 
       return withStore(ctx, args, { create: true }, async (store) => {
         const s = store!;
         const unfinished = s.findUnfinishedJob(loaded.plan.name, loaded.hash);
+        const holder = unfinished ? s.runnerOf(unfinished.id) : undefined;
+        if (unfinished && holder) throw planRunningError(unfinished, holder);
         if (unfinished && !args.new) throw unfinishedJobError(unfinished, args.plan);
+        // createJob refuses atomically too: a run started at the same instant, or another job of the plan running.
         const createJob = () => {
           const job = s.createJob({
             planName: loaded.plan.name,
@@ -37,7 +41,7 @@ export function runCommand(ctx: CliContext): CommandModule<GlobalArgs, RunArgs> 
             planPath: loaded.path ?? args.plan,
             kind: loaded.plan.kind,
             planText: loaded.text,
-          });
+          }, { claim: true });
           ctx.io.err(`ferry: job ${job.id} started for plan "${job.planName}"`);
           return job;
         };

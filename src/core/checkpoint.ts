@@ -92,7 +92,11 @@ export interface NewJob {
  * Every method that changes state is one transaction.
  */
 export interface CheckpointStore {
-  createJob(job: NewJob): JobRecord;
+  /**
+   * `claim`: refuse (PLAN_RUNNING) while another job of the plan holds a live runner lock, and take the new job's lock
+   * for this process, in the same transaction (one running job per plan on a state).
+   */
+  createJob(job: NewJob, opts?: { claim?: boolean; ttlMs?: number }): JobRecord;
   /** The latest job of this plan name + hash that has not succeeded, if any. */
   findUnfinishedJob(planName: string, planHash: string): JobRecord | undefined;
   getJob(jobId: string): JobRecord | undefined;

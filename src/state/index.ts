@@ -3,6 +3,7 @@ export {
   DEFAULT_STATE_PATH,
   MAX_DEAD_LETTER_PAYLOAD,
   SqliteStateStore,
+  planRunningError,
   openStateStore,
   type CheckpointRecord,
   type DryRunReportRecord,

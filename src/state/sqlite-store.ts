@@ -43,6 +43,9 @@ import { currentSchemaVersion, migrate } from './migrations.js';
 /** Where the state DB lives unless `--state PATH` says otherwise; relative to the working directory. */
 export const DEFAULT_STATE_PATH = 'state/ferry.db';
 
+/** How long the runner lock taken with a new job binds before its runner's first renewal. */
+export const DEFAULT_CLAIM_TTL_MS = 30_000;
+
 /** Dead-letter payloads longer than this (in characters) are truncated, with a marker. */
 export const MAX_DEAD_LETTER_PAYLOAD = 64 * 1024;
 
@@ -303,6 +306,18 @@ function stateError(e: unknown, what: string, where: string): FerryError {
   return new FerryError('STATE', `state database ${where}: ${what} failed: ${redact(msg)}`, { cause: e });
 }
 
+/** A second job of a plan refused while one runs (exit 2), naming the running job and its runner. */
+export function planRunningError(job: JobRecord, holder: RunnerHolder): FerryError {
+  return new FerryError(
+    'PLAN_RUNNING',
+    `plan "${job.planName}" is already running as job ${job.id} (pid ${holder.pid} on host ${holder.host}, since ${holder.since}); ferry runs one job of a plan at a time on a state`,
+    {
+      hint: `watch it with \`ferry status ${job.id}\`, or stop that runner first (Ctrl-C); a killed runner's lock is taken over at once on its host, else when its lease expires`,
+      details: { jobId: job.id, holder },
+    },
+  );
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 export class SqliteStateStore implements CheckpointStore {
@@ -431,10 +446,23 @@ export class SqliteStateStore implements CheckpointStore {
 
   // ---- jobs ----------------------------------------------------------------------------------------------------
 
-  createJob(job: NewJob): JobRecord {
+  /**
+   * Creates a job. With `claim` (what `ferry run` does), in the same transaction: refused (PLAN_RUNNING, naming the
+   * job and its runner) while another job of the same plan name holds a live runner lock, and the new job's lock is
+   * taken for this process — so two `ferry run` started together, or `--new` beside a running job, cannot both run.
+   */
+  createJob(job: NewJob, opts: { claim?: boolean; ttlMs?: number } = {}): JobRecord {
     return this.tx('create job', () => {
       const now = this.now();
       const at = this.iso(now);
+      const running = opts.claim !== true ? undefined : this.db
+        .prepare<[string], LockRow>(
+          `SELECT l.* FROM runner_locks l JOIN jobs j ON j.id = l.job_id
+           WHERE j.plan_name = ? AND j.status IN ('running', 'interrupted') ORDER BY l.since`,
+        )
+        .all(job.planName)
+        .find((row) => this.isLive(row, now));
+      if (running) throw planRunningError(toJob(this.requireJob(running.job_id)), toHolder(running));
       const insert = this.db.prepare(
         `INSERT INTO jobs (id, plan_name, plan_hash, plan_path, kind, plan_text, status, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (id) DO NOTHING`,
@@ -442,7 +470,14 @@ export class SqliteStateStore implements CheckpointStore {
       for (let attempt = 0; attempt < 20; attempt++) {
         const id = newJobId(now);
         const r = insert.run(id, job.planName, job.planHash, job.planPath ?? null, job.kind, job.planText, at, at);
-        if (r.changes === 1) return toJob(this.requireJob(id));
+        if (r.changes === 1) {
+          if (opts.claim !== true) return toJob(this.requireJob(id));
+          // The runner lock of this process: its own acquireRunner keeps this token (same pid and host).
+          this.db
+            .prepare('INSERT INTO runner_locks (job_id, token, pid, host, since, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+            .run(id, newToken(), this.pid, this.host, at, now + Math.max(1, Math.floor(opts.ttlMs ?? DEFAULT_CLAIM_TTL_MS)));
+          return toJob(this.requireJob(id));
+        }
       }
       throw new FerryError('INTERNAL', 'could not allocate a unique job id');
     });
