@@ -24,7 +24,7 @@ export function demoCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalAr
                   planHash: loaded.hash,
                   planPath: loaded.path,
                   kind: loaded.plan.kind,
-                  planText: loaded.text,
+                  planText: loaded.storedText,
                 }, { claim: true }),
               json: Boolean(args.json) || !ctx.io.isTTY,
               debug: Boolean(args.debug),

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { FerryError } from '../errors.js';
-import { loadPlanText } from '../plan/index.js';
+import { loadJobPlan, loadPlanText } from '../plan/index.js';
 import { handler, type CliContext, type GlobalArgs } from './context.js';
 import { executeJob } from './execute.js';
 import { jobNotFound } from './status.js';
@@ -42,7 +42,7 @@ export function resumeCommand(ctx: CliContext): CommandModule<GlobalArgs, Resume
         }
         const text = store.getPlanText(job.id);
         if (text === undefined) throw new FerryError('STATE', `job ${job.id} has no stored plan`, { hint: 'start a new job with `ferry run PLAN`' });
-        const loaded = loadPlanText(text, job.planPath ?? `<job ${job.id}>`, ctx.io.env);
+        const loaded = await loadJobPlan(job, text, ctx.io.env, loadPlanText);
         if (args.maxRejected !== undefined) {
           if (!Number.isInteger(args.maxRejected) || args.maxRejected < 0)
             throw new FerryError('USAGE', `--max-rejected must be a whole number ≥ 0, got ${args.maxRejected}`);

@@ -40,7 +40,7 @@ export function runCommand(ctx: CliContext): CommandModule<GlobalArgs, RunArgs> 
             planHash: loaded.hash,
             planPath: loaded.path ?? args.plan,
             kind: loaded.plan.kind,
-            planText: loaded.text,
+            planText: loaded.storedText,
           }, { claim: true });
           ctx.io.err(`ferry: job ${job.id} started for plan "${job.planName}"`);
           return job;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { FerryError } from '../errors.js';
-import { loadPlanFile, loadPlanText, type LoadedPlan } from '../plan/index.js';
+import { loadJobPlan, loadPlanFile, loadPlanText, type LoadedPlan } from '../plan/index.js';
 import type { VerifySpec } from '../plan/types.js';
 import { DEFAULT_REPORT_KEYS, VERIFY_REPORT_FORMATS, type VerifyReportFormat } from '../verify/index.js';
 import { handler, type CliContext, type GlobalArgs } from './context.js';
@@ -137,7 +137,7 @@ export function verifyCommand(ctx: CliContext): CommandModule<GlobalArgs, Verify
           if (!store || !job) throw jobNotFound(args.target);
           const text = store.getPlanText(job.id);
           if (text === undefined) throw new FerryError('STATE', `job ${job.id} has no stored plan`);
-          loaded = loadPlanText(text, job.planPath ?? `<job ${job.id}>`, ctx.io.env);
+          loaded = await loadJobPlan(job, text, ctx.io.env, loadPlanText);
           jobId = job.id;
         }
         const plan = { ...loaded.plan, verify: verifiersFromArgs(args, loaded.plan.verify) };

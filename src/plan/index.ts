@@ -7,3 +7,4 @@ export { PLAN_DEFAULTS } from './defaults.js';
 export { planHash, canonicalJson } from './plan-hash.js';
 export { expandString, type Env } from './interpolate.js';
 export type * from './types.js';
+export { loadJobPlan, isRedactedPlanText, storedPlanText } from './stored-text.js';

@@ -11,6 +11,7 @@ import { PlanError } from './plan-error.js';
 import { planHash } from './plan-hash.js';
 import { validatePlanData } from './schema-validator.js';
 import { secretWarnings } from './secret-warnings.js';
+import { storedPlanText } from './stored-text.js';
 import { crossChecks, limitWarnings, resolveStores } from './semantic-checks.js';
 import type { LoadedPlan, Plan } from './types.js';
 import { YamlLocator } from './yaml-locator.js';
@@ -72,7 +73,7 @@ export function loadPlanText(text: string, file?: string, env: Env = process.env
   warnings.push(...limitWarnings(data, stores.target, loc));
 
   if (errors.length) throw new PlanError([...errors, ...warnings]);
-  return { plan: applyDefaults(data as unknown as Plan), path: file, text, hash, warnings };
+  return { plan: applyDefaults(data as unknown as Plan), path: file, text, storedText: storedPlanText(text, stores), hash, warnings };
 }
 
 function yamlDiagnostic(e: YAMLError, loc: YamlLocator, severity: Diagnostic['severity'], text = ''): Diagnostic {

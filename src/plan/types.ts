@@ -106,6 +106,8 @@ export interface LoadedPlan {
   path: string | undefined;
   /** The YAML text as written (env references not expanded), stored with the job so resume re-reads the same plan. */
   text: string;
+  /** `text` with every credential written in it redacted: what a job stores (stored-text.ts). */
+  storedText: string;
   /** sha256 of the canonical JSON of the plan before interpolation: unchanged plan ⇒ same hash. */
   hash: string;
   /** Problems that do not stop the plan (a credential written literally, an unresolved YAML tag). */

@@ -18,7 +18,7 @@
  * Secrets: the plan text is stored as given (the caller passes the raw YAML with `${env:...}` unexpanded); error
  * strings, dead-letter reasons and string values in event data pass through `redact()`.
  */
-import { mkdirSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -348,7 +348,10 @@ export class SqliteStateStore implements CheckpointStore {
         });
       }
       try {
-        mkdirSync(dirname(this.path), { recursive: true });
+        mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+        // Owner-only from the first byte: the state holds job history, keys and dead-letter payloads. SQLite gives
+        // its -wal and -shm files the mode of the database file.
+        if (!existsSync(this.path)) closeSync(openSync(this.path, 'a', 0o600));
       } catch (e) {
         throw new FerryError('STATE', `cannot create the directory of the state database ${this.path}`, {
           hint: 'choose a writable path with --state',

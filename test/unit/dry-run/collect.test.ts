@@ -15,7 +15,7 @@ const now = new Date('2026-11-28T10:00:00Z');
 
 function loaded(plan: Plan): LoadedPlan {
   const p = { ...plan, streams: plan.streams.map((s) => ({ write: 'upsert' as const, ...s })), limits: { concurrency: 2, batch_size: 100, max_retries: 8, ...plan.limits }, verify: [], on_error: { max_rejected: 0, ...plan.on_error } };
-  return { plan: p, path: 'memory.yaml', text: '', hash: 'h'.repeat(64), warnings: [] };
+  return { plan: p, path: 'memory.yaml', text: '', storedText: '', hash: 'h'.repeat(64), warnings: [] };
 }
 
 /** A sink that fails the test if anything tries to write. */

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -32,8 +32,12 @@ describe('state migrations', () => {
     const store = openStateStore(path);
     expect(store.path).toBe(path);
     expect(store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+        const modes = ['', '-wal'].map((suffix) => statSync(path + suffix).mode & 0o777);
     store.close();
     expect(existsSync(path)).toBe(true);
+    // Owner-only, whatever the umask: the state holds job history and dead-letter payloads.
+    expect(modes).toEqual([0o600, 0o600]);
+    expect(statSync(join(dir, 'a', 'b')).mode & 0o777).toBe(0o700);
 
     const db = new Database(path);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');

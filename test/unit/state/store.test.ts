@@ -60,6 +60,18 @@ describe('SqliteStateStore: jobs', () => {
     expect(store.getPlanText('nope')).toBeUndefined();
   });
 
+  it('with claim, refuses a second job of a plan while the first one\'s runner lives, naming it', () => {
+    const first = store.createJob(newJob(), { claim: true });
+    const e = caught(() => store.createJob(newJob({ planHash: 'sha256:other' }), { claim: true }));
+    expect(e).toBeInstanceOf(FerryError);
+    expect((e as FerryError).code).toBe('PLAN_RUNNING');
+    expect((e as FerryError).message).toContain(`plan "invoices-to-dynamodb" is already running as job ${first.id} (pid ${process.pid}`);
+    // Another plan is not held back; once the runner lets go, the plan may run again.
+    expect(store.createJob(newJob({ planName: 'other' }), { claim: true }).status).toBe('running');
+    store.releaseRunner(store.acquireRunner(first.id, 1000));
+    expect(store.createJob(newJob(), { claim: true }).status).toBe('running');
+  });
+
   it('gives unique ids to many jobs created in the same second', () => {
     const ids = new Set(Array.from({ length: 200 }, () => store.createJob(newJob()).id));
     expect(ids.size).toBe(200);
