@@ -38,6 +38,11 @@ export interface ConnectorDescriptor {
    * out; for a target without one it is a no-op, and loading the plan warns.
    */
   rampUp?: boolean;
+  /**
+   * Why `name` cannot be a stream of this store (`from:` as a source, `to:` as a target), or undefined. Checked by
+   * `ferry plan check`, before any job exists: a name the store would refuse at run time is a plan error.
+   */
+  streamNameProblem?(role: 'source' | 'target', name: string): string | undefined;
   /** Absent until the connector's source is implemented. */
   createSource?(options: Record<string, unknown>, ctx: ConnectorContext): Promise<Source<FerryRecord>>;
   createSink?(options: Record<string, unknown>, ctx: ConnectorContext): Promise<Sink<FerryRecord>>;

@@ -35,7 +35,15 @@ export async function loadPlanFile(path: string, env: Env = process.env): Promis
  * Check and resolve plan text. `file` names the plan in diagnostics and becomes `LoadedPlan.path` (pass the job's
  * plan path when re-loading stored plan text on resume).
  */
+/** Larger plans are refused before parsing: a plan is a page of YAML, and a huge one costs seconds and gigabytes. */
+export const MAX_PLAN_BYTES = 1024 * 1024;
+
 export function loadPlanText(text: string, file?: string, env: Env = process.env): LoadedPlan {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_PLAN_BYTES) {
+    throw new PlanError([{ file: file ?? INLINE_PLAN, line: 1, column: 1, path: '', severity: 'error',
+      message: `the plan is ${(bytes / 1024 / 1024).toFixed(1)} MiB, over ferry's limit of ${MAX_PLAN_BYTES / 1024 / 1024} MiB; name streams by a pattern (\`public.*\`, a bucket prefix) instead of one by one, or split the plan` }]);
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const loc = new YamlLocator(file ?? INLINE_PLAN, doc, lines);
@@ -55,12 +63,12 @@ export function loadPlanText(text: string, file?: string, env: Env = process.env
   if (aliases.length) throw new PlanError([...errors, ...aliases, ...warnings]);
   // Past this point a duplicate key is just one more error: the later value wins and checking goes on.
 
-  const raw = withoutEmptyValues(doc.toJS()) as Record<string, unknown>;
+  const raw = withoutEmptyValues(toJs(doc, loc)) as Record<string, unknown>;
   const hash = planHash(raw);
 
   const interpolation = interpolateDocument(doc, env, loc);
   errors.push(...interpolation.diagnostics);
-  const data = withoutEmptyValues(doc.toJS()) as Record<string, unknown>;
+  const data = withoutEmptyValues(toJs(doc, loc)) as Record<string, unknown>;
 
   const stores = resolveStores(data, loc);
   errors.push(...stores.diagnostics);
@@ -68,12 +76,31 @@ export function loadPlanText(text: string, file?: string, env: Env = process.env
   const broken = new Set(interpolation.diagnostics.map((d) => d.path));
   const covered = (d: Diagnostic) => [...broken].some((p) => d.path === p || d.path.startsWith(`${p}.`) || d.path.startsWith(`${p}[`));
   errors.push(...validatePlanData(data, stores.source, stores.target, loc).filter((d) => !covered(d)));
-  errors.push(...crossChecks(data, stores.source, stores.target, loc));
+  errors.push(...crossChecks(data, stores.source, stores.target, loc).filter((d) => !covered(d)));
   warnings.push(...secretWarnings(raw, stores, loc));
   warnings.push(...limitWarnings(data, stores.target, loc));
 
   if (errors.length) throw new PlanError([...errors, ...warnings]);
   return { plan: applyDefaults(data as unknown as Plan), path: file, text, storedText: storedPlanText(text, stores), hash, warnings };
+}
+
+/** `doc.toJS()`, with the parser's alias-expansion guard (a "billion laughs" plan) as a plan error at the first alias. */
+function toJs(doc: Document, loc: YamlLocator): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    if (!(e instanceof ReferenceError) || !/alias/i.test(e.message)) throw e;
+    let at: Diagnostic | undefined;
+    visit(doc, {
+      Alias(_k, node) {
+        const { line, column } = node.range ? loc.at(node.range[0]) : { line: 1, column: 1 };
+        at = { file: loc.file, line, column, path: '', severity: 'error', message: '' };
+        return visit.BREAK;
+      },
+    });
+    throw new PlanError([{ ...(at ?? { file: loc.file, line: 1, column: 1, path: '', severity: 'error' }),
+      message: 'the plan\'s aliases expand to too many values (a YAML "billion laughs"); write the values out, or use fewer aliases' }], { cause: e });
+  }
 }
 
 function yamlDiagnostic(e: YAMLError, loc: YamlLocator, severity: Diagnostic['severity'], text = ''): Diagnostic {

@@ -6,6 +6,7 @@
 import type { ConnectorDescriptor } from '../core/connector.js';
 import type { RateUnit } from '../core/sink.js';
 import { connectors, connectorTypes, findConnector, unknownConnectorMessage } from '../connectors/registry.js';
+import { redact } from '../errors.js';
 import type { Diagnostic } from './diagnostics.js';
 import { RATE_LIMIT_KEYS } from './plan-schema.js';
 import type { YamlLocator } from './yaml-locator.js';
@@ -73,6 +74,48 @@ export function crossChecks(
           `a ${owners.join('/')} unit, but the target is ${target.type}; use ${usable}`,
         ),
       );
+    }
+  }
+  out.push(...streamNameChecks(data, source, target, loc), ...urlChecks(data, source, target, loc));
+  return out;
+}
+
+/** `from:` and `to:` by each store's own naming rules (an env reference is checked at run time, once expanded). */
+function streamNameChecks(data: Record<string, unknown>, source: ConnectorDescriptor | undefined, target: ConnectorDescriptor | undefined, loc: YamlLocator): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (!Array.isArray(data.streams)) return out;
+  data.streams.forEach((stream: unknown, i) => {
+    if (!isRecord(stream)) return;
+    for (const [key, role, store] of [['from', 'source', source], ['to', 'target', target]] as const) {
+      const name = stream[key];
+      if (typeof name !== 'string' || !store?.streamNameProblem) continue;
+      const problem = store.streamNameProblem(role, name);
+      if (problem !== undefined) out.push(loc.diagnostic(loc.valueAt(['streams', i, key]), ['streams', i, key], problem));
+    }
+  });
+  return out;
+}
+
+/** Connection URLs and endpoints that `new URL` cannot parse fail here, not as "unexpected error: Invalid URL" in a run. */
+function urlChecks(data: Record<string, unknown>, source: ConnectorDescriptor | undefined, target: ConnectorDescriptor | undefined, loc: YamlLocator): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const [role, store] of [['source', source], ['target', target]] as const) {
+    const block = data[role];
+    if (!store || !isRecord(block)) continue;
+    const props = (store.optionsSchema.properties ?? {}) as Record<string, Record<string, unknown>>;
+    for (const [key, schema] of Object.entries(props)) {
+      if (schema['x-secret'] !== 'url' && key !== 'endpoint') continue;
+      const value = block[key];
+      // An endpoint without a scheme (`host:port`, as GCS takes it like STORAGE_EMULATOR_HOST) is the store's to read.
+      if (typeof value !== 'string' || value === '' || (key === 'endpoint' && !value.includes('://'))) continue;
+      let why: string | undefined;
+      try {
+        const u = new URL(value);
+        if (!/^[a-z][a-z0-9+.-]*:$/.test(u.protocol) || u.hostname === '') why = 'it has no host';
+      } catch {
+        why = /^[a-z][a-z0-9+.-]*:\/\/[^/]*:(?![0-9]*(?:[/?#]|$))/i.test(value.replace(/\/\/[^@/]*@/, '//')) ? 'its port is not a number' : 'it cannot be parsed';
+      }
+      if (why) out.push(loc.diagnostic(loc.valueAt([role, key]), [role, key], `not a usable URL (${why}): ${redact(value)}`));
     }
   }
   return out;

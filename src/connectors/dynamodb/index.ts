@@ -13,6 +13,14 @@ export const dynamodb: ConnectorDescriptor = {
   sourceStreamSchema: dynamodbSourceStream,
   targetStreamSchema: dynamodbTargetStream,
   rateUnits: ['wcu'],
+  // DynamoDB's table name rule; a source may also name tables by a pattern with `*`.
+  streamNameProblem(role, name) {
+    const allowed = role === 'source' ? /^[a-zA-Z0-9_.*-]+$/ : /^[a-zA-Z0-9_.-]+$/;
+    if (role === 'source' && name.includes('*')) return allowed.test(name) ? undefined : `"${name}" is not a DynamoDB table name or pattern: only a-z, A-Z, 0-9, "_", "-", "." and "*" may appear`;
+    // A source names a table that exists; a target one that CreateTable accepts (a missing source says so at run).
+    if (allowed.test(name) && (role === 'source' || (name.length >= 3 && name.length <= 255))) return undefined;
+    return `"${name}" is not a DynamoDB table name: 3 to 255 characters of a-z, A-Z, 0-9, "_", "-" and "."`;
+  },
   async createSink(options, ctx) {
     const { createDynamoDbSink } = await import('./sink.js');
     return createDynamoDbSink(options, ctx);

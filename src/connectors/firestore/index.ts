@@ -15,6 +15,16 @@ export const firestore: ConnectorDescriptor = {
   rateUnits: ['writes'],
   // `limits.ramp_up: true` in a plan turns on the sink's `ramp_up` (500/50/5) when the target block leaves it out.
   rampUp: true,
+  // A target is a collection path: `invoices`, or `tenants/acme/invoices` (odd segments); ids per Firestore's rules.
+  streamNameProblem(role, name) {
+    if (role !== 'target') return undefined;
+    const segments = name.split('/');
+    const bad = segments.find((s) => s === '' || s === '.' || s === '..' || /^__.*__$/.test(s));
+    if (bad !== undefined) return `"${name}" is not a Firestore collection path: ${bad === '' ? 'an empty segment' : `the segment "${bad}" is reserved`}`;
+    if (segments.length % 2 === 0) return `"${name}" is not a Firestore collection path: it names a document (an even number of segments)`;
+    if (Buffer.byteLength(name, 'utf8') > 1500) return `"${name}" is not a Firestore collection path: longer than 1,500 bytes`;
+    return undefined;
+  },
   async createSink(options, ctx) {
     const { createFirestoreSink } = await import('./sink.js');
     return createFirestoreSink(options, ctx);

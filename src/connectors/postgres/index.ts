@@ -1,5 +1,6 @@
 import type { ConnectorDescriptor } from '../../core/connector.js';
 import { postgresOptions, postgresSourceStream, postgresTargetStream } from './options.js';
+import { streamNameProblem } from './stream-pattern.js';
 
 export const postgres: ConnectorDescriptor = {
   type: 'postgres',
@@ -8,6 +9,7 @@ export const postgres: ConnectorDescriptor = {
   optionsSchema: postgresOptions,
   sourceStreamSchema: postgresSourceStream,
   targetStreamSchema: postgresTargetStream,
+  streamNameProblem: (_role, name) => streamNameProblem(name),
   // Loaded on use, so commands that never read PostgreSQL (help, plan check) do not load pg.
   async createSource(options, ctx) {
     const { openPostgresSource } = await import('./source.js');

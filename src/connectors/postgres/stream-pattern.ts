@@ -92,3 +92,24 @@ export function quoteIdent(name: string): string {
 export function qualified(schema: string, table: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(table)}`;
 }
+
+/**
+ * Why `pattern` cannot name a PostgreSQL table (for `ferry plan check`): an unclosed quote, too many dots, an empty
+ * name, or an unquoted name with characters an unquoted identifier cannot have (`x; drop table y`), or over 63 bytes.
+ */
+export function streamNameProblem(pattern: string): string | undefined {
+  try {
+    parseStreamPattern(pattern, 'public');
+  } catch (e) {
+    return (e as Error).message;
+  }
+  for (const part of splitParts(pattern.trim())) {
+    const unquoted = [...part.text].filter((_, i) => part.wild[i]).join('');
+    const bad = /[^\p{L}\p{N}_$*?]/u.exec(unquoted);
+    if (bad) {
+      return `stream "${pattern}" is not a PostgreSQL table name or pattern: ${JSON.stringify(bad[0])} cannot appear in an unquoted name (double-quote the name if the table is really called so)`;
+    }
+    if (Buffer.byteLength(part.text, 'utf8') > 63) return `stream "${pattern}": ${JSON.stringify(part.text)} is longer than PostgreSQL's 63-byte names`;
+  }
+  return undefined;
+}
