@@ -119,7 +119,7 @@ export interface CheckpointStore {
   /** Cursor, totals and dead letters of one flushed batch, in one transaction; refuses a stale lease. */
   commit(lease: RunnerLease, segmentId: string, input: CommitInput): void;
 
-  deadLetters(jobId: string, opts?: { limit?: number }): DeadLetterRecord[];
+  deadLetters(jobId: string, opts?: { limit?: number; afterId?: number }): DeadLetterRecord[];
   countDeadLetters(jobId: string): number;
 
   appendEvent(jobId: string, type: string, data: Record<string, unknown>): void;

@@ -20,6 +20,7 @@ import type { FerryRecord } from '../core/record.js';
 import type { Sink, SinkRunReport } from '../core/sink.js';
 import type { Source } from '../core/source.js';
 import { FerryError, isFerryError, redact } from '../errors.js';
+import { PLAN_DEFAULTS } from '../plan/defaults.js';
 import type { LoadedPlan, Plan } from '../plan/types.js';
 import { DEFAULT_BACKOFF, sleep as defaultSleep, type BackoffOptions, type Sleep } from './backoff.js';
 import { BatchWriter, DEFAULT_MAX_RETRIES } from './batch-writer.js';
@@ -32,7 +33,8 @@ import { runSegment, type SegmentContext, type SegmentOutcome } from './segment-
 import { effectiveMode, hasProgress, planStreams, type StreamWork, type TargetNamer } from './stream-plan.js';
 
 export const DEFAULT_CONCURRENCY = 4;
-export const DEFAULT_BATCH_SIZE = 1000;
+/** The plan's default (PLAN_DEFAULTS), for library callers that pass a plan without one. */
+export const DEFAULT_BATCH_SIZE = PLAN_DEFAULTS.batch_size;
 export const DEFAULT_MAX_REJECTED = 0;
 
 export interface RunJobOptions {

@@ -790,10 +790,15 @@ export class SqliteStateStore implements CheckpointStore {
   // ---- dead letters, events, verify results ----------------------------------------------------------------------
 
   /** Oldest first. */
-  deadLetters(jobId: string, opts: { limit?: number; segmentId?: string } = {}): DeadLetterRecord[] {
+  /** Oldest first; `afterId` pages through them (the id of the last row of the page before). */
+  deadLetters(jobId: string, opts: { limit?: number; segmentId?: string; afterId?: number } = {}): DeadLetterRecord[] {
     return this.read('read dead letters', () => {
       const args: unknown[] = [jobId];
       let sql = 'SELECT * FROM dead_letters WHERE job_id = ?';
+      if (opts.afterId !== undefined) {
+        sql += ' AND id > ?';
+        args.push(opts.afterId);
+      }
       if (opts.segmentId !== undefined) {
         sql += ' AND segment_id = ?';
         args.push(opts.segmentId);

@@ -10,6 +10,7 @@
  * A verifier that fails (a store unreachable, a stream it cannot read) gives an `inconclusive` result naming the
  * error, and the others still run; an abort (the signal, Ctrl-C) rejects with INTERRUPTED at once.
  */
+import { PLAN_DEFAULTS } from '../plan/defaults.js';
 import { bucketFunction, type KeyBucketHash } from '../core/digest.js';
 import type { FerryRecord } from '../core/record.js';
 import type { Sink } from '../core/sink.js';
@@ -80,7 +81,7 @@ export interface VerifyStreamsOptions {
   segments?: number;
   /** Segments read at once per side; default the same. */
   concurrency?: number;
-  /** Default the plan's `limits.batch_size`, else 1000. */
+  /** Default the plan's `limits.batch_size`, else the plan default. */
   batchSize?: number;
   /** Re-opens of a read after transient failures in a row; default the plan's `limits.max_retries`, else 8. */
   maxRetries?: number;
@@ -111,7 +112,7 @@ export async function verifyStreams(given: VerifyStreamsOptions): Promise<Verify
   const tuning = {
     segments: positive(opts.segments, parallel),
     concurrency: positive(opts.concurrency, parallel),
-    batchSize: positive(opts.batchSize, positive(limits.batch_size, 1000)),
+    batchSize: positive(opts.batchSize, positive(limits.batch_size, PLAN_DEFAULTS.batch_size)),
     maxRetries: typeof opts.maxRetries === 'number' ? opts.maxRetries : positive(limits.max_retries, 8),
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
     ...(opts.sleep ? { sleep: opts.sleep } : {}),

@@ -241,9 +241,9 @@ export class MemoryCheckpointStore implements CheckpointStore {
     this.opts.onCommit?.(segmentId, input);
   }
 
-  deadLetters(jobId: string, opts: { limit?: number } = {}): DeadLetterRecord[] {
+  deadLetters(jobId: string, opts: { limit?: number; afterId?: number } = {}): DeadLetterRecord[] {
     this.op('deadLetters');
-    const all = this.data.deadLetters.filter((d) => d.jobId === jobId);
+    const all = this.data.deadLetters.filter((d) => d.jobId === jobId && (opts.afterId === undefined || d.id > opts.afterId));
     return opts.limit === undefined ? all : all.slice(0, opts.limit);
   }
 

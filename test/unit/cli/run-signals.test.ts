@@ -119,6 +119,27 @@ describe('ferry run / resume', () => {
     expect(events(fresh).find((e) => e.type === 'job.start')!.jobId).not.toBe(jobId);
   });
 
+  it('dead-letters --json lists every dead letter past the terminal\'s 1,000, and the table says how to see the rest', async () => {
+    const data = new MemorySinkData();
+    const reject = (item: { key: Record<string, unknown> }) => (Number(item.key.id) % 2 === 0 ? `even id ${String(item.key.id)}` : undefined);
+    const first = capture();
+    expect(await main(['run', planFile, '--state', db], first, deps(data, { onWrite: () => ({ reject }) }))).toBe(1);
+    const jobId = events(first).find((e) => e.type === 'job.start')!.jobId;
+    expect(await main(['resume', jobId, '--state', db, '--max-rejected', String(COUNT)], capture(), deps(data, { onWrite: () => ({ reject }) }))).toBe(0);
+    const all = capture();
+    expect(await main(['dead-letters', jobId, '--json', '--state', db], all)).toBe(0);
+    const rows = JSON.parse(all.stdout.join('\n')) as { key: string; id: number }[];
+    expect(rows.length).toBeGreaterThanOrEqual(COUNT / 2); // a resume may re-reject an in-flight batch
+    expect(new Set(rows.map((r) => r.key)).size).toBe(COUNT / 2);
+    expect(rows.map((r) => r.id)).toEqual([...rows.map((r) => r.id)].sort((a, b) => a - b));
+    const some = capture();
+    expect(await main(['dead-letters', jobId, '--json', '--limit', '1200', '--state', db], some)).toBe(0);
+    expect((JSON.parse(some.stdout.join('\n')) as unknown[]).length).toBe(1200);
+    const shown = capture();
+    expect(await main(['dead-letters', jobId, '--state', db], shown)).toBe(0);
+    expect(shown.stdout.join('\n')).toContain(`… ${rows.length - 1000} more; raise --limit, or --json lists every one`);
+  });
+
   it('dead letters over on_error.max_rejected fail the job (exit 1) and are listed with reason and key', async () => {
     const data = new MemorySinkData();
     const io = capture();
