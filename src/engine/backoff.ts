@@ -6,6 +6,8 @@
  * injectable so tests run instantly and deterministically.
  */
 import { FerryError } from '../errors.js';
+import { abortedError } from '../util/abort.js';
+import { sleep as sleepFor } from '../util/sleep.js';
 
 export interface BackoffOptions {
   /** First window, in ms. */
@@ -26,30 +28,11 @@ export function backoffDelay(attempt: number, opts: BackoffOptions = DEFAULT_BAC
 }
 
 /** The error an aborted wait rejects with; the runner treats any failure under an aborted signal as interruption. */
-export function abortedError(signal?: AbortSignal): FerryError {
-  const reason: unknown = signal?.reason;
-  if (reason instanceof FerryError) return reason;
-  return new FerryError('INTERRUPTED', 'aborted', { cause: reason });
-}
+export { abortedError };
 
 export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw abortedError(signal);
 }
 
 /** setTimeout as a promise that rejects at once when the signal aborts (and clears its timer). */
-export const sleep: Sleep = (ms, signal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortedError(signal));
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortedError(signal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+export const sleep: Sleep = (ms, signal) => sleepFor(ms, signal, abortedError);

@@ -24,7 +24,7 @@ import { toDeadLetter } from './dead-letter.js';
 import type { EventInput } from './events.js';
 import { linkedAbort } from './linked-abort.js';
 import type { Cost, RateLimiter } from './rate-limiter.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../util/semaphore.js';
 import { estimateSize } from './size.js';
 
 export const DEFAULT_MAX_RETRIES = 8;

@@ -27,7 +27,7 @@ import { nameFilter, type NameFilter } from './name-glob.js';
 import { proofOf, reportOf, SinkReport } from './object-report.js';
 import { ObjectSource, type ObjectStreamMeta } from './object-source.js';
 import { sameObject } from './same-object.js';
-import { TransferPool } from './transfer-pool.js';
+import { Semaphore } from '../util/semaphore.js';
 
 export interface ObjectSinkOptions {
   /** Objects copied at once, job-wide. */
@@ -60,8 +60,8 @@ interface Outcome {
 export class ObjectSink implements Sink<FerryRecord> {
   readonly limits: SinkLimits;
   readonly stats = new SinkReport();
-  private readonly transfers: TransferPool;
-  private readonly large: TransferPool;
+  private readonly transfers: Semaphore;
+  private readonly large: Semaphore;
   private readonly prepared = new Set<string>();
   private mode: WriteMode = 'upsert';
 
@@ -70,8 +70,8 @@ export class ObjectSink implements Sink<FerryRecord> {
     private readonly opts: ObjectSinkOptions,
     private readonly ctx: ConnectorContext,
   ) {
-    this.transfers = new TransferPool(opts.transfers);
-    this.large = new TransferPool(opts.largeTransfers);
+    this.transfers = new Semaphore(opts.transfers);
+    this.large = new Semaphore(opts.largeTransfers);
     // Several writes in flight so one slow object does not idle the transfer pool.
     this.limits = { maxItemsPerWrite: 64, maxConcurrentWrites: Math.max(2, Math.ceil(opts.transfers / 8)) * 2, maxItemBytes: store.limits.maxObjectBytes };
   }
@@ -243,8 +243,9 @@ export class ObjectSink implements Sink<FerryRecord> {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    this.transfers.close();
-    this.large.close();
+    const closed = new FerryError('INTERRUPTED', 'the object sink was closed before this transfer started');
+    this.transfers.close(closed);
+    this.large.close(closed);
     await this.store[Symbol.asyncDispose]();
   }
 

@@ -22,6 +22,7 @@
  * wall-clock time.
  */
 import { FerryError } from '../../errors.js';
+import { sleep } from '../../util/sleep.js';
 
 export interface Clock {
   /** Milliseconds, monotonic. */
@@ -33,22 +34,7 @@ const abortError = (): FerryError => new FerryError('INTERRUPTED', 'aborted whil
 
 export const realClock: Clock = {
   now: () => performance.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal.aborted) {
-        reject(abortError());
-        return;
-      }
-      const t = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
-      const onAbort = (): void => {
-        clearTimeout(t);
-        reject(abortError());
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    }),
+  sleep: (ms, signal) => sleep(ms, signal, abortError),
 };
 
 export interface ReadLimiterOptions {

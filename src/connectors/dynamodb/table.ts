@@ -15,6 +15,7 @@ import { FerryError } from '../../errors.js';
 import { errorName, toFerryError } from './errors.js';
 import type { KeyAttr } from './key.js';
 import type { KeyAttrType } from './options.js';
+import { sleep } from '../../util/sleep.js';
 
 export interface TableKey {
   partition: KeyAttr;
@@ -89,20 +90,8 @@ export async function deleteTable(ops: TableOps, table: string, signal: AbortSig
   }
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new FerryError('INTERRUPTED', 'aborted while waiting for a table'));
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new FerryError('INTERRUPTED', 'aborted while waiting for a table'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
+const pause = (ms: number, signal: AbortSignal): Promise<void> =>
+  sleep(ms, signal, () => new FerryError('INTERRUPTED', 'aborted while waiting for a table'));
 
 /** Wait until the table is ACTIVE (`until: 'active'`) or gone (`until: 'deleted'`). */
 export async function waitForTable(

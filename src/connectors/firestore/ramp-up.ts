@@ -6,6 +6,7 @@
  * lasts n / rate seconds at the rate of its start. The first reservation goes at once.
  */
 import { FerryError } from '../../errors.js';
+import { sleep } from '../../util/sleep.js';
 
 export const RAMP_START_PER_SECOND = 500;
 export const RAMP_FACTOR = 1.5;
@@ -13,22 +14,7 @@ export const RAMP_STEP_MS = 5 * 60_000;
 
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
-const defaultSleep: Sleep = (ms, signal) =>
-  new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(new FerryError('INTERRUPTED', 'aborted while pacing writes (ramp_up)'));
-      return;
-    }
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new FerryError('INTERRUPTED', 'aborted while pacing writes (ramp_up)'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+const defaultSleep: Sleep = (ms, signal) => sleep(ms, signal, () => new FerryError('INTERRUPTED', 'aborted while pacing writes (ramp_up)'));
 
 export class RampUp {
   private startedAt: number | undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, sleep } from '../../../src/engine/backoff.js';
-import { Semaphore } from '../../../src/engine/semaphore.js';
+import { Semaphore } from '../../../src/util/semaphore.js';
 
 describe('backoff', () => {
   it('is full jitter over an exponential window with a cap', () => {

@@ -1,7 +1,7 @@
 // The object sink's transfer pool: a bound, FIFO order, slots handed on without waiting for a timer, and close().
 import { describe, expect, it } from 'vitest';
 import { isFerryError } from '../../../src/errors.js';
-import { TransferPool } from '../../../src/objects/transfer-pool.js';
+import { Semaphore as TransferPool } from '../../../src/util/semaphore.js';
 
 /** A promise and its resolver. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -10,7 +10,7 @@ function gate(): { promise: Promise<void>; open: () => void } {
   return { promise, open };
 }
 
-describe('TransferPool', () => {
+describe('Semaphore, as the object sink runs transfers through it', () => {
   it('runs at most `size` transfers at once, the rest in the order asked', async () => {
     const pool = new TransferPool(2);
     const gates = Array.from({ length: 5 }, gate);
@@ -29,7 +29,7 @@ describe('TransferPool', () => {
     );
     await Promise.resolve();
     expect(started).toEqual([0, 1]);
-    expect([pool.running, pool.waiting]).toEqual([2, 3]);
+    expect([pool.inUse, pool.waiting]).toEqual([2, 3]);
     gates[1]!.open();
     await new Promise((r) => setImmediate(r));
     expect(started).toEqual([0, 1, 2]);
@@ -37,14 +37,14 @@ describe('TransferPool', () => {
     expect(await Promise.all(all)).toEqual([0, 10, 20, 30, 40]);
     expect(started).toEqual([0, 1, 2, 3, 4]);
     expect(peak).toBe(2);
-    expect([pool.running, pool.waiting]).toEqual([0, 0]);
+    expect([pool.inUse, pool.waiting]).toEqual([0, 0]);
   });
 
   it('gives a slot back when a transfer fails', async () => {
     const pool = new TransferPool(1);
     await expect(pool.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await pool.run(async () => 'next')).toBe('next');
-    expect(pool.running).toBe(0);
+    expect(pool.inUse).toBe(0);
   });
 
   it('hands slots on within microtasks: a thousand one-at-a-time transfers need no timer tick', async () => {
