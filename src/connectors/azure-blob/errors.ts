@@ -22,20 +22,10 @@
  * (the SDK does not put them in messages, and `redact` removes `sig=` and `AccountKey=` should one slip in).
  */
 import { FerryError, isFerryError, redact } from '../../errors.js';
+import { NETWORK_CODES as SHARED_NETWORK_CODES } from '../../util/network-errors.js';
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ESOCKETTIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNABORTED',
-  'REQUEST_SEND_ERROR',
-]);
+/** Azure's SDK adds its own code for a request that could not be sent. */
+const NETWORK_CODES: ReadonlySet<string> = new Set([...SHARED_NETWORK_CODES, 'REQUEST_SEND_ERROR']);
 
 const AUTH_CODES = new Set([
   'AuthenticationFailed',

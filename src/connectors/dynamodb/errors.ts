@@ -20,6 +20,7 @@
  * Messages are DynamoDB's own, redacted; credentials never appear (the SDK does not put them in messages).
  */
 import { FerryError, isFerryError, redact } from '../../errors.js';
+import { NETWORK_CODES } from '../../util/network-errors.js';
 
 export const THROTTLING_NAMES = new Set([
   'ProvisionedThroughputExceededException',
@@ -44,7 +45,6 @@ const AUTH_NAMES = new Set([
   'TokenProviderError',
 ]);
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
 const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
 
 export const CREDENTIAL_HINT =

@@ -26,23 +26,11 @@
  * session, so it is masked too. Credentials never appear: the SDK does not put them in messages.
  */
 import { FerryError, isFerryError, redact } from '../../errors.js';
+import { NETWORK_CODES } from '../../util/network-errors.js';
 
 export const CREDENTIAL_HINT =
   'ferry uses Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, `gcloud auth application-default login`, or the instance/workload service account) unless the plan names a service-account `key_file`; check that it is valid and has storage.objects.* permissions on the bucket';
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNABORTED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_SOCKET',
-]);
 
 const MISMATCH_CODES = new Set(['FILE_NO_UPLOAD', 'FILE_NO_UPLOAD_DELETE', 'MD5_NOT_AVAILABLE', 'CONTENT_DOWNLOAD_MISMATCH']);
 

@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { FerryError, isFerryError, redact } from '../../errors.js';
 import { endpointText, type PgEndpoint } from './connection.js';
+import { UNREACHABLE_CODES as NETWORK_CODES } from '../../util/network-errors.js';
 
 export interface PgErrorContext {
   endpoint: PgEndpoint;
@@ -20,7 +21,6 @@ export interface PgErrorContext {
   sqlHint?: string;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN']);
 const CONNECTION_LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 const TLS_CODES = /^(?:ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_SSL_)/;
 

@@ -28,6 +28,7 @@
  * echoed by a server are masked).
  */
 import { FerryError, isFerryError, redact } from '../../errors.js';
+import { RESET_CODES, UNREACHABLE_CODES } from '../../util/network-errors.js';
 
 const THROTTLING_NAMES = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequests', 'TooManyRequestsException', 'RequestLimitExceeded']);
 
@@ -61,8 +62,6 @@ const CONFIG_NAMES = new Set([
   'InvalidRequest',
 ]);
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET']);
 
 export const CREDENTIAL_HINT =
   'ferry uses the AWS default credential chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), AWS_PROFILE or the `profile` option (~/.aws/config, SSO: `aws sso login`), or the instance/task role; check that they are valid and allowed on this bucket (s3:ListBucket, s3:GetObject, s3:PutObject, s3:AbortMultipartUpload)';
