@@ -279,8 +279,6 @@ export class ObjectSink implements Sink<FerryRecord> {
     }
     const value = item.value;
     const name = prefix + value.rel;
-    const problem = this.store.nameProblem?.(name);
-    if (problem !== undefined) return { kind: 'rejected', reason: problem };
     try {
       let target = existing.get(name);
       if (target) {

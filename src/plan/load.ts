@@ -81,7 +81,18 @@ export function loadPlanText(text: string, file?: string, env: Env = process.env
   warnings.push(...limitWarnings(data, stores.target, loc));
 
   if (errors.length) throw new PlanError([...errors, ...warnings]);
-  return { plan: applyDefaults(data as unknown as Plan), path: file, text, storedText: storedPlanText(text, stores), hash, warnings };
+  let stored: string | undefined;
+  return {
+    plan: applyDefaults(data as unknown as Plan),
+    path: file,
+    text,
+    // Computed when a job is created (it parses the text again), not on every load.
+    get storedText(): string {
+      return (stored ??= storedPlanText(text, stores));
+    },
+    hash,
+    warnings,
+  };
 }
 
 /** `doc.toJS()`, with the parser's alias-expansion guard (a "billion laughs" plan) as a plan error at the first alias. */

@@ -110,10 +110,12 @@ function urlChecks(data: Record<string, unknown>, source: ConnectorDescriptor | 
       if (typeof value !== 'string' || value === '' || (key === 'endpoint' && !value.includes('://'))) continue;
       let why: string | undefined;
       try {
-        const u = new URL(value);
-        if (!/^[a-z][a-z0-9+.-]*:$/.test(u.protocol) || u.hostname === '') why = 'it has no host';
+        if (new URL(value).hostname === '') why = 'it has no host';
       } catch {
-        why = /^[a-z][a-z0-9+.-]*:\/\/[^/]*:(?![0-9]*(?:[/?#]|$))/i.test(value.replace(/\/\/[^@/]*@/, '//')) ? 'its port is not a number' : 'it cannot be parsed';
+        // host[:port] after any user:password@, to say which part is wrong.
+        const authority = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^/?#]*)/i.exec(value)?.[1] ?? '';
+        const port = /:([^:\]]*)$/.exec(authority)?.[1];
+        why = port !== undefined && !/^\d*$/.test(port) ? 'its port is not a number' : 'it cannot be parsed';
       }
       if (why) out.push(loc.diagnostic(loc.valueAt([role, key]), [role, key], `not a usable URL (${why}): ${redact(value)}`));
     }

@@ -143,7 +143,7 @@ export class AzureBlobStore implements ObjectStore {
     const client = this.container.getBlockBlobClient(name);
     const addressed = problem === undefined ? addressedName(client.url, this.container.url) : undefined;
     if (problem !== undefined || addressed !== name) {
-      throw new FerryError('ITEM_REJECTED', `Azure Blob ${op} (${this.url}): ${problem ?? `the request would address ${JSON.stringify(addressed)}, not ${JSON.stringify(name)}`}; nothing was written`, {
+      throw new FerryError('ITEM_REJECTED', `Azure Blob ${op} (${this.url}): ${problem ?? `the request would address ${JSON.stringify(addressed)}, not ${JSON.stringify(name)}`}; ferry sends no request for it`, {
         hint: 'rename the object in the source, or copy it to a store that holds such names (S3, GCS)',
         details: { object: name },
       });

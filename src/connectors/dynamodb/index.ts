@@ -14,12 +14,12 @@ export const dynamodb: ConnectorDescriptor = {
   targetStreamSchema: dynamodbTargetStream,
   rateUnits: ['wcu'],
   // DynamoDB's table name rule; a source may also name tables by a pattern with `*`.
+  // A source names a table that exists (a missing one says so at run time); a target, one CreateTable accepts.
   streamNameProblem(role, name) {
-    const allowed = role === 'source' ? /^[a-zA-Z0-9_.*-]+$/ : /^[a-zA-Z0-9_.-]+$/;
-    if (role === 'source' && name.includes('*')) return allowed.test(name) ? undefined : `"${name}" is not a DynamoDB table name or pattern: only a-z, A-Z, 0-9, "_", "-", "." and "*" may appear`;
-    // A source names a table that exists; a target one that CreateTable accepts (a missing source says so at run).
-    if (allowed.test(name) && (role === 'source' || (name.length >= 3 && name.length <= 255))) return undefined;
-    return `"${name}" is not a DynamoDB table name: 3 to 255 characters of a-z, A-Z, 0-9, "_", "-" and "."`;
+    if (role === 'source') {
+      return /^[a-zA-Z0-9_.*-]+$/.test(name) ? undefined : `"${name}" is not a DynamoDB table name or pattern: only a-z, A-Z, 0-9, "_", "-", "." and "*" may appear`;
+    }
+    return /^[a-zA-Z0-9_.-]{3,255}$/.test(name) ? undefined : `"${name}" is not a DynamoDB table name: 3 to 255 characters of a-z, A-Z, 0-9, "_", "-" and "."`;
   },
   async createSink(options, ctx) {
     const { createDynamoDbSink } = await import('./sink.js');

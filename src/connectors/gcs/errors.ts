@@ -31,7 +31,6 @@ import { NETWORK_CODES } from '../../util/network-errors.js';
 export const CREDENTIAL_HINT =
   'ferry uses Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, `gcloud auth application-default login`, or the instance/workload service account) unless the plan names a service-account `key_file`; check that it is valid and has storage.objects.* permissions on the bucket';
 
-
 const MISMATCH_CODES = new Set(['FILE_NO_UPLOAD', 'FILE_NO_UPLOAD_DELETE', 'MD5_NOT_AVAILABLE', 'CONTENT_DOWNLOAD_MISMATCH']);
 
 const AUTH_PATTERN =

@@ -62,7 +62,6 @@ const CONFIG_NAMES = new Set([
   'InvalidRequest',
 ]);
 
-
 export const CREDENTIAL_HINT =
   'ferry uses the AWS default credential chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), AWS_PROFILE or the `profile` option (~/.aws/config, SSO: `aws sso login`), or the instance/task role; check that they are valid and allowed on this bucket (s3:ListBucket, s3:GetObject, s3:PutObject, s3:AbortMultipartUpload)';
 
