@@ -1,4 +1,5 @@
 import type { Cursor, Segment } from './stream.js';
+import type { PartialUpload } from './upload-ledger.js';
 
 export type JobStatus = 'running' | 'interrupted' | 'failed' | 'succeeded';
 export type SegmentStatus = 'pending' | 'running' | 'done' | 'failed';
@@ -124,6 +125,12 @@ export interface CheckpointStore {
 
   appendEvent(jobId: string, type: string, data: Record<string, unknown>): void;
   events(jobId: string, opts?: { afterId?: number; limit?: number }): JobEvent[];
+
+  /** Partial uploads a run started (core/upload-ledger.ts): recorded before the first part, owned by the lease. */
+  recordUpload(lease: RunnerLease, store: string, upload: PartialUpload): void;
+  forgetUpload(store: string, upload: PartialUpload): void;
+  /** Recorded uploads under `prefix` of `store` whose owner's lease is gone (any job of this state). */
+  orphanUploads(store: string, prefix: string): (PartialUpload & { jobId: string; startedAt: string; siblings: string[] })[];
 
   saveVerifyResult(jobId: string, result: { stream: string; verifier: string; outcome: string; report: unknown }): void;
   verifyResults(jobId: string): { stream: string; verifier: string; outcome: string; report: unknown; at: string }[];

@@ -9,6 +9,7 @@
  * Azure lists in UTF-16 code-unit order, and its store reorders (src/connectors/azure-blob/naming.ts).
  */
 import type { Readable } from 'node:stream';
+import type { PartialUpload, UploadTracker } from './upload-ledger.js';
 
 export interface ObjectInfo {
   /** Full object name in the bucket or container. */
@@ -68,6 +69,8 @@ export interface PutRequest {
   /** User metadata to store; names lower-case. The generic sink adds `ferry-md5` etc. */
   metadata: Record<string, string>;
   signal: AbortSignal;
+  /** Told of a partial upload before its first part is sent and once it is complete or gone (a job's ledger). */
+  uploads?: UploadTracker;
 }
 
 /** What the target says it now holds, for the sink to compare with what it streamed. */
@@ -122,10 +125,12 @@ export interface ObjectStore extends AsyncDisposable {
   put(req: PutRequest): Promise<PutResult>;
   delete(name: string, signal: AbortSignal): Promise<void>;
   /**
-   * Removes partial uploads under `prefix` left by a run that died (S3 incomplete multipart uploads). Returns how many
-   * it removed. Stores whose partial uploads expire or cost nothing may omit it.
+   * Removes one partial upload this store started for ferry (reported to `PutRequest.uploads`) whose run died: true
+   * when it removed something, false when nothing is left to remove (or the store must leave it, e.g. blocks staged
+   * over an existing Azure blob, or another writer's blocks on the same blob). Never lists and aborts by prefix: an
+   * upload ferry has no record of is not ferry's. Stores whose partial uploads cost nothing may omit it.
    */
-  cleanupPartial?(prefix: string, signal: AbortSignal): Promise<number>;
+  abortPartial?(upload: PartialUpload, signal: AbortSignal): Promise<boolean>;
 }
 
 /**

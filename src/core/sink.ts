@@ -1,6 +1,7 @@
 import type { TargetState } from '../dry-run/report.js';
 import type { Source } from './source.js';
 import type { StreamRef } from './stream.js';
+import type { UploadLedger } from './upload-ledger.js';
 
 export type WriteMode = 'insert' | 'upsert' | 'replace';
 
@@ -33,6 +34,12 @@ export interface WriteResult<T> {
  */
 export type RateUnit = 'items' | 'bytes' | 'wcu' | 'ru' | 'writes' | 'requests';
 
+/** The job's services a sink may use during a run. */
+export interface SinkRun {
+  /** Where partial uploads are recorded, so cleanup after a dead run aborts only ferry's own. */
+  uploads: UploadLedger;
+}
+
 export interface Sink<T> extends AsyncDisposable {
   readonly limits: SinkLimits;
   /** Cost of writing these items in the sink's own units, for the rate limiter (e.g. `{ wcu: 12 }`). */
@@ -46,7 +53,8 @@ export interface Sink<T> extends AsyncDisposable {
    * calls it too, so the source side of a checksum hashes exactly what the target should hold.
    */
   toTarget?(stream: StreamRef, record: T): T;
-  prepare(stream: StreamRef, mode: WriteMode, signal: AbortSignal): Promise<void>;
+  /** `run`: what the engine lends the sink for this run (absent when a caller drives the sink without a job). */
+  prepare(stream: StreamRef, mode: WriteMode, signal: AbortSignal, run?: SinkRun): Promise<void>;
   write(stream: StreamRef, items: readonly T[], signal: AbortSignal): Promise<WriteResult<T>>;
   /** After it resolves, every accepted item is durable. */
   flush(signal: AbortSignal): Promise<void>;

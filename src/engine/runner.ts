@@ -30,6 +30,7 @@ import { linkedAbort } from './linked-abort.js';
 import { RateLimiter, rateLimitsOf, type RateLimiterOptions } from './rate-limiter.js';
 import { runPool } from './segment-scheduler.js';
 import { runSegment, type SegmentContext, type SegmentOutcome } from './segment-runner.js';
+import { stateUploadLedger } from './upload-ledger.js';
 import { effectiveMode, hasProgress, planStreams, type StreamWork, type TargetNamer } from './stream-plan.js';
 
 export const DEFAULT_CONCURRENCY = 4;
@@ -179,11 +180,12 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
 
     // Prepare each target once; a target that already holds this job's progress is never wiped.
     const prepared = new Set<string>();
+    const sinkRun = { uploads: stateUploadLedger(store, () => keeper.lease) };
     for (const t of todo) {
       if (prepared.has(t.work.target)) continue;
       prepared.add(t.work.target);
       const all = tallies.filter((x) => x.work.target === t.work.target).flatMap((x) => x.work.segments);
-      await sink.prepare(t.work.targetRef, effectiveMode(t.work.mode, hasProgress(all)), hard.signal);
+      await sink.prepare(t.work.targetRef, effectiveMode(t.work.mode, hasProgress(all)), hard.signal, sinkRun);
     }
 
     const rl = new RateLimiter({

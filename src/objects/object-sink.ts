@@ -16,8 +16,9 @@ import { pipeline } from 'node:stream/promises';
 import type { ConnectorContext } from '../core/connector.js';
 import type { ObjectInfo, ObjectStore, PutResult } from '../core/object.js';
 import type { FerryRecord } from '../core/record.js';
-import type { PlannedAction, Rejection, Sink, SinkLimits, SinkRunReport, StreamOrigin, WriteMode, WriteResult } from '../core/sink.js';
+import type { PlannedAction, Rejection, Sink, SinkLimits, SinkRun, SinkRunReport, StreamOrigin, WriteMode, WriteResult } from '../core/sink.js';
 import type { StreamRef } from '../core/stream.js';
+import { trackerFor, type UploadLedger, type UploadTracker } from '../core/upload-ledger.js';
 import type { TargetState } from '../dry-run/report.js';
 import { FerryError, isFerryError } from '../errors.js';
 import { HashingStream } from './hashing-stream.js';
@@ -64,6 +65,8 @@ export class ObjectSink implements Sink<FerryRecord> {
   private readonly large: Semaphore;
   private readonly prepared = new Set<string>();
   private mode: WriteMode = 'upsert';
+  /** The run's ledger for this store, once a job prepared the sink. */
+  private uploads: UploadTracker | undefined;
 
   constructor(
     readonly store: ObjectStore,
@@ -99,17 +102,37 @@ export class ObjectSink implements Sink<FerryRecord> {
     return record;
   }
 
-  async prepare(stream: StreamRef, mode: WriteMode, signal: AbortSignal): Promise<void> {
+  async prepare(stream: StreamRef, mode: WriteMode, signal: AbortSignal, run?: SinkRun): Promise<void> {
     this.mode = mode;
+    if (run) this.uploads = trackerFor(run.uploads, this.store.url);
     if (this.prepared.has(stream.name)) return;
     if (this.opts.create && this.store.create) await this.store.create(signal);
     else await this.store.check(signal);
-    // A run that died mid-upload left parts behind (S3 bills them until aborted).
-    if (this.store.cleanupPartial) {
-      const removed = await this.store.cleanupPartial(stream.name, signal);
-      if (removed > 0) this.ctx.logger.info(`removed ${removed} partial upload(s) left under ${this.store.url}/${stream.name} by an earlier run`);
-    }
+    if (run) await this.abortOrphans(run.uploads, stream.name, signal);
     this.prepared.add(stream.name);
+  }
+
+  /**
+   * Partial uploads a dead run of this state left under the prefix (S3 bills their parts until aborted): only those
+   * the ledger recorded and whose lease is gone, so another application's or a live worker's upload is untouched.
+   * One that cannot be aborted now stays recorded for the next run; the copy itself does not depend on it.
+   */
+  private async abortOrphans(ledger: UploadLedger, prefix: string, signal: AbortSignal): Promise<void> {
+    if (!this.store.abortPartial) return;
+    const orphans = ledger.orphans(this.store.url, prefix);
+    let removed = 0;
+    for (const u of orphans) {
+      try {
+        if (await this.store.abortPartial(u, signal)) removed += 1;
+        ledger.ended(this.store.url, u);
+      } catch (e) {
+        if (signal.aborted) throw e;
+        this.ctx.logger.warn(`could not abort a partial upload an earlier run left at ${this.store.url}/${u.name}; the next run tries again`, {
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }
+    if (removed > 0) this.ctx.logger.info(`removed ${removed} partial upload(s) left under ${this.store.url}/${prefix} by an earlier run`);
   }
 
   /** Objects a dry run counts under a target prefix before it only says "not empty". */
@@ -345,6 +368,7 @@ export class ObjectSink implements Sink<FerryRecord> {
         ...headersOf(src),
         metadata,
         signal,
+        ...(this.uploads ? { uploads: this.uploads } : {}),
       });
     } catch (e) {
       await piping;

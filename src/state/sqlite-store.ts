@@ -37,6 +37,7 @@ import type {
   SegmentStatus,
 } from '../core/checkpoint.js';
 import type { Segment } from '../core/stream.js';
+import type { PartialUpload } from '../core/upload-ledger.js';
 import { newJobId, newToken } from './ids.js';
 import { currentSchemaVersion, migrate } from './migrations.js';
 
@@ -875,6 +876,59 @@ export class SqliteStateStore implements CheckpointStore {
         .all(jobId)
         .map((r) => ({ ...r, report: JSON.parse(r.report) as unknown })),
     );
+  }
+
+  // ---- partial uploads -----------------------------------------------------------------------------------------
+
+  /** Records an upload the holder of `lease` started; refuses a lease that no longer holds the job. */
+  recordUpload(lease: RunnerLease, store: string, upload: PartialUpload): void {
+    this.tx('record a partial upload', () => {
+      const row = this.lockRow(lease.jobId);
+      if (!row || row.token !== lease.token) throw this.lostLease(lease, row, 'record a partial upload');
+      this.db
+        .prepare(
+          `INSERT INTO partial_uploads (store, name, upload_id, job_id, owner, started_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (store, name, upload_id) DO UPDATE SET job_id = excluded.job_id, owner = excluded.owner`,
+        )
+        .run(store, upload.name, upload.id, lease.jobId, lease.token, this.iso());
+    });
+  }
+
+  forgetUpload(store: string, upload: PartialUpload): void {
+    this.tx('forget a partial upload', () => {
+      this.db.prepare('DELETE FROM partial_uploads WHERE store = ? AND name = ? AND upload_id = ?').run(store, upload.name, upload.id);
+    });
+  }
+
+  /**
+   * Uploads recorded under `prefix` of `store`, by any job of this state, whose owner no longer holds a live runner
+   * lock (the process died, or its lease expired and was taken over): those nobody will finish. Oldest first.
+   */
+  orphanUploads(store: string, prefix: string): (PartialUpload & { jobId: string; startedAt: string; siblings: string[] })[] {
+    return this.read('read partial uploads', () => {
+      const now = this.now();
+      const rows = this.db
+        .prepare<[string, string, string], { name: string; upload_id: string; job_id: string; owner: string; started_at: string }>(
+          `SELECT name, upload_id, job_id, owner, started_at FROM partial_uploads
+           WHERE store = ? AND substr(name, 1, length(?)) = ? ORDER BY started_at, name`,
+        )
+        .all(store, prefix, prefix);
+      return rows
+        .filter((r) => {
+          const lock = this.lockRow(r.job_id);
+          return !lock || lock.token !== r.owner || !this.isLive(lock, now);
+        })
+        .map((r) => ({
+          name: r.name,
+          id: r.upload_id,
+          jobId: r.job_id,
+          startedAt: r.started_at,
+          siblings: this.db
+            .prepare<[string, string, string], { upload_id: string }>('SELECT upload_id FROM partial_uploads WHERE store = ? AND name = ? AND upload_id <> ?')
+            .all(store, r.name, r.upload_id)
+            .map((x) => x.upload_id),
+        }));
+    });
   }
 
   // ---- plan verifications (no job) ------------------------------------------------------------------------------

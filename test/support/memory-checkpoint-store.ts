@@ -18,6 +18,7 @@ import type {
   SegmentStatus,
 } from '../../src/core/checkpoint.js';
 import type { Segment } from '../../src/core/stream.js';
+import type { PartialUpload } from '../../src/core/upload-ledger.js';
 import { FerryError } from '../../src/errors.js';
 import type { CrashSwitch } from './memory-crash.js';
 
@@ -36,6 +37,7 @@ export class MemoryStoreData {
   verify: { jobId: string; stream: string; verifier: string; outcome: string; report: unknown; at: string }[] = [];
   /** Every successful commit, in order (tests replay and audit them). */
   commits: { segmentId: string; input: CommitInput }[] = [];
+  uploads: { store: string; name: string; id: string; jobId: string; owner: string; startedAt: string }[] = [];
   seq = 0;
 }
 
@@ -261,6 +263,36 @@ export class MemoryCheckpointStore implements CheckpointStore {
     this.op('events');
     const all = this.data.events.filter((e) => e.jobId === jobId && e.id > (opts.afterId ?? 0));
     return opts.limit === undefined ? all : all.slice(0, opts.limit);
+  }
+
+  recordUpload(lease: RunnerLease, store: string, upload: PartialUpload): void {
+    this.op('recordUpload');
+    const lock = this.data.locks.get(lease.jobId);
+    if (!lock || lock.token !== lease.token) throw new FerryError('JOB_LOCKED', `lease of job ${lease.jobId} was taken over`);
+    this.forgetUpload(store, upload);
+    this.data.uploads.push({ store, ...upload, jobId: lease.jobId, owner: lease.token, startedAt: this.iso() });
+  }
+
+  forgetUpload(store: string, upload: PartialUpload): void {
+    this.data.uploads = this.data.uploads.filter((u) => !(u.store === store && u.name === upload.name && u.id === upload.id));
+  }
+
+  orphanUploads(store: string, prefix: string): (PartialUpload & { jobId: string; startedAt: string; siblings: string[] })[] {
+    this.op('orphanUploads');
+    const now = this.now();
+    return this.data.uploads
+      .filter((u) => u.store === store && u.name.startsWith(prefix))
+      .filter((u) => {
+        const lock = this.data.locks.get(u.jobId);
+        return !lock || lock.token !== u.owner || lock.expiresAt <= now;
+      })
+      .map((u) => ({
+        name: u.name,
+        id: u.id,
+        jobId: u.jobId,
+        startedAt: u.startedAt,
+        siblings: this.data.uploads.filter((o) => o.store === store && o.name === u.name && o.id !== u.id).map((o) => o.id),
+      }));
   }
 
   saveVerifyResult(jobId: string, result: { stream: string; verifier: string; outcome: string; report: unknown }): void {

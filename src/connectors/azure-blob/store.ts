@@ -16,8 +16,8 @@
  * listings report afterwards), unless the source stated another MD5, in which case nothing is committed (TRANSIENT:
  * the bytes changed between the source and ferry). On any failure or abort, staged blocks of a blob that has no
  * committed version are deleted with it; blocks staged over an existing blob cannot be removed without removing
- * the blob, and Azure discards them at that blob's next commit or after 7 days. `cleanupPartial` removes blobs that
- * have only uncommitted blocks (listed with `include=uncommittedblobs`, which Azurite supports).
+ * the blob, and Azure discards them at that blob's next commit or after 7 days. Each block upload is reported to the
+ * job's ledger (`PutRequest.uploads`), and `abortPartial` removes only such an upload's blocks, never by prefix.
  *
  * Metadata names and values are encoded for Azure and decoded when read (naming.ts): names round-trip exactly.
  */
@@ -26,6 +26,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { BlobGetPropertiesResponse, BlobHTTPHeaders, BlobItem, BlockBlobClient, BlockBlobUploadOptions, ContainerClient } from '@azure/storage-blob';
 import type { ConnectorContext } from '../../core/connector.js';
 import { compareNames, type ListRequest, type ObjectInfo, type ObjectStore, type ObjectStoreLimits, type PutRequest, type PutResult } from '../../core/object.js';
+import { endUpload, type PartialUpload, type UploadTracker } from '../../core/upload-ledger.js';
 import { FerryError, isFerryError } from '../../errors.js';
 import { createClients, type AzureBlobClients } from './client.js';
 import { isNotFound, toFerryError } from './errors.js';
@@ -383,7 +384,8 @@ export class AzureBlobStore implements ObjectStore {
   }
 
   private async putBlocks(req: PutRequest, blob: BlockBlobClient, blockSize: number, initial: Buffer[], rest: AsyncGenerator<Buffer>): Promise<PutResult> {
-    const uploadId = randomBytes(8).toString('hex');
+    const upload = { name: req.name, id: randomBytes(8).toString('hex') };
+    const uploadId = upload.id;
     const whole = createHash('md5');
     const ids: string[] = [];
     const inflight = new Set<Promise<void>>();
@@ -415,6 +417,7 @@ export class AzureBlobStore implements ObjectStore {
       inflight.add(p);
     };
     try {
+      req.uploads?.started(upload);
       for (const buf of initial) await stage(buf);
       for (;;) {
         if (failure !== undefined) throw failure;
@@ -440,6 +443,7 @@ export class AzureBlobStore implements ObjectStore {
         abortSignal: req.signal,
         ...(this.options.accessTier ? { tier: this.options.accessTier } : {}),
       });
+      endUpload(req.uploads, upload, this.ctx.logger);
       // What the target now states (Azure returns no blob MD5 for a commit).
       const props = await blob.getProperties({ abortSignal: req.signal });
       return defined<PutResult>({
@@ -452,29 +456,21 @@ export class AzureBlobStore implements ObjectStore {
     } catch (e) {
       stop.abort();
       await Promise.allSettled([...inflight]);
-      await this.discardUncommitted(blob, req.name);
+      await this.discardUncommitted(upload, req.uploads);
       throw e;
     } finally {
       req.signal.removeEventListener('abort', onAbort);
     }
   }
 
-  /** After a failed block upload: delete the blob if it has no committed version (its staged blocks go with it). */
-  private async discardUncommitted(blob: BlockBlobClient, name: string): Promise<void> {
+  /** After a failed block upload: remove what it staged where Azure allows (abortPartial), with its own deadline. */
+  private async discardUncommitted(upload: PartialUpload, uploads: UploadTracker | undefined): Promise<void> {
     try {
-      await blob.getProperties({ abortSignal: AbortSignal.timeout(CLEANUP_MS) });
-      this.ctx.logger.debug('azure-blob: blocks staged over an existing blob are left for Azure to discard', { name });
-      return;
+      await this.abortPartial(upload, AbortSignal.timeout(CLEANUP_MS));
+      endUpload(uploads, upload, this.ctx.logger);
     } catch (e) {
-      if (!isNotFound(e)) {
-        this.ctx.logger.warn('azure-blob: could not check for staged blocks after a failed upload', { name, error: String((e as Error).message ?? e) });
-        return;
-      }
-    }
-    try {
-      await blob.delete({ abortSignal: AbortSignal.timeout(CLEANUP_MS) });
-    } catch (e) {
-      if (!isNotFound(e)) this.ctx.logger.warn('azure-blob: could not delete staged blocks after a failed upload', { name, error: String((e as Error).message ?? e) });
+      // Still recorded in the job's state: the next run removes it once this one is gone.
+      this.ctx.logger.warn('azure-blob: could not delete staged blocks after a failed upload', { name: upload.name, error: String((e as Error).message ?? e) });
     }
   }
 
@@ -488,43 +484,37 @@ export class AzureBlobStore implements ObjectStore {
     }
   }
 
-  /** Names under `prefix` in Azure's order, with or without blobs that have only uncommitted blocks. */
-  private async *names(prefix: string, uncommitted: boolean, signal: AbortSignal): AsyncGenerator<string> {
-    const pages = this.container.listBlobsFlat({ prefix, includeUncommitedBlobs: uncommitted, abortSignal: signal }).byPage({ maxPageSize: MAX_PAGE });
-    for await (const page of pages) for (const item of page.segment.blobItems) yield item.name;
-  }
-
-  async cleanupPartial(prefix: string, signal: AbortSignal): Promise<number> {
-    const op = `cleanup of uncommitted blocks under ${JSON.stringify(prefix)}`;
-    const committed = this.names(prefix, false, signal);
-    let removed = 0;
+  /**
+   * Removes the blocks one upload of ferry's staged (their ids start with the upload's id, see blockId), by deleting
+   * the blob, which Azure allows only as a whole: so only when the blob has no committed version and every
+   * uncommitted block on it is this upload's. Blocks staged over an existing blob, or beside another writer's,
+   * are left: Azure discards them at that blob's next commit or after 7 days.
+   */
+  async abortPartial(upload: PartialUpload, signal: AbortSignal): Promise<boolean> {
+    const op = `removal of the blocks staged for ${upload.name}`;
+    const blob = this.blob(upload.name, op);
     try {
-      let c = await committed.next();
-      for await (const name of this.names(prefix, true, signal)) {
-        while (!c.done && compareUtf16(c.value, name) < 0) c = await committed.next();
-        if (!c.done && c.value === name) continue;
-        // Listed only with its uncommitted blocks; make sure nothing was committed since, then delete it.
-        const blob = this.container.getBlobClient(name);
-        try {
-          await blob.getProperties({ abortSignal: signal });
-          continue;
-        } catch (e) {
-          if (!isNotFound(e)) throw e;
-        }
-        try {
-          await blob.delete({ abortSignal: signal });
-          removed += 1;
-        } catch (e) {
-          if (!isNotFound(e)) throw e;
-        }
+      try {
+        await blob.getProperties({ abortSignal: signal });
+        this.ctx.logger.debug('azure-blob: blocks staged over an existing blob are left for Azure to discard', { name: upload.name });
+        return false;
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
       }
+      const list = await blob.getBlockList('uncommitted', { abortSignal: signal });
+      const staged = list.uncommittedBlocks ?? [];
+      if (staged.length === 0) return false;
+      const ours = `${upload.id}-`;
+      if (staged.some((b) => !Buffer.from(b.name, 'base64').toString('utf8').startsWith(ours))) {
+        this.ctx.logger.warn('azure-blob: another writer staged blocks on a blob ferry was uploading; left for Azure to discard', { name: upload.name });
+        return false;
+      }
+      await blob.delete({ abortSignal: signal });
+      return true;
     } catch (e) {
+      if (isNotFound(e)) return false;
       throw this.err(op, e);
-    } finally {
-      await committed.return(undefined);
     }
-    if (removed > 0) this.ctx.logger.info('azure-blob: removed blobs left with only uncommitted blocks', { prefix, removed });
-    return removed;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -15,8 +15,9 @@
  *   `part_size_mb`, sent one after another (so `part_concurrency` does not apply), with at most one chunk held by
  *   the SDK. In both, the SDK hashes what it sends (`validation: 'md5'`, or 'crc32c' once the server turned out not
  *   to report MD5s) and compares with what the server reports; on a mismatch it deletes the object. On a failure or
- *   abort mid-upload the resumable session is cancelled (DELETE on its URI), so no upload is left behind; uncommitted
- *   sessions hold no object and expire after a week anyway, so there is no `cleanupPartial`.
+ *   abort mid-upload the resumable session is cancelled (DELETE on its URI), so no upload is left behind. Sessions are
+ *   not reported to the job's ledger and there is no `abortPartial`: a session URI is a credential (the state holds
+ *   none), and an abandoned session holds no object and expires after a week.
  *   serverChecks: `md5-sent` (the md5Hash ferry declared was accepted, and the MD5 the server reports equals it),
  *   `md5-reported` / `crc32c-reported` (the SDK's hash of the bytes sent equals the server's report).
  *

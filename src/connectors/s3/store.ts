@@ -20,10 +20,11 @@
  * - User metadata: x-amz-meta-* with lower-case names. HTTP headers carry only printable ASCII, so a value with other
  *   characters (or edge spaces) is sent RFC 2047-encoded (`=?UTF-8?B?...?=`, as the S3 console does) and decoded
  *   back on a HEAD.
- * - cleanupPartial: ListMultipartUploads under the prefix, AbortMultipartUpload for each upload, except those this
- *   store has in flight. gofakes3 answers NoSuchUpload for a bucket that never had a multipart upload: read as none.
+ * - Partial uploads: every multipart upload is reported to the job's ledger (`PutRequest.uploads`) before its first
+ *   part, and forgotten once completed or aborted. `abortPartial` aborts one of those by id; ferry never lists and
+ *   aborts uploads by prefix, so another application's upload under the target prefix is never touched.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -56,9 +57,10 @@ import {
   type PutRequest,
   type PutResult,
 } from '../../core/object.js';
+import { endUpload, type PartialUpload, type UploadTracker } from '../../core/upload-ledger.js';
 import { FerryError } from '../../errors.js';
 import { createS3Client, type S3ClientInfo } from './client.js';
-import { errorName, isNotFound, toFerryError } from './errors.js';
+import { errorName, httpStatus, isNotFound, toFerryError } from './errors.js';
 import { parseS3Options, type S3Options } from './options.js';
 
 export const MiB = 1024 * 1024;
@@ -68,6 +70,10 @@ export const S3_LIMITS: ObjectStoreLimits = { maxObjectBytes: 5 * 1024 ** 4, max
 const MAX_PAGE = 1000;
 /** Time allowed to abort a failed multipart upload after the run's own signal fired. */
 const ABORT_UPLOAD_TIMEOUT_MS = 30_000;
+/** Ids of recorded intents (an upload asked for, not yet named by S3). */
+const PENDING = 'pending:';
+/** How far S3's Initiated may be from the recorded intent (the request's time plus clock skew). */
+const INTENT_WINDOW_MS = 5 * 60_000;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Pure helpers (unit-tested)
@@ -268,8 +274,6 @@ export class S3Store implements ObjectStore {
   readonly client: S3Client;
   private readonly bucket: string;
   private readonly partSize: number;
-  /** Upload ids of the multipart uploads this store has in flight: cleanupPartial leaves them alone. */
-  private readonly active = new Set<string>();
 
   constructor(
     private readonly o: S3Options,
@@ -577,6 +581,9 @@ export class S3Store implements ObjectStore {
       });
     }
     const sdkCrc = this.info.requestChecksums === 'when_supported';
+    // S3 names the upload only in its answer: an intent recorded first covers a death while the request is out.
+    const intent = { name: req.name, id: `${PENDING}${randomBytes(8).toString('hex')}` };
+    req.uploads?.started(intent);
     let uploadId: string;
     try {
       const created = await this.client.send(new CreateMultipartUploadCommand({ ...headers, ...(sdkCrc ? { ChecksumAlgorithm: 'CRC32' } : {}) }), {
@@ -585,9 +592,18 @@ export class S3Store implements ObjectStore {
       if (!created.UploadId) throw new FerryError('INTERNAL', `S3 CreateMultipartUpload ${this.url}/${req.name}: no UploadId in the answer`);
       uploadId = created.UploadId;
     } catch (e) {
+      // S3 answered with an error: nothing was created. Unanswered, it may have been: the intent stays recorded.
+      if (httpStatus(e) !== undefined) endUpload(req.uploads, intent, this.ctx.logger);
       throw this.fail(e, 'CreateMultipartUpload', req.name);
     }
-    this.active.add(uploadId);
+    const upload = { name: req.name, id: uploadId };
+    try {
+      req.uploads?.started(upload);
+    } catch (e) {
+      await this.abortUpload(upload, req.uploads);
+      throw e;
+    }
+    endUpload(req.uploads, intent, this.ctx.logger);
 
     // One controller for every part: the run's abort or the first failed part stops the others.
     const ac = new AbortController();
@@ -669,7 +685,7 @@ export class S3Store implements ObjectStore {
       } catch (e) {
         throw this.fail(e, 'CompleteMultipartUpload', req.name);
       }
-      this.active.delete(uploadId);
+      endUpload(req.uploads, upload, this.ctx.logger);
       const etag = unquoteEtag(done.ETag);
       const expected = multipartEtag(md5s);
       const serverChecks = ['part-md5'];
@@ -680,7 +696,7 @@ export class S3Store implements ObjectStore {
     } catch (e) {
       ac.abort(e);
       await Promise.allSettled([...inflight]);
-      await this.abortUpload(req.name, uploadId);
+      await this.abortUpload(upload, req.uploads);
       throw e instanceof FerryError ? e : this.fail(e, 'UploadPart', req.name);
     } finally {
       req.signal.removeEventListener('abort', onAbort);
@@ -688,29 +704,42 @@ export class S3Store implements ObjectStore {
   }
 
   /** AbortMultipartUpload with its own deadline (the run's signal may be what failed the upload). */
-  private async abortUpload(name: string, uploadId: string): Promise<void> {
+  private async abortUpload(upload: PartialUpload, uploads: UploadTracker | undefined): Promise<void> {
     try {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: name, UploadId: uploadId }), {
-        abortSignal: AbortSignal.timeout(ABORT_UPLOAD_TIMEOUT_MS),
-      });
-      this.active.delete(uploadId);
+      await this.abortPartial(upload, AbortSignal.timeout(ABORT_UPLOAD_TIMEOUT_MS));
+      endUpload(uploads, upload, this.ctx.logger);
     } catch (e) {
-      if (errorName(e) === 'NoSuchUpload') {
-        this.active.delete(uploadId);
-        return;
-      }
-      // Left for cleanupPartial (the next run) or the bucket's lifecycle rule; not the error to report.
-      this.active.delete(uploadId);
+      // Left recorded in the job's state: the next run aborts it once this one is gone (or a lifecycle rule does).
       this.ctx.logger.warn('s3: could not abort a failed multipart upload; the next run removes it', {
-        object: `${this.url}/${name}`,
-        uploadId,
-        error: this.fail(e, 'AbortMultipartUpload', name).message,
+        object: `${this.url}/${upload.name}`,
+        uploadId: upload.id,
+        error: e instanceof Error ? e.message : String(e),
       });
     }
   }
 
-  async cleanupPartial(prefix: string, signal: AbortSignal): Promise<number> {
-    let removed = 0;
+  /** Aborts one multipart upload ferry recorded; false when S3 no longer has it (completed or aborted already). */
+  async abortPartial(upload: PartialUpload, signal: AbortSignal): Promise<boolean> {
+    if (upload.id.startsWith(PENDING)) return this.abortIntended(upload, signal);
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.name, UploadId: upload.id }), { abortSignal: signal });
+      return true;
+    } catch (e) {
+      if (errorName(e) === 'NoSuchUpload') return false;
+      throw this.fail(e, 'AbortMultipartUpload', upload.name);
+    }
+  }
+
+  /**
+   * A run died between asking for a multipart upload and recording its id: the upload S3 may have created is one
+   * on exactly this name, initiated within INTENT_WINDOW_MS of the intent (S3's clock against ours), and not one
+   * recorded by another upload of the same name (a live worker may be writing it again). Anything else is left.
+   */
+  private async abortIntended(intent: PartialUpload, signal: AbortSignal): Promise<boolean> {
+    const at = intent.startedAt === undefined ? Number.NaN : Date.parse(intent.startedAt);
+    if (Number.isNaN(at)) return false;
+    const known = new Set(intent.siblings ?? []);
+    let removed = false;
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     for (;;) {
@@ -719,7 +748,7 @@ export class S3Store implements ObjectStore {
         out = await this.client.send(
           new ListMultipartUploadsCommand({
             Bucket: this.bucket,
-            ...(prefix ? { Prefix: prefix } : {}),
+            Prefix: intent.name,
             ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}),
             ...(uploadIdMarker !== undefined ? { UploadIdMarker: uploadIdMarker } : {}),
           }),
@@ -728,25 +757,17 @@ export class S3Store implements ObjectStore {
       } catch (e) {
         // gofakes3: a bucket that never had a multipart upload answers NoSuchUpload.
         if (errorName(e) === 'NoSuchUpload') return removed;
-        throw this.fail(e, 'ListMultipartUploads');
+        throw this.fail(e, 'ListMultipartUploads', intent.name);
       }
       for (const u of out.Uploads ?? []) {
-        if (!u.Key || !u.UploadId || this.active.has(u.UploadId)) continue;
-        if (prefix && !u.Key.startsWith(prefix)) continue;
-        try {
-          await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }), { abortSignal: signal });
-          removed++;
-        } catch (e) {
-          if (errorName(e) !== 'NoSuchUpload') throw this.fail(e, 'AbortMultipartUpload', u.Key);
-        }
+        if (u.Key !== intent.name || !u.UploadId || known.has(u.UploadId) || !u.Initiated) continue;
+        if (Math.abs(u.Initiated.getTime() - at) > INTENT_WINDOW_MS) continue;
+        if (await this.abortPartial({ name: u.Key, id: u.UploadId }, signal)) removed = true;
       }
-      if (!out.IsTruncated) break;
+      if (!out.IsTruncated || (out.NextKeyMarker === undefined && out.NextUploadIdMarker === undefined)) return removed;
       keyMarker = out.NextKeyMarker;
       uploadIdMarker = out.NextUploadIdMarker;
-      if (keyMarker === undefined && uploadIdMarker === undefined) break;
     }
-    if (removed > 0) this.ctx.logger.info('s3: aborted incomplete multipart uploads', { bucket: this.bucket, prefix, removed });
-    return removed;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -10,6 +10,7 @@ import type { ConnectorContext } from '../../../src/core/connector.js';
 import { compareNames, type ObjectInfo, type ObjectStore } from '../../../src/core/object.js';
 import { isFerryError, type FerryError } from '../../../src/errors.js';
 import { openAzureBlobStore, type AzureBlobStore } from '../../../src/connectors/azure-blob/store.js';
+import { blockId } from '../../../src/connectors/azure-blob/naming.js';
 import { azureBlob, serviceEnv, uniqueName } from '../../support/clients.js';
 
 const MIB = 1024 * 1024;
@@ -332,17 +333,47 @@ describe('objects', () => {
     expect(back.toString()).toBe('keep me');
   });
 
-  it('cleanupPartial removes blobs that have only uncommitted blocks, and nothing else', async () => {
-    const id = Buffer.from('stale-000001').toString('base64');
-    await raw.getBlockBlobClient('partial/stale.bin').stageBlock(id, 'abc', 3);
+  it('abortPartial removes a blob only when every staged block is the upload\'s own and nothing is committed', async () => {
+    const ours = (n: number): string => blockId('0123456789abcdef', n);
+    const foreign = blockId('fedcba9876543210', 0); // another writer's (Azure wants one id length per blob)
+    await raw.getBlockBlobClient('partial/ours.bin').stageBlock(ours(0), 'abc', 3);
+    await raw.getBlockBlobClient('partial/ours.bin').stageBlock(ours(1), 'def', 3);
+    await raw.getBlockBlobClient('partial/foreign.bin').stageBlock(foreign, 'abc', 3);
+    await raw.getBlockBlobClient('partial/mixed.bin').stageBlock(ours(0), 'abc', 3);
+    await raw.getBlockBlobClient('partial/mixed.bin').stageBlock(foreign, 'abc', 3);
     await raw.getBlockBlobClient('partial/kept.bin').upload('kept', 4);
-    await raw.getBlockBlobClient('other/stale.bin').stageBlock(id, 'abc', 3);
-    expect(await rawNames('partial/')).toEqual(['partial/kept.bin', 'partial/stale.bin']);
-    expect(await store.cleanupPartial!('partial/', signal())).toBe(1);
-    expect(await rawNames('partial/')).toEqual(['partial/kept.bin']);
-    expect(await rawNames('other/')).toEqual(['other/stale.bin']);
-    expect(await store.cleanupPartial!('', signal())).toBe(1);
-    expect(await rawNames('other/')).toEqual([]);
+    await raw.getBlockBlobClient('partial/kept.bin').stageBlock(ours(0), 'abc', 3);
+    const abort = (name: string): Promise<boolean> => store.abortPartial!({ name, id: '0123456789abcdef' }, signal());
+    expect(await abort('partial/ours.bin')).toBe(true);
+    expect(await abort('partial/ours.bin')).toBe(false);
+    expect(await abort('partial/foreign.bin')).toBe(false);
+    expect(await abort('partial/mixed.bin')).toBe(false);
+    expect(await abort('partial/kept.bin')).toBe(false);
+    expect(await abort('partial/never.bin')).toBe(false);
+    expect(await rawNames('partial/')).toEqual(['partial/foreign.bin', 'partial/kept.bin', 'partial/mixed.bin']);
+    expect((await raw.getBlobClient('partial/kept.bin').downloadToBuffer()).toString()).toBe('kept');
+  });
+
+  it('a block upload tells its tracker before the first block and when it ended; a failed one leaves nothing', async () => {
+    const log: string[] = [];
+    const uploads = { started: (u: { name: string; id: string }) => void log.push(`started ${u.name} ${u.id}`), ended: (u: { name: string; id: string }) => void log.push(`ended ${u.name} ${u.id}`) };
+    await store.put({ name: 'tracked/ok.bin', body: Readable.from(bytes(12 * MIB, 4)), size: 12 * MIB, metadata: {}, signal: signal(), uploads });
+    expect(log).toHaveLength(2);
+    expect(log[0]).toMatch(/^started tracked\/ok\.bin [0-9a-f]{16}$/);
+    expect(log[1]).toBe(log[0]!.replace('started', 'ended'));
+
+    log.length = 0;
+    async function* failing(): AsyncGenerator<Buffer> {
+      let i = 0;
+      for (const b of bytes(12 * MIB, 3)) {
+        if (++i === 11) throw new Error('source connection reset');
+        yield b;
+      }
+    }
+    await expect(store.put({ name: 'tracked/fails.bin', body: Readable.from(failing()), size: 12 * MIB, metadata: {}, signal: signal(), uploads })).rejects.toThrow(/source connection reset/);
+    expect(log).toHaveLength(2);
+    expect(log[1]).toBe(log[0]!.replace('started', 'ended'));
+    expect(await rawNames('tracked/fails')).toEqual([]);
   });
 
   it('get streams the content and honours its AbortSignal', async () => {

@@ -1,7 +1,7 @@
 /**
  * The S3 ObjectStore against gofakes3 (scripts/services), through the official SDK: listing order and pages,
  * ranges, HEAD metadata, single and multipart uploads with the server's MD5 checks, aborts that leave no multipart
- * upload behind, cleanupPartial, and the error mapping for a missing bucket and an unreachable endpoint.
+ * upload behind, abortPartial and the upload tracker, and the error mapping for a missing bucket and an unreachable endpoint.
  *
  * gofakes3 v1.2.0 does not check credentials (any key is accepted), so AUTH is covered by the unit tests of
  * errors.ts only. It also keeps neither Cache-Control nor Content-Language (only X-Amz-*, Content-Type,
@@ -166,12 +166,12 @@ describe('bucket', () => {
     expect(s.limits).toEqual({ maxObjectBytes: 5 * 1024 ** 4, maxNameBytes: 1024 });
   });
 
-  it('cleanupPartial on a bucket that never had a multipart upload removes nothing (gofakes3 answers NoSuchUpload)', async () => {
+  it('abortPartial on a bucket that never had a multipart upload finds nothing (gofakes3 answers NoSuchUpload)', async () => {
     const name = uniqueName('s3fresh');
     buckets.push(name);
     const s = await open({ create: true }, name);
     await s.create!(never);
-    expect(await s.cleanupPartial!('', never)).toBe(0);
+    expect(await s.abortPartial({ name: 'x.bin', id: 'no-such-upload' }, never)).toBe(false);
   });
 
   it('listing a missing bucket is NOT_FOUND', async () => {
@@ -469,21 +469,79 @@ describe('multipart', () => {
     expect(await uploadsUnder('pipe/')).toEqual([]);
   });
 
-  it('cleanupPartial aborts incomplete uploads under the prefix, not elsewhere', async () => {
-    const mk = async (key: string): Promise<void> => {
+  it('abortPartial aborts exactly the upload it is given: others under the same prefix and on the same key survive', async () => {
+    const mk = async (key: string): Promise<string> => {
       const { UploadId } = await raw.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-      const part = Buffer.alloc(5 * MiB, 2);
-      await raw.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: part }));
+      await raw.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: Buffer.alloc(5 * MiB, 2) }));
+      return UploadId!;
     };
-    await mk('partial/one.bin');
+    const ours = await mk('partial/one.bin');
+    const sameKey = await mk('partial/one.bin');
     await mk('partial/two.bin');
-    await mk('elsewhere/three.bin');
+    expect(await store.abortPartial({ name: 'partial/one.bin', id: ours }, never)).toBe(true);
     expect((await uploadsUnder('partial/')).sort()).toEqual(['partial/one.bin', 'partial/two.bin']);
-    expect(await store.cleanupPartial!('partial/', never)).toBe(2);
-    expect(await uploadsUnder('partial/')).toEqual([]);
-    expect(await uploadsUnder('elsewhere/')).toEqual(['elsewhere/three.bin']);
-    expect(await store.cleanupPartial!('', never)).toBe(1);
-    expect(await uploadsUnder('')).toEqual([]);
+    expect(await store.abortPartial({ name: 'partial/one.bin', id: ours }, never)).toBe(false);
+    expect(await store.abortPartial({ name: 'partial/one.bin', id: sameKey }, never)).toBe(true);
+    expect(await uploadsUnder('partial/')).toEqual(['partial/two.bin']);
+  });
+
+  it('abortPartial of an intent (death before S3 named the upload) aborts the upload on that name started then, nothing else', async () => {
+    const mk = async (key: string): Promise<string> => (await raw.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }))).UploadId!;
+    const orphan = await mk('intent/a.bin');
+    const live = await mk('intent/a.bin'); // recorded by a live worker writing the same name again
+    await mk('intent/a.bin.other');
+    const now = new Date().toISOString();
+    expect(await store.abortPartial({ name: 'intent/a.bin', id: 'pending:0011223344556677', startedAt: now, siblings: [live] }, never)).toBe(true);
+    const left = async (): Promise<string[]> =>
+      ((await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'intent/' }))).Uploads ?? []).map((u) => `${u.Key} ${u.UploadId}`).sort();
+    expect((await left()).some((u) => u.endsWith(orphan))).toBe(false);
+    expect(await left()).toHaveLength(2);
+    // An intent from an hour ago cannot have started these: left alone.
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    expect(await store.abortPartial({ name: 'intent/a.bin.other', id: 'pending:8899aabbccddeeff', startedAt: hourAgo }, never)).toBe(false);
+    expect(await left()).toHaveLength(2);
+  });
+
+  it('a multipart put tells its tracker of the upload before the first part, and that it ended, on success and on failure', async () => {
+    const s = await open();
+    const log: string[] = [];
+    const uploads = { started: (u: { name: string; id: string }) => void log.push(`started ${u.name} ${u.id}`), ended: (u: { name: string; id: string }) => void log.push(`ended ${u.name} ${u.id}`) };
+    let failing = false;
+    const boom = Object.assign(new Error('injected'), { name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+    instrument(s.client, 'UploadPartCommand', {
+      failOn: () => {
+        log.push('part');
+        return failing ? boom : undefined;
+      },
+    });
+    await s.put(putReq('tracked/ok.bin', generated(11 * MiB).stream, 11 * MiB, { uploads }));
+    // The intent before CreateMultipartUpload, the upload id once S3 named it, then the parts.
+    expect(log[0]).toMatch(/^started tracked\/ok\.bin pending:[0-9a-f]{16}$/);
+    expect(log[1]).toMatch(/^started tracked\/ok\.bin (?!pending:)\S+$/);
+    expect(log.slice(2)).toEqual([log[0]!.replace('started', 'ended'), 'part', 'part', 'part', log[1]!.replace('started', 'ended')]);
+
+    log.length = 0;
+    failing = true;
+    await expect(s.put(putReq('tracked/fails.bin', generated(11 * MiB).stream, 11 * MiB, { uploads }))).rejects.toMatchObject({ code: 'TRANSIENT' });
+    expect(log[1]).toMatch(/^started tracked\/fails\.bin (?!pending:)/);
+    expect(log.at(-1)).toBe(log[1]!.replace('started', 'ended'));
+    expect(await uploadsUnder('tracked/')).toEqual([]);
+
+    // A single PUT leaves nothing partial behind: nothing to track.
+    log.length = 0;
+    failing = false;
+    await s.put(putReq('tracked/small.bin', Buffer.from('small'), 5, { uploads }));
+    expect(log).toEqual([]);
+  });
+
+  it('a tracker that cannot record the upload (a lost lease) stops the put before any part, aborting the upload', async () => {
+    const s = await open();
+    const parts = instrument(s.client, 'UploadPartCommand');
+    const lost = new FerryError('JOB_LOCKED', 'cannot record a partial upload: this runner lost the lock');
+    const uploads = { started: () => { throw lost; }, ended: () => {} };
+    await expect(s.put(putReq('lost/big.bin', generated(11 * MiB).stream, 11 * MiB, { uploads }))).rejects.toBe(lost);
+    expect(parts.calls).toBe(0);
+    expect(await uploadsUnder('lost/')).toEqual([]);
   });
 
   it('with request_checksums: when_supported (the AWS default) uploads still work; gofakes3 echoes no CRC32', async () => {

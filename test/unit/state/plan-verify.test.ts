@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { migrate, MIGRATIONS, openStateStore } from '../../../src/state/index.js';
+import { LATEST_SCHEMA_VERSION, migrate, MIGRATIONS, openStateStore } from '../../../src/state/index.js';
 import { tempDir } from './helpers.js';
 
 describe('plan verify results (ferry verify PLAN, no job)', () => {
@@ -38,7 +38,7 @@ describe('plan verify results (ferry verify PLAN, no job)', () => {
     migrate(db, path, MIGRATIONS.filter((m) => m.version <= 2));
     db.close();
     const store = openStateStore(path);
-    expect(store.schemaVersion()).toBe(3);
+    expect(store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
     store.savePlanVerifyResult({ runId: 'vr-x', planName: 'p', planHash: 'h' }, { stream: 's', verifier: 'count', outcome: 'match', report: {} });
     expect(store.planVerifyResults({ runId: 'vr-x' })).toHaveLength(1);
     store.close();
