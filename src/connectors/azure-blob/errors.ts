@@ -23,6 +23,7 @@
  */
 import { FerryError, isFerryError, redact } from '../../errors.js';
 import { NETWORK_CODES as SHARED_NETWORK_CODES } from '../../util/network-errors.js';
+import { retryAfterMs } from '../../util/retry-after.js';
 
 /** Azure's SDK adds its own code for a request that could not be sent. */
 const NETWORK_CODES: ReadonlySet<string> = new Set([...SHARED_NETWORK_CODES, 'REQUEST_SEND_ERROR']);
@@ -75,6 +76,7 @@ interface RestErrorShape {
   code?: string;
   statusCode?: number;
   details?: { errorCode?: string; [k: string]: unknown };
+  response?: { headers?: { get(name: string): string | undefined } };
   cause?: unknown;
 }
 
@@ -138,8 +140,10 @@ export function toFerryError(e: unknown, ctx: ErrorContext): FerryError {
 
   if (s.name === 'AbortError') return new FerryError('INTERRUPTED', msg('aborted'), { cause: e });
   if (code === 'ServerBusy' || status === 503 || status === 429 || code === 'TooManyRequests') {
+    const wait = retryAfterMs(s.response?.headers);
     return new FerryError('THROTTLED', msg(`throttled (${code ?? status}): ${said}`), {
       cause: e,
+      ...(wait === undefined ? {} : { retryAfterMs: wait }),
       hint: 'ferry backs off and retries; lower `limits` (requests or bytes per second) if this persists: an account takes about 20,000 requests/s and a single blob about 500',
     });
   }

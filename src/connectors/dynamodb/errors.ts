@@ -21,6 +21,7 @@
  */
 import { FerryError, isFerryError, redact } from '../../errors.js';
 import { NETWORK_CODES } from '../../util/network-errors.js';
+import { retryAfterMs } from '../../util/retry-after.js';
 
 export const THROTTLING_NAMES = new Set([
   'ProvisionedThroughputExceededException',
@@ -55,6 +56,7 @@ interface SdkErrorShape {
   message?: string;
   code?: string;
   $metadata?: { httpStatusCode?: number };
+  $response?: { headers?: Record<string, unknown> };
   $fault?: string;
   cause?: unknown;
 }
@@ -105,8 +107,10 @@ export function toFerryError(e: unknown, ctx: ErrorContext): FerryError {
 
   if (name === 'AbortError') return new FerryError('INTERRUPTED', msg('aborted'), { cause: e });
   if (isThrottling(e)) {
+    const wait = retryAfterMs(s.$response?.headers);
     return new FerryError('THROTTLED', msg(`throttled (${name}): ${said}`), {
       cause: e,
+      ...(wait === undefined ? {} : { retryAfterMs: wait }),
       hint: 'ferry backs off and retries; lower `limits.wcu` or raise the table capacity if this persists',
     });
   }

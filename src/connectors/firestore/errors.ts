@@ -20,6 +20,7 @@
  * | anything else                                                   | INTERNAL (terminal)                                |
  */
 import { FerryError, isFerryError, redact } from '../../errors.js';
+import { retryDelayMs } from '../../util/retry-after.js';
 
 export const STATUS = {
   CANCELLED: 1,
@@ -55,6 +56,26 @@ interface GrpcErrorShape {
   details?: string;
   status?: unknown;
   name?: string;
+  /** google.rpc.Status details google-gax decoded from `grpc-status-details-bin` (RetryInfo among them). */
+  statusDetails?: unknown[];
+}
+
+/** A number from a protobuf int64 (a number, a string, or a Long with toString). */
+function int64(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' || (v && typeof v === 'object')) return Number(String(v));
+  return 0;
+}
+
+/** The wait a google.rpc.RetryInfo detail asks for, capped; undefined without one. */
+export function retryInfoMs(e: unknown): number | undefined {
+  const details = (e as GrpcErrorShape | undefined)?.statusDetails;
+  if (!Array.isArray(details)) return undefined;
+  for (const d of details) {
+    const delay = (d as { retryDelay?: { seconds?: unknown; nanos?: unknown } } | null)?.retryDelay;
+    if (delay && typeof delay === 'object') return retryDelayMs(int64(delay.seconds), int64(delay.nanos));
+  }
+  return undefined;
 }
 
 /** The gRPC status code of an SDK error (also for HTTP-fallback errors that carry 429/403...), or undefined. */
@@ -111,6 +132,7 @@ export function toFerryError(e: unknown, ctx: ErrorContext): FerryError {
       if (isTooLarge(e)) return new FerryError('TRANSIENT', msg(`request too large: ${said}`), { cause: e, details: { tooLarge: true } });
       return new FerryError('THROTTLED', msg(`throttled (RESOURCE_EXHAUSTED): ${said}`), {
         cause: e,
+        ...(retryInfoMs(e) === undefined ? {} : { retryAfterMs: retryInfoMs(e)! }),
         hint: 'ferry backs off and retries; lower `limits.writes_per_second`, or set `ramp_up: true` for a new collection',
       });
     case STATUS.UNAVAILABLE:

@@ -27,6 +27,7 @@
  */
 import { FerryError, isFerryError, redact } from '../../errors.js';
 import { NETWORK_CODES } from '../../util/network-errors.js';
+import { retryAfterMs, type HeaderSource } from '../../util/retry-after.js';
 
 export const CREDENTIAL_HINT =
   'ferry uses Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, `gcloud auth application-default login`, or the instance/workload service account) unless the plan names a service-account `key_file`; check that it is valid and has storage.objects.* permissions on the bucket';
@@ -54,7 +55,7 @@ interface ErrorShape {
   message?: unknown;
   code?: unknown;
   status?: unknown;
-  response?: { status?: unknown; statusCode?: unknown };
+  response?: { status?: unknown; statusCode?: unknown; headers?: HeaderSource };
   errors?: unknown;
   cause?: unknown;
   path?: unknown;
@@ -156,8 +157,10 @@ export function toFerryError(e: unknown, ctx: ErrorContext): FerryError {
     });
   }
   if (status === 429 || status === 503) {
+    const wait = retryAfterMs((e as ErrorShape).response?.headers);
     return new FerryError('THROTTLED', msg(`throttled (${status}): ${text}`), {
       cause: e,
+      ...(wait === undefined ? {} : { retryAfterMs: wait }),
       details,
       hint: 'ferry backs off and retries; lower `limits` for this target if it persists',
     });

@@ -29,6 +29,7 @@
  */
 import { FerryError, isFerryError, redact } from '../../errors.js';
 import { RESET_CODES, UNREACHABLE_CODES } from '../../util/network-errors.js';
+import { retryAfterMs } from '../../util/retry-after.js';
 
 const THROTTLING_NAMES = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequests', 'TooManyRequestsException', 'RequestLimitExceeded']);
 
@@ -72,6 +73,7 @@ interface SdkErrorShape {
   $metadata?: { httpStatusCode?: number };
   $fault?: string;
   $retryable?: { throttling?: boolean };
+  $response?: { headers?: Record<string, unknown> };
   cause?: unknown;
   errors?: unknown[];
 }
@@ -137,9 +139,11 @@ export function toFerryError(e: unknown, ctx: S3ErrorContext): FerryError {
   if (name === 'AbortError' || s.code === 'ABORT_ERR') return new FerryError('INTERRUPTED', msg('aborted'), { cause: e, details });
 
   if (THROTTLING_NAMES.has(name) || status === 429 || status === 503 || s.$retryable?.throttling) {
+    const wait = retryAfterMs(s.$response?.headers);
     return new FerryError('THROTTLED', msg(`S3 asks to slow down (${name}): ${said}`), {
       cause: e,
       details,
+      ...(wait === undefined ? {} : { retryAfterMs: wait }),
       hint: 'ferry backs off and retries; lower `limits.concurrency` or `part_concurrency`, or spread the objects over more prefixes, if this persists',
     });
   }
