@@ -119,7 +119,11 @@ export async function executeJob(
   const locked = isFerryError(failure) && (failure.code === 'JOB_LOCKED' || failure.code === 'JOB_FINISHED');
   if (!locked) {
     // The job did not run to the end: leave it resumable, and say how unless the message already did.
-    if (store.getJob(job.id)?.status === 'running') store.setJobStatus(job.id, 'failed', messageOf(failure));
+    try {
+      if (store.getJob(job.id)?.status === 'running') store.setJobStatus(job.id, 'failed', messageOf(failure));
+    } catch {
+      // The state itself is what failed: the job stays `running` there, and resume takes its lease over.
+    }
     const said = isFerryError(failure) && `${failure.message} ${failure.hint ?? ''}`.includes(`ferry resume ${job.id}`);
     if (!said) io.err(`  then: \`ferry resume ${job.id}\` continues from the last checkpoint`);
   }

@@ -1,7 +1,7 @@
 /**
  * The SQLite state store (better-sqlite3): jobs, segments, checkpoints, dead letters, verify results, events and the
- * runner lock. One connection per store; several stores (processes) may share a file — WAL mode lets readers run
- * beside the single writer, `busy_timeout` makes writers wait for each other, and every state change is one
+ * runner lock. One connection per store; several stores (processes) may share a file — readers and writers wait
+ * for each other's short transactions (`busy_timeout`; a rollback journal, see the constructor), and every state change is one
  * `BEGIN IMMEDIATE` transaction, so a check-then-write (lease checks, takeovers) cannot interleave with another
  * process.
  *
@@ -288,13 +288,25 @@ function stateError(e: unknown, what: string, where: string): FerryError {
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
     return new FerryError('STATE', `state database ${where} is busy (${what}): ${msg}`, {
       retry: 'transient',
-      hint: 'another ferry process is writing to it; retry, or raise the busy timeout',
+      hint: 'another process holds it locked (another ferry, or a tool reading the file): let it finish, then retry',
       cause: e,
     });
   }
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
     return new FerryError('STATE', `${where} is not a usable ferry state database (${what}): ${msg}`, {
       hint: 'point --state at a ferry state file, or at a new path to start afresh',
+      cause: e,
+    });
+  }
+  if (code === 'SQLITE_FULL') {
+    return new FerryError('STATE', `the disk holding the state database ${where} is full (${what}); nothing after the last checkpoint was recorded`, {
+      hint: 'free space on that disk (or move the state with --state to a disk with room)',
+      cause: e,
+    });
+  }
+  if (typeof code === 'string' && code.startsWith('SQLITE_IOERR')) {
+    return new FerryError('STATE', `the state database ${where} could not be read or written (${what}: ${code}): ${redact(msg)}`, {
+      hint: 'check the disk and the file (was it removed, truncated, or made unwritable while the job ran?)',
       cause: e,
     });
   }
@@ -351,7 +363,7 @@ export class SqliteStateStore implements CheckpointStore {
       try {
         mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
         // Owner-only from the first byte: the state holds job history, keys and dead-letter payloads. SQLite gives
-        // its -wal and -shm files the mode of the database file.
+        // its journal the mode of the database file.
         if (!existsSync(this.path)) closeSync(openSync(this.path, 'a', 0o600));
       } catch (e) {
         throw new FerryError('STATE', `cannot create the directory of the state database ${this.path}`, {
@@ -365,10 +377,13 @@ export class SqliteStateStore implements CheckpointStore {
     try {
       db = new Database(this.path, { timeout: busy });
       db.pragma(`busy_timeout = ${busy}`);
-      // WAL: readers (ferry status) never block the runner. NORMAL is durable across a killed process, which is
-      // what resume relies on; a power cut may lose the last commits, which resume then re-writes idempotently.
-      if (!memory) db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      // A rollback journal, not WAL: WAL's index is a shared-memory mapping of the -shm file, and a state file
+      // truncated or on a full tmpfs under a running job then kills the process with SIGBUS: no message, no resume
+      // line. With the journal every fault is an error SQLite returns (stateError). No mmap of the file either.
+      // Readers (ferry status) wait out a commit through the busy timeout. FULL: a commit survives a power cut.
+      if (!memory) db.pragma('journal_mode = TRUNCATE');
+      db.pragma('mmap_size = 0');
+      db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       migrate(db, this.path, undefined, () => this.iso());
     } catch (e) {

@@ -27,12 +27,16 @@ describe('state migrations', () => {
     expect(LATEST_SCHEMA_VERSION).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version);
   });
 
-  it('apply to a fresh file DB, creating parent directories, in WAL mode with foreign keys', () => {
+  it('apply to a fresh file DB, creating parent directories, with a rollback journal (no shared memory) and foreign keys', () => {
     const path = join(dir, 'a', 'b', 'ferry.db');
     const store = openStateStore(path);
     expect(store.path).toBe(path);
     expect(store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
-        const modes = ['', '-wal'].map((suffix) => statSync(path + suffix).mode & 0o777);
+    const modes = ['', '-journal'].map((suffix) => statSync(path + suffix).mode & 0o777);
+    // No WAL index: a mapped -shm file truncated under a running job would kill it with SIGBUS.
+    expect(existsSync(`${path}-shm`)).toBe(false);
+    const own = (store as unknown as { db: Database.Database }).db;
+    expect([own.pragma('journal_mode', { simple: true }), own.pragma('synchronous', { simple: true }), own.pragma('mmap_size', { simple: true })]).toEqual(['truncate', 2, 0]);
     store.close();
     expect(existsSync(path)).toBe(true);
     // Owner-only, whatever the umask: the state holds job history and dead-letter payloads.
@@ -40,7 +44,8 @@ describe('state migrations', () => {
     expect(statSync(join(dir, 'a', 'b')).mode & 0o777).toBe(0o700);
 
     const db = new Database(path);
-    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    // Not WAL (which a file would keep): a rollback journal is chosen per connection.
+    expect(db.pragma('journal_mode', { simple: true })).toBe('delete');
     const tables = db
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
       .pluck()
