@@ -1,7 +1,9 @@
 /**
  * Command line of `npm run bench` (bin/bench.js): `BENCH [--rows N | --items N] [--json] [--skip-naive] ...`.
- * Pure: no I/O, so it is unit-tested.
+ * Pure: no I/O, so it is unit-tested. The tokens are read by yargs' own parser (yargs/helpers); this file says
+ * which flags belong to which bench and what values they accept.
  */
+import { Parser } from 'yargs/helpers';
 
 export const BENCHES = ['pg-dynamodb', 'dynamodb-firestore', 'objects', 'verify'] as const;
 export type BenchName = (typeof BENCHES)[number];
@@ -203,42 +205,47 @@ const FLAGS: Record<string, { value: boolean; only?: readonly BenchName[] }> = {
   '--cpu-prof': { value: true },
 };
 
-export function parseBenchArgs(argv: readonly string[]): ParsedBenchArgs {
-  const args = [...argv];
-  if (args.includes('-h') || args.includes('--help')) return { help: true };
-  const positionals: string[] = [];
-  /** Flag → its value ('' for a flag without one), in the order given. */
+/** The flags as yargs' own parser reads them: values kept as text (parseCount reads them), repeats kept. */
+function tokens(args: readonly string[]): { positionals: string[]; given: Map<string, string> } {
+  const names = Object.keys(FLAGS).map((f) => f.slice(2));
+  const parsed = Parser.detailed([...args], {
+    string: names.filter((n) => FLAGS[`--${n}`]!.value),
+    boolean: names.filter((n) => !FLAGS[`--${n}`]!.value),
+    configuration: {
+      'camel-case-expansion': false,
+      'duplicate-arguments-array': true,
+      'boolean-negation': false,
+      'short-option-groups': false,
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'dot-notation': false,
+      'populate--': true,
+    },
+  });
+  if (parsed.error) throw new BenchUsageError(parsed.error.message);
   const given = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (!arg.startsWith('-') || arg === '-') {
-      positionals.push(arg);
-      continue;
-    }
-    if (arg === '--') {
-      positionals.push(...args.slice(i + 1));
-      break;
-    }
-    const eq = arg.indexOf('=');
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+  for (const [key, value] of Object.entries(parsed.argv)) {
+    if (key === '_' || key === '--') continue;
+    const flag = key.length === 1 ? `-${key}` : `--${key}`;
     const spec = FLAGS[flag];
     if (!spec) throw new BenchUsageError(`unknown option ${flag}`);
-    if (given.has(flag)) throw new BenchUsageError(`${flag} is given twice`);
+    if (Array.isArray(value)) throw new BenchUsageError(`${flag} is given twice`);
     if (!spec.value) {
-      if (inline !== undefined) throw new BenchUsageError(`${flag} takes no value`);
-      given.set(flag, '');
+      // The parser reads `--json=x` as false; a flag without a value takes none.
+      if (args.some((a) => a.startsWith(`${flag}=`))) throw new BenchUsageError(`${flag} takes no value`);
+      if (value === true) given.set(flag, '');
       continue;
     }
-    if (inline !== undefined) {
-      given.set(flag, inline);
-      continue;
-    }
-    const next = args[i + 1];
-    if (next === undefined || (next.startsWith('-') && next !== '-')) throw new BenchUsageError(`${flag} needs a value`);
-    i += 1;
-    given.set(flag, next);
+    if (value === '' && !args.some((a) => a.startsWith(`${flag}=`))) throw new BenchUsageError(`${flag} needs a value`);
+    given.set(flag, String(value));
   }
+  const positionals = [...parsed.argv._, ...((parsed.argv['--'] as unknown[] | undefined) ?? [])].map(String);
+  return { positionals, given };
+}
+
+export function parseBenchArgs(argv: readonly string[]): ParsedBenchArgs {
+  if (argv.includes('-h') || argv.includes('--help')) return { help: true };
+  const { positionals, given } = tokens(argv);
   if (positionals.length === 0) throw new BenchUsageError(`name a bench: ${BENCHES.join(', ')}`);
   if (positionals.length > 1) throw new BenchUsageError(`one bench at a time (got ${positionals.join(' ')})`);
   const name = positionals[0]!;
