@@ -14,7 +14,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { Storage } from '@google-cloud/storage';
+import type { Storage } from '@google-cloud/storage';
+import { newStorage } from '../connectors/gcs/client.js';
 import type { ObjectsOptions } from './args.js';
 import { BenchInterrupted, type Interrupted } from './baselines.js';
 
@@ -164,10 +165,8 @@ export function benchStorage(env: NodeJS.ProcessEnv): Storage {
   const endpoint = env['GCS_ENDPOINT'];
   if (!endpoint) throw new Error('the objects bench needs GCS_ENDPOINT');
   const base = endpoint.replace(/\/+$/, '').replace(/\/storage\/v1$/, '');
-  const storage = new Storage({ apiEndpoint: base, projectId: env['GCLOUD_PROJECT'] ?? 'ferry-bench', useAuthWithCustomEndpoint: false });
-  // The SDK takes STORAGE_EMULATOR_HOST verbatim as its base URL, without /storage/v1 (see src/connectors/gcs/client.ts).
-  (storage as unknown as { baseUrl: string }).baseUrl = `${base}/storage/v1`;
-  return storage;
+  // Built with STORAGE_EMULATOR_HOST hidden, as ferry's own client (src/connectors/gcs/client.ts).
+  return newStorage({ apiEndpoint: base, projectId: env['GCLOUD_PROJECT'] ?? 'ferry-bench', useAuthWithCustomEndpoint: false });
 }
 
 /** A target bucket name no other run uses: `ferry-bench-small-rclone-2-5f3a`. */

@@ -5,9 +5,9 @@
  *   (`host:port` → `http://host:port`; trailing `/` and `/storage/v1` removed) and given to the SDK as `apiEndpoint`.
  *   The SDK (@google-cloud/storage 7) also reads $STORAGE_EMULATOR_HOST itself and then takes it, verbatim, as the
  *   JSON API base URL — without `/storage/v1`, and without a scheme when the variable is `host:port` — so every call
- *   to fake-gcs-server would 404 (or fail with "Only HTTP(S) protocols are supported"). The client's base URL is
- *   therefore set to `<endpoint>/storage/v1` after construction, whatever the variable says; uploads and downloads
- *   are built from `apiEndpoint`, which the SDK takes from our option.
+ *   to fake-gcs-server would 404 (or fail with "Only HTTP(S) protocols are supported"). The client is therefore
+ *   constructed with the variable hidden (`newStorage`), so the SDK builds its base URL from `apiEndpoint` through
+ *   public options only; uploads and downloads are built from `apiEndpoint` too.
  * - Credentials: with an emulator (an endpoint outside googleapis.com) none are used: the SDK sends requests
  *   unauthenticated (`useAuthWithCustomEndpoint: false`, and resumable uploads go through plain gaxios), and the
  *   project id is known up front, so nothing ever asks a GCE metadata server for a token or a project. Otherwise a
@@ -104,6 +104,22 @@ export function sdkRetryable(err: unknown): boolean {
   });
 }
 
+/**
+ * `new Storage(options)` with $STORAGE_EMULATOR_HOST out of its sight: the constructor would take the variable
+ * verbatim as its base URL (see above), while `apiEndpoint` (which ferry resolved from the same variable) gives it
+ * `<endpoint>/storage/v1`. Only the constructor reads it for the calls ferry makes; the variable is put back at once.
+ */
+export function newStorage(options: StorageOptions, env: NodeJS.ProcessEnv = process.env): Storage {
+  const saved = env['STORAGE_EMULATOR_HOST'];
+  if (saved === undefined) return new Storage(options);
+  delete env['STORAGE_EMULATOR_HOST'];
+  try {
+    return new Storage(options);
+  } finally {
+    env['STORAGE_EMULATOR_HOST'] = saved;
+  }
+}
+
 export function createClient(o: GcsOptions, ctx?: Pick<ConnectorContext, 'logger'>, env: NodeJS.ProcessEnv = process.env): GcsClient {
   const endpoint = resolveEndpoint(o.endpoint, env);
   const envHost = env['STORAGE_EMULATOR_HOST'];
@@ -135,9 +151,7 @@ export function createClient(o: GcsOptions, ctx?: Pick<ConnectorContext, 'logger
   }
   if (project) options.projectId = project;
 
-  const storage = new Storage(options);
-  // The SDK's own reading of STORAGE_EMULATOR_HOST sets a base URL without /storage/v1 (see above).
-  (storage as unknown as { baseUrl: string }).baseUrl = `${endpoint.url}/storage/v1`;
+  const storage = newStorage(options);
 
   ctx?.logger.debug('gcs client', {
     endpoint: endpoint.url,

@@ -418,6 +418,8 @@ describe('endpoints and credentials', () => {
       process.env['STORAGE_EMULATOR_HOST'] = form(endpoint);
       delete process.env['GCS_ENDPOINT'];
       const s = await open();
+      // Hidden from the SDK's constructor only (public options give it the base URL), then put back.
+      expect(process.env['STORAGE_EMULATOR_HOST']).toBe(form(endpoint));
       await s.check(signal);
       const size = 6 * MiB;
       const src = generated(size, 6);
