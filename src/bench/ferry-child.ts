@@ -1,6 +1,6 @@
 /**
  * The ferry run of a bench: a plan file (its YAML written by the bench) in a temporary directory and `node bin/ferry.js run PLAN --state DB --json`
- * as a child process, exactly what an operator runs, checkpoints (SQLite, WAL) included. The child's peak resident
+ * as a child process, exactly what an operator runs, checkpoints (SQLite) included. The child's peak resident
  * memory is sampled from /proc every 100 ms; its JSON events give the job's own duration and item count.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -17,7 +17,7 @@ let dir: string;
 let db: TestDatabase;
 const outputs: string[] = [];
 
-/** Every file below `dir` but the plans themselves (the state DB with its WAL, reports), as bytes. */
+/** Every file below `dir` but the plans themselves (the state DB with its journal, reports), as bytes. */
 function everyByte(root: string): Buffer[] {
   const out: Buffer[] = [];
   for (const e of fs.readdirSync(root, { withFileTypes: true, recursive: true })) {

@@ -136,7 +136,7 @@ describe('runner lease across two connections', () => {
       expect(e.retry).toBe('transient');
       expect(e.message).toMatch(/busy/);
       expect(Date.now() - started).toBeGreaterThanOrEqual(40);
-      // readers are not blocked by a writer in WAL mode
+      // readers are not blocked by a writer until it commits (a RESERVED lock lets them read)
       expect(impatient.getJob(jobId)?.id).toBe(jobId);
     } finally {
       raw.exec('ROLLBACK');
