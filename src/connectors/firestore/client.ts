@@ -9,11 +9,14 @@
  * - Otherwise: a service-account `key_file` if the plan names one, else Application Default Credentials; the project
  *   from `project`, else from the credentials.
  * - `useBigInt`: integers are read as bigint, so no int64 passes through a double (marshal.ts narrows safe ones).
- * - Retries: ferry's engine owns retry and backoff; the sink commits without the SDK's own retries (sink.ts).
+ * - Retries: ferry's engine owns retry and backoff; the sink commits through a GAPIC client of the same endpoint
+ *   and credentials, with no retry of the SDK's (commit.ts).
  */
-import { Firestore, type Settings } from '@google-cloud/firestore';
+import { Firestore, v1, type Settings } from '@google-cloud/firestore';
+import { grpc } from 'google-gax';
 import type { ConnectorContext } from '../../core/connector.js';
 import { FerryError } from '../../errors.js';
+import { GapicCommitter } from './commit.js';
 import type { FirestoreOptions } from './options.js';
 
 export interface FirestoreClient {
@@ -21,6 +24,14 @@ export interface FirestoreClient {
   /** host:port of the emulator, or `firestore.googleapis.com`: for messages. */
   host: string;
   emulator: boolean;
+  /** The sink's commits (commit.ts), over a GAPIC client of the same endpoint and credentials; opened on first use. */
+  committer?: () => GapicCommitter;
+}
+
+/** A committer opened once, on first use (the source never commits). */
+function lazy(open: () => GapicCommitter): () => GapicCommitter {
+  let c: GapicCommitter | undefined;
+  return () => (c ??= open());
 }
 
 export const PROJECT_VARIABLES = ['FIRESTORE_PROJECT_ID', 'GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT'] as const;
@@ -47,7 +58,18 @@ export function createClient(o: FirestoreOptions, ctx?: Pick<ConnectorContext, '
     // Without it google-gax asks the credentials for their universe, which probes for a metadata server.
     (settings as Settings & { universeDomain?: string }).universeDomain = 'googleapis.com';
     ctx?.logger.debug('firestore client', { emulator: host, project, database: o.database ?? '(default)' });
-    return { db: new Firestore(settings), host, emulator: true };
+    const url = new URL(`http://${host}`);
+    const database = `projects/${project}/databases/${o.database ?? '(default)'}`;
+    const committer = lazy(
+      () =>
+        new GapicCommitter(
+          new v1.FirestoreClient({ servicePath: url.hostname, port: Number(url.port || 80), sslCreds: grpc.credentials.createInsecure(), projectId: project, universeDomain: 'googleapis.com' } as never),
+          async () => database,
+          // What the SDK sends an emulator in place of credentials.
+          { Authorization: 'Bearer owner' },
+        ),
+    );
+    return { db: new Firestore(settings), host, emulator: true, committer };
   }
 
   if (o.project) settings.projectId = o.project;
@@ -57,5 +79,10 @@ export function createClient(o: FirestoreOptions, ctx?: Pick<ConnectorContext, '
     database: o.database ?? '(default)',
     credentials: o.keyFile ? 'key file' : 'application default credentials',
   });
-  return { db: new Firestore(settings), host: 'firestore.googleapis.com', emulator: false };
+  const committer = lazy(() => {
+    const gapic = new v1.FirestoreClient({ ...(o.project ? { projectId: o.project } : {}), ...(o.keyFile ? { keyFilename: o.keyFile } : {}) });
+    let database: Promise<string> | undefined;
+    return new GapicCommitter(gapic, () => (database ??= gapic.getProjectId().then((p) => `projects/${p}/databases/${o.database ?? '(default)'}`)), {});
+  });
+  return { db: new Firestore(settings), host: 'firestore.googleapis.com', emulator: false, committer };
 }

@@ -9,8 +9,8 @@
  * - `prepare`: nothing to create (collections exist by their documents). Checks the stream's `to:`/`id:` (a CONFIG
  *   error for a path that can never work) and reaches the server once with an empty commit, so bad credentials or a
  *   wrong host fail before any reading. `write: insert` with `merge: true` is a CONFIG error.
- * - `write`: parallel batched commits (`WriteBatch`, atomic, no SDK retries: ferry's batch writer owns retry,
- *   backoff and the AIMD rate). Modes: `upsert` and `replace` → `set` (a whole-document overwrite; ferry never
+ * - `write`: parallel batched commits (one atomic Commit RPC each, with no SDK retries, commit.ts: ferry's batch
+ *   writer owns retry, backoff and the AIMD rate). Modes: `upsert` and `replace` → `set` (a whole-document overwrite; ferry never
  *   deletes documents), `insert` → `create` (an existing document is a dead letter), `merge: true` →
  *   `set(…, { merge: true })`. Duplicate paths within one call are collapsed first (upsert: the later wins;
  *   insert: the first wins, the later is a dead letter; merge: all are kept, Firestore applies them in order).
@@ -21,7 +21,7 @@
  * - `ramp_up: true`: writes are paced by Firestore's 500/50/5 rule (ramp-up.ts) before each commit.
  * - `flush`: a commit is durable when it returns, so there is nothing to flush.
  */
-import type { Firestore, WriteBatch } from '@google-cloud/firestore';
+import type { Firestore } from '@google-cloud/firestore';
 import type { ConnectorContext } from '../../core/connector.js';
 import type { Doc, FerryRecord } from '../../core/record.js';
 import type { RateUnit, Rejection, Sink, SinkLimits, WriteMode, WriteResult } from '../../core/sink.js';
@@ -29,6 +29,7 @@ import type { StreamRef } from '../../core/stream.js';
 import type { TargetState } from '../../dry-run/report.js';
 import { FerryError, isRetryable } from '../../errors.js';
 import { createClient } from './client.js';
+import type { CommitWrite, Committer, GapicCommitter, Op } from './commit.js';
 import { documentSize } from './document-size.js';
 import { isDocumentRefusal, isTooLarge, serverMessage, STATUS, statusOf, toFerryError } from './errors.js';
 import { toSdkData } from './marshal.js';
@@ -47,17 +48,7 @@ export const FIRESTORE_LIMITS: SinkLimits = {
 /** The emulator refuses gRPC messages over 4 MiB. */
 export const EMULATOR_MAX_BYTES_PER_WRITE = 3 * MiB;
 
-/** How one batch is committed; tests wrap it to inject what the emulator never does (throttling, outages). */
-export type Committer = (batch: WriteBatch, writes: number) => Promise<void>;
-
-/** Commit without the SDK's retries (its default retries RESOURCE_EXHAUSTED for up to 10 minutes). */
-export const commitOnce: Committer = async (batch) => {
-  const internal = batch as unknown as { _commit?: (o: { retryCodes: number[] }) => Promise<unknown> };
-  if (typeof internal._commit === 'function') await internal._commit({ retryCodes: [] });
-  else await batch.commit();
-};
-
-type Op = 'set' | 'create' | 'merge';
+export type { Committer, CommitWrite } from './commit.js';
 
 interface Entry {
   record: FerryRecord;
@@ -77,18 +68,27 @@ export class FirestoreSink implements Sink<FerryRecord> {
   readonly db: Firestore;
   readonly options: FirestoreOptions;
   readonly host: string;
-  /** Replaceable for tests. */
-  committer: Committer = commitOnce;
+  /** One Commit RPC without the SDK's retries (commit.ts). Tests wrap it to inject what the emulator never does. */
+  committer: Committer;
+  /** The committer the client opened: closed with the sink. */
+  private readonly gapic: (() => GapicCommitter) | undefined;
+  private gapicOpened = false;
   private readonly targets = new WeakMap<StreamRef, StreamTarget>();
   private readonly modes = new Map<string, WriteMode>();
   private readonly ramp: RampUp | undefined;
   private reached = false;
 
-  constructor(options: FirestoreOptions, ctx?: Pick<ConnectorContext, 'logger'>, client?: { db: Firestore; host: string; emulator: boolean }) {
+  constructor(options: FirestoreOptions, ctx?: Pick<ConnectorContext, 'logger'>, client?: { db: Firestore; host: string; emulator: boolean; committer?: () => GapicCommitter }) {
     this.options = options;
     const c = client ?? createClient(options, ctx);
     this.db = c.db;
     this.host = c.host;
+    this.gapic = c.committer;
+    this.committer = async (writes) => {
+      if (!this.gapic) throw new FerryError('INTERNAL', 'this Firestore sink was opened without a committer');
+      this.gapicOpened = true;
+      await this.gapic().commit(writes);
+    };
     this.limits = { ...FIRESTORE_LIMITS, ...(c.emulator ? { maxBytesPerWrite: EMULATOR_MAX_BYTES_PER_WRITE } : {}) };
     this.ramp = options.rampUp ? new RampUp() : undefined;
   }
@@ -132,7 +132,7 @@ export class FirestoreSink implements Sink<FerryRecord> {
       // when the host does not answer (a query would first go through the SDK's retries for about 40 s).
       if (signal.aborted) throw new FerryError('INTERRUPTED', 'aborted');
       try {
-        await commitOnce(this.db.batch(), 0);
+        await this.committer([]);
       } catch (e) {
         throw this.fail(e, 'first contact (an empty commit)');
       }
@@ -225,23 +225,21 @@ export class FirestoreSink implements Sink<FerryRecord> {
   private async commit(entries: readonly Entry[], op: Op, signal: AbortSignal, progress: { committed: boolean }): Promise<Outcome> {
     if (signal.aborted) throw new FerryError('INTERRUPTED', 'aborted before a Firestore commit');
     const out: Outcome = { accepted: 0, retry: [], rejected: [] };
-    const batch = this.db.batch();
+    const writes: CommitWrite[] = [];
     const sent: Entry[] = [];
     for (const e of entries) {
       try {
-        const ref = this.db.doc(e.path);
-        if (op === 'create') batch.create(ref, e.data);
-        else if (op === 'merge') batch.set(ref, e.data, { merge: true });
-        else batch.set(ref, e.data);
+        // The SDK's own check of the path, per document; the data is checked by the server (a refusal is split).
+        this.db.doc(e.path);
+        writes.push({ op, path: e.path, data: e.data });
         sent.push(e);
       } catch (err) {
-        // The SDK's own validation, per document.
         out.rejected.push({ item: e.record, reason: `Firestore refused the document ${e.path}: ${err instanceof Error ? err.message : String(err)}` });
       }
     }
     if (sent.length === 0) return out;
     try {
-      await this.committer(batch, sent.length);
+      await this.committer(writes);
       progress.committed = true;
       out.accepted += sent.length;
       return out;
@@ -268,6 +266,7 @@ export class FirestoreSink implements Sink<FerryRecord> {
   async flush(): Promise<void> {}
 
   async [Symbol.asyncDispose](): Promise<void> {
+    if (this.gapicOpened && this.gapic) await this.gapic().close().catch(() => {});
     await this.db.terminate();
   }
 }

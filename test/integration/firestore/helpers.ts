@@ -3,11 +3,10 @@
  * emulator, unique collection names, target streams as the engine hands them over, and a committer wrapper that
  * injects what the emulator never does (throttling, outages).
  */
-import type { WriteBatch } from '@google-cloud/firestore';
 import type { Doc, FerryRecord } from '../../../src/core/record.js';
 import type { Segment, StreamRef } from '../../../src/core/stream.js';
 import { parseOptions } from '../../../src/connectors/firestore/options.js';
-import { commitOnce, FirestoreSink } from '../../../src/connectors/firestore/sink.js';
+import { FirestoreSink } from '../../../src/connectors/firestore/sink.js';
 import { FirestoreSource } from '../../../src/connectors/firestore/source.js';
 import { serviceEnv, uniqueName } from '../../support/clients.js';
 
@@ -83,12 +82,13 @@ export function grpcError(code: number, message: string): Error {
  */
 export function injectCommits(s: FirestoreSink, fail: (attempt: number, writes: number) => Error | undefined): { attempts: number; commits: number[] } {
   const stats = { attempts: 0, commits: [] as number[] };
-  s.committer = async (batch: WriteBatch, writes: number) => {
+  const commit = s.committer;
+  s.committer = async (writes) => {
     stats.attempts += 1;
-    const e = fail(stats.attempts, writes);
+    const e = fail(stats.attempts, writes.length);
     if (e) throw e;
-    await commitOnce(batch, writes);
-    stats.commits.push(writes);
+    await commit(writes);
+    stats.commits.push(writes.length);
   };
   return stats;
 }

@@ -35,10 +35,10 @@ describe('Firestore sink', () => {
     let inFlight = 0;
     let maxInFlight = 0;
     const inner = s.committer;
-    s.committer = async (b, n) => {
+    s.committer = async (writes) => {
       maxInFlight = Math.max(maxInFlight, ++inFlight);
       try {
-        await inner(b, n);
+        await inner(writes);
       } finally {
         inFlight -= 1;
       }
