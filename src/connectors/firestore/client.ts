@@ -12,7 +12,7 @@
  * - Retries: ferry's engine owns retry and backoff; the sink commits through a GAPIC client of the same endpoint
  *   and credentials, with no retry of the SDK's (commit.ts).
  */
-import { Firestore, v1, type Settings } from '@google-cloud/firestore';
+import firestore, { Firestore, type Settings } from '@google-cloud/firestore';
 import { grpc } from 'google-gax';
 import type { ConnectorContext } from '../../core/connector.js';
 import { FerryError } from '../../errors.js';
@@ -27,6 +27,9 @@ export interface FirestoreClient {
   /** The sink's commits (commit.ts), over a GAPIC client of the same endpoint and credentials; opened on first use. */
   committer?: () => GapicCommitter;
 }
+
+// A getter on the CommonJS exports that Node's ESM named-export detection does not see.
+const { v1 } = firestore;
 
 /** A committer opened once, on first use (the source never commits). */
 function lazy(open: () => GapicCommitter): () => GapicCommitter {

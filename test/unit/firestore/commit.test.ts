@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Timestamp } from '@google-cloud/firestore';
+import { Firestore, Timestamp } from '@google-cloud/firestore';
 import { grpc, GrpcClient } from 'google-gax';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../../src/connectors/firestore/client.js';
@@ -90,10 +90,20 @@ describe('one attempt per commit', () => {
 
     // What the private call was there for: the public commit asks again and again.
     commits.n = 0;
-    const batch = sink.db.batch();
-    batch.set(sink.db.doc('a/1'), { x: 1 });
+    // The SDK prefers $FIRESTORE_EMULATOR_HOST (the real emulator, under `npm test`) to its settings: hide it.
+    const saved = process.env['FIRESTORE_EMULATOR_HOST'];
+    delete process.env['FIRESTORE_EMULATOR_HOST'];
+    let db: Firestore;
+    try {
+      db = new Firestore({ projectId: 'one-attempt', host, ssl: false, universeDomain: 'googleapis.com' } as never);
+    } finally {
+      if (saved !== undefined) process.env['FIRESTORE_EMULATOR_HOST'] = saved;
+    }
+    const batch = db.batch();
+    batch.set(db.doc('a/1'), { x: 1 });
     void batch.commit().catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 1500));
+    const until = Date.now() + 20_000;
+    while (commits.n < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     expect(commits.n).toBeGreaterThan(1);
     // (That commit keeps retrying for minutes: it is not awaited, and the server's shutdown ends it.)
   }, 30_000);
