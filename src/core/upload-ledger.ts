@@ -3,6 +3,7 @@
  * in the state so that cleanup after a dead run aborts only those: never another application's upload under the
  * same prefix, and never one whose run still holds its lease (another worker of the same job).
  */
+import type { Logger } from './connector.js';
 
 /** One partial upload, as its store names it. */
 export interface PartialUpload {
@@ -43,7 +44,7 @@ export function trackerFor(ledger: UploadLedger, store: string): UploadTracker {
  * Tells the tracker an upload left nothing behind. A state that cannot record it now only leaves a stale record,
  * which a later cleanup finds already gone: not a reason to fail a copy that succeeded.
  */
-export function endUpload(tracker: UploadTracker | undefined, upload: PartialUpload, logger: { warn(msg: string, data?: Record<string, unknown>): void }): void {
+export function endUpload(tracker: UploadTracker | undefined, upload: PartialUpload, logger: Pick<Logger, 'warn'>): void {
   try {
     tracker?.ended(upload);
   } catch (e) {

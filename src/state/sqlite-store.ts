@@ -928,6 +928,9 @@ export class SqliteStateStore implements CheckpointStore {
            WHERE store = ? AND substr(name, 1, length(?)) = ? ORDER BY started_at, name`,
         )
         .all(store, prefix, prefix);
+      const siblings = this.db.prepare<[string, string, string], { upload_id: string }>(
+        'SELECT upload_id FROM partial_uploads WHERE store = ? AND name = ? AND upload_id <> ?',
+      );
       return rows
         .filter((r) => {
           const lock = this.lockRow(r.job_id);
@@ -938,10 +941,7 @@ export class SqliteStateStore implements CheckpointStore {
           id: r.upload_id,
           jobId: r.job_id,
           startedAt: r.started_at,
-          siblings: this.db
-            .prepare<[string, string, string], { upload_id: string }>('SELECT upload_id FROM partial_uploads WHERE store = ? AND name = ? AND upload_id <> ?')
-            .all(store, r.name, r.upload_id)
-            .map((x) => x.upload_id),
+          siblings: siblings.all(store, r.name, r.upload_id).map((x) => x.upload_id),
         }));
     });
   }

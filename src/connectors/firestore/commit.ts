@@ -12,6 +12,7 @@
  */
 import { Timestamp, type v1 } from '@google-cloud/firestore';
 import { FerryError } from '../../errors.js';
+import { isPlainObject } from './marshal.js';
 
 export type Op = 'set' | 'create' | 'merge';
 
@@ -28,12 +29,6 @@ export type Committer = (writes: readonly CommitWrite[]) => Promise<void>;
 
 type Client = InstanceType<typeof v1.FirestoreClient>;
 type ProtoValue = Record<string, unknown>;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (v === null || typeof v !== 'object') return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
-}
 
 export function encodeValue(v: unknown): ProtoValue {
   if (v === null || v === undefined) return { nullValue: 'NULL_VALUE' };

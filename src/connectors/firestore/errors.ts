@@ -128,13 +128,15 @@ export function toFerryError(e: unknown, ctx: ErrorContext): FerryError {
     return new FerryError('INTERNAL', msg(said), { cause: e });
   }
   switch (code) {
-    case STATUS.RESOURCE_EXHAUSTED:
+    case STATUS.RESOURCE_EXHAUSTED: {
       if (isTooLarge(e)) return new FerryError('TRANSIENT', msg(`request too large: ${said}`), { cause: e, details: { tooLarge: true } });
+      const wait = retryInfoMs(e);
       return new FerryError('THROTTLED', msg(`throttled (RESOURCE_EXHAUSTED): ${said}`), {
         cause: e,
-        ...(retryInfoMs(e) === undefined ? {} : { retryAfterMs: retryInfoMs(e)! }),
+        ...(wait === undefined ? {} : { retryAfterMs: wait }),
         hint: 'ferry backs off and retries; lower `limits.writes_per_second`, or set `ramp_up: true` for a new collection',
       });
+    }
     case STATUS.UNAVAILABLE:
       if (CONNECTION.test(said)) {
         return new FerryError('UNREACHABLE', msg(`cannot reach ${where}: ${said}`), {

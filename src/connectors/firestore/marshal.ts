@@ -30,7 +30,7 @@ import { canonicalNumberText } from '../../transform/canonical.js';
 import { decimalToFirestore, int64Value } from './number.js';
 import { SET_TAG, VALUES_FIELD } from './options.js';
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object') return false;
   const proto = Object.getPrototypeOf(v) as unknown;
   return proto === Object.prototype || proto === null;
