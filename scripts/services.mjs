@@ -398,7 +398,7 @@ const gcs = {
     return res.ok && (await res.json()).kind === 'storage#buckets';
   },
   // GCS_ENDPOINT, for `new Storage({ apiEndpoint })`. Not STORAGE_EMULATOR_HOST: when that is set, the Node SDK
-  // (@google-cloud/storage 7) uses it verbatim as the JSON API base URL, without /storage/v1, whatever apiEndpoint
+  // (@google-cloud/storage 8, like 7; test/unit/gcs/client.test.ts pins it) uses it verbatim as the JSON API base URL, without /storage/v1, whatever apiEndpoint
   // says, and every call to fake-gcs-server answers 404.
   env: (entry) => ({ GCS_ENDPOINT: `http://${HOST}:${entry.port}` }),
 };

@@ -3,7 +3,7 @@
  *
  * - Endpoint: the plan's `endpoint`, else $STORAGE_EMULATOR_HOST, else $GCS_ENDPOINT, else Google. It is normalised
  *   (`host:port` → `http://host:port`; trailing `/` and `/storage/v1` removed) and given to the SDK as `apiEndpoint`.
- *   The SDK (@google-cloud/storage 7) also reads $STORAGE_EMULATOR_HOST itself and then takes it, verbatim, as the
+ *   The SDK (@google-cloud/storage 8, as 7 did) also reads $STORAGE_EMULATOR_HOST itself and then takes it, verbatim, as the
  *   JSON API base URL — without `/storage/v1`, and without a scheme when the variable is `host:port` — so every call
  *   to fake-gcs-server would 404 (or fail with "Only HTTP(S) protocols are supported"). The client is therefore
  *   constructed with the variable hidden (`newStorage`), so the SDK builds its base URL from `apiEndpoint` through

@@ -1,3 +1,4 @@
+import { Storage } from '@google-cloud/storage';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createClient, normaliseEndpoint, resolveEndpoint, sdkRetryable } from '../../../src/connectors/gcs/client.js';
 import { parseOptions } from '../../../src/connectors/gcs/options.js';
@@ -60,6 +61,15 @@ describe('GCS client', () => {
       expect(c.endpoint).toMatchObject({ emulator: true, source: 'STORAGE_EMULATOR_HOST', host: '127.0.0.1:4443' });
     },
   );
+
+  // Pins the SDK defect that newStorage() works around; when this fails, the SDK builds its base URL from the
+  // variable as documented, and newStorage() (and GCS_ENDPOINT in scripts/services.mjs) can go.
+  it('the SDK itself (@google-cloud/storage 8) still takes STORAGE_EMULATOR_HOST verbatim as its base URL', () => {
+    process.env['STORAGE_EMULATOR_HOST'] = 'http://127.0.0.1:4443';
+    const s = new Storage({ projectId: 'ferry' }) as unknown as StorageInternals;
+    expect(s.baseUrl).toBe('http://127.0.0.1:4443');
+    expect(s.apiEndpoint).toBe('http://127.0.0.1:4443');
+  });
 
   it('prefers the plan endpoint over STORAGE_EMULATOR_HOST, and says so', () => {
     process.env['STORAGE_EMULATOR_HOST'] = '127.0.0.1:1';
