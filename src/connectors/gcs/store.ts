@@ -27,6 +27,7 @@
  * catches it. Cancelling a session answers 499 as Cloud Storage does, but the emulator keeps the session's bytes in
  * memory (no object is ever created from them).
  */
+import { EventEmitter } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, File, FileMetadata, GetFilesOptions } from '@google-cloud/storage';
@@ -224,6 +225,10 @@ export class GcsStore implements ObjectStore {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       raw.once('response', (res: { statusCode?: number; status?: number }) => {
+        // The response is the body stream itself. @google-cloud/storage 8 runs it through three pipelines (node-fetch's,
+        // teeny-request's and its own), 12 'error' listeners on a stream that lives for one request, and Node would
+        // print a MaxListenersExceededWarning ("possible memory leak") on every download.
+        if (res instanceof EventEmitter) res.setMaxListeners(Math.max(res.getMaxListeners(), 32));
         const status = res.statusCode ?? res.status ?? 200;
         if (status < 300) {
           answered = true;
