@@ -9,14 +9,14 @@
  * - Otherwise: a service-account `key_file` if the plan names one, else Application Default Credentials; the project
  *   from `project`, else from the credentials.
  * - `useBigInt`: integers are read as bigint, so no int64 passes through a double (marshal.ts narrows safe ones).
- * - Retries: ferry's engine owns retry and backoff; the sink commits through a GAPIC client of the same endpoint
- *   and credentials, with no retry of the SDK's (commit.ts).
+ * - Retries: ferry's engine owns retry and backoff; the sink commits, and the source partitions, through a GAPIC
+ *   client of the same endpoint and credentials with ferry's call options (gapic.ts).
  */
 import firestore, { Firestore, type Settings } from '@google-cloud/firestore';
 import { grpc } from 'google-gax';
 import type { ConnectorContext } from '../../core/connector.js';
 import { FerryError } from '../../errors.js';
-import { GapicCommitter } from './commit.js';
+import { Gapic } from './gapic.js';
 import type { FirestoreOptions } from './options.js';
 
 export interface FirestoreClient {
@@ -24,16 +24,17 @@ export interface FirestoreClient {
   /** host:port of the emulator, or `firestore.googleapis.com`: for messages. */
   host: string;
   emulator: boolean;
-  /** The sink's commits (commit.ts), over a GAPIC client of the same endpoint and credentials; opened on first use. */
-  committer?: () => GapicCommitter;
+  /** The sink's commits and the source's partition queries (gapic.ts), over a GAPIC client of the same endpoint and
+   * credentials; opened on first use. */
+  gapic?: () => Gapic;
 }
 
 // A getter on the CommonJS exports that Node's ESM named-export detection does not see.
 const { v1 } = firestore;
 
-/** A committer opened once, on first use (the source never commits). */
-function lazy(open: () => GapicCommitter): () => GapicCommitter {
-  let c: GapicCommitter | undefined;
+/** The GAPIC client opened once, on first use (a source that never partitions never opens one). */
+function lazy(open: () => Gapic): () => Gapic {
+  let c: Gapic | undefined;
   return () => (c ??= open());
 }
 
@@ -63,16 +64,16 @@ export function createClient(o: FirestoreOptions, ctx?: Pick<ConnectorContext, '
     ctx?.logger.debug('firestore client', { emulator: host, project, database: o.database ?? '(default)' });
     const url = new URL(`http://${host}`);
     const database = `projects/${project}/databases/${o.database ?? '(default)'}`;
-    const committer = lazy(
+    const gapic = lazy(
       () =>
-        new GapicCommitter(
+        new Gapic(
           new v1.FirestoreClient({ servicePath: url.hostname, port: Number(url.port || 80), sslCreds: grpc.credentials.createInsecure(), projectId: project, universeDomain: 'googleapis.com' } as never),
           async () => database,
           // What the SDK sends an emulator in place of credentials.
           { Authorization: 'Bearer owner' },
         ),
     );
-    return { db: new Firestore(settings), host, emulator: true, committer };
+    return { db: new Firestore(settings), host, emulator: true, gapic };
   }
 
   if (o.project) settings.projectId = o.project;
@@ -82,10 +83,10 @@ export function createClient(o: FirestoreOptions, ctx?: Pick<ConnectorContext, '
     database: o.database ?? '(default)',
     credentials: o.keyFile ? 'key file' : 'application default credentials',
   });
-  const committer = lazy(() => {
-    const gapic = new v1.FirestoreClient({ ...(o.project ? { projectId: o.project } : {}), ...(o.keyFile ? { keyFilename: o.keyFile } : {}) });
+  const gapic = lazy(() => {
+    const client = new v1.FirestoreClient({ ...(o.project ? { projectId: o.project } : {}), ...(o.keyFile ? { keyFilename: o.keyFile } : {}) });
     let database: Promise<string> | undefined;
-    return new GapicCommitter(gapic, () => (database ??= gapic.getProjectId().then((p) => `projects/${p}/databases/${o.database ?? '(default)'}`)), {});
+    return new Gapic(client, () => (database ??= client.getProjectId().then((p) => `projects/${p}/databases/${o.database ?? '(default)'}`)), {});
   });
-  return { db: new Firestore(settings), host: 'firestore.googleapis.com', emulator: false, committer };
+  return { db: new Firestore(settings), host: 'firestore.googleapis.com', emulator: false, gapic };
 }

@@ -1,16 +1,15 @@
 /**
- * One Commit RPC of the sink's writes, through the SDK's public GAPIC client (`v1.FirestoreClient`) with call options
- * that retry nothing: ferry's engine owns retries and adapts its rate to throttling. The SDK's own write paths cannot
- * do that: `WriteBatch.commit()` and `BulkWriter` both have gax retry RESOURCE_EXHAUSTED and UNAVAILABLE for up to
- * ten minutes (the client config of Commit and BatchWrite), so a throttled job would stall silently instead of
- * slowing down.
+ * The sink's writes as the Commit RPC takes them (gapic.ts sends them). The SDK's own write paths cannot be used:
+ * `WriteBatch.commit()` and `BulkWriter` both have gax retry RESOURCE_EXHAUSTED and UNAVAILABLE for up to ten
+ * minutes (the client config of Commit and BatchWrite), so a throttled job would stall silently instead of slowing
+ * down while ferry's engine, which owns retries, waits.
  *
  * Values arrive in the SDK's form (marshal.ts `toSdkData`: null, boolean, number, bigint, string, Uint8Array,
  * Timestamp, arrays, plain maps) and are encoded as the SDK's serializer encodes them: a safe integer other than -0
  * as integerValue, any other number as doubleValue. `create` carries the `exists: false` precondition; a merge the
  * field mask of every leaf of the data (an empty map is a leaf), as `set(…, { merge: true })` does.
  */
-import { Timestamp, type v1 } from '@google-cloud/firestore';
+import { Timestamp } from '@google-cloud/firestore';
 import { FerryError } from '../../errors.js';
 import { isPlainObject } from './marshal.js';
 
@@ -27,7 +26,6 @@ export interface CommitWrite {
 /** How one batch is committed; tests replace it to see each batch and inject what the emulator never does. */
 export type Committer = (writes: readonly CommitWrite[]) => Promise<void>;
 
-type Client = InstanceType<typeof v1.FirestoreClient>;
 type ProtoValue = Record<string, unknown>;
 
 export function encodeValue(v: unknown): ProtoValue {
@@ -84,24 +82,3 @@ export function toWrite(documents: string, w: CommitWrite): Record<string, unkno
 }
 
 /** Commits over one GAPIC client; `database` is `projects/P/databases/D` (the project may be resolved lazily). */
-export class GapicCommitter {
-  constructor(
-    private readonly client: Client,
-    private readonly database: () => Promise<string>,
-    private readonly headers: Record<string, string>,
-  ) {}
-
-  readonly commit: Committer = async (writes) => {
-    const database = await this.database();
-    const documents = `${database}/documents`;
-    await this.client.commit(
-      { database, writes: writes.map((w) => toWrite(documents, w)) },
-      // `retry: null`: exactly one attempt. The resource prefix header is what the SDK sends with every call.
-      { retry: null, otherArgs: { headers: { 'google-cloud-resource-prefix': database, ...this.headers } } },
-    );
-  };
-
-  async close(): Promise<void> {
-    await this.client.close();
-  }
-}

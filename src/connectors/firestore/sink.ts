@@ -29,7 +29,8 @@ import type { StreamRef } from '../../core/stream.js';
 import type { TargetState } from '../../dry-run/report.js';
 import { FerryError, isRetryable } from '../../errors.js';
 import { createClient } from './client.js';
-import type { CommitWrite, Committer, GapicCommitter, Op } from './commit.js';
+import type { CommitWrite, Committer, Op } from './commit.js';
+import type { Gapic } from './gapic.js';
 import { documentSize } from './document-size.js';
 import { isDocumentRefusal, isTooLarge, serverMessage, STATUS, statusOf, toFerryError } from './errors.js';
 import { toSdkData } from './marshal.js';
@@ -70,20 +71,20 @@ export class FirestoreSink implements Sink<FerryRecord> {
   readonly host: string;
   /** One Commit RPC without the SDK's retries (commit.ts). Tests wrap it to inject what the emulator never does. */
   committer: Committer;
-  /** The committer the client opened: closed with the sink. */
-  private readonly gapic: (() => GapicCommitter) | undefined;
+  /** The GAPIC client the committer uses: closed with the sink. */
+  private readonly gapic: (() => Gapic) | undefined;
   private gapicOpened = false;
   private readonly targets = new WeakMap<StreamRef, StreamTarget>();
   private readonly modes = new Map<string, WriteMode>();
   private readonly ramp: RampUp | undefined;
   private reached = false;
 
-  constructor(options: FirestoreOptions, ctx?: Pick<ConnectorContext, 'logger'>, client?: { db: Firestore; host: string; emulator: boolean; committer?: () => GapicCommitter }) {
+  constructor(options: FirestoreOptions, ctx?: Pick<ConnectorContext, 'logger'>, client?: { db: Firestore; host: string; emulator: boolean; gapic?: () => Gapic }) {
     this.options = options;
     const c = client ?? createClient(options, ctx);
     this.db = c.db;
     this.host = c.host;
-    this.gapic = c.committer;
+    this.gapic = c.gapic;
     this.committer = async (writes) => {
       if (!this.gapic) throw new FerryError('INTERNAL', 'this Firestore sink was opened without a committer');
       this.gapicOpened = true;

@@ -21,12 +21,13 @@
  * - `count`: the `count()` aggregation of the collection or group; a filtered group (templated path) is counted by
  *   reading its document names.
  */
-import { FieldPath, type DocumentReference, type DocumentSnapshot, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
+import { FieldPath, type DocumentSnapshot, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import type { ConnectorContext } from '../../core/connector.js';
 import type { FerryRecord, RecordKey } from '../../core/record.js';
 import type { ReadRequest, Source, SourceCapabilities, SourceEstimate } from '../../core/source.js';
 import type { Batch, Segment, StreamRef } from '../../core/stream.js';
-import { FerryError } from '../../errors.js';
+import { FerryError, isFerryError } from '../../errors.js';
+import type { Gapic } from './gapic.js';
 import { createClient, type FirestoreClient } from './client.js';
 import { groupIdOf, parseStreamName, type CollectionSelector } from './collection-selector.js';
 import { documentSize } from './document-size.js';
@@ -54,12 +55,16 @@ export class FirestoreSource implements Source<FerryRecord> {
   readonly host: string;
   readonly options: FirestoreOptions;
   private readonly selectors = new Map<string, CollectionSelector>();
+  /** PartitionQuery with ferry's call options (gapic.ts); opened on first use, closed with the source. */
+  private readonly gapic: (() => Gapic) | undefined;
+  private gapicOpened = false;
 
   constructor(options: FirestoreOptions, ctx?: Pick<ConnectorContext, 'logger'>, client?: FirestoreClient) {
     this.options = options;
     const c = client ?? createClient(options, ctx);
     this.db = c.db;
     this.host = c.host;
+    this.gapic = c.gapic;
   }
 
   private fail(e: unknown, op: string): FerryError {
@@ -134,12 +139,11 @@ export class FirestoreSource implements Source<FerryRecord> {
   async splitPoints(selector: CollectionSelector, n: number, signal: AbortSignal): Promise<string[]> {
     let points: string[] | undefined;
     try {
-      points = [];
-      for await (const p of this.db.collectionGroup(groupIdOf(selector)).getPartitions(n)) {
-        const end = p.endBefore?.[0] as DocumentReference | undefined;
-        if (end && typeof end.path === 'string') points.push(end.path);
-      }
+      if (!this.gapic) throw new FerryError('INTERNAL', 'this Firestore source was opened without a GAPIC client');
+      this.gapicOpened = true;
+      points = await this.gapic().partitionPoints(groupIdOf(selector), n, signal);
     } catch (e) {
+      if (isFerryError(e)) throw e;
       if (statusOf(e) !== STATUS.UNIMPLEMENTED) throw this.fail(e, `partitioning ${groupIdOf(selector)}`);
       points = undefined;
     }
@@ -273,6 +277,7 @@ export class FirestoreSource implements Source<FerryRecord> {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
+    if (this.gapicOpened && this.gapic) await this.gapic().close().catch(() => {});
     await this.db.terminate();
   }
 }

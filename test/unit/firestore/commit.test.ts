@@ -4,16 +4,15 @@
  * definition that answers every Commit with RESOURCE_EXHAUSTED: ferry's committer sends one request and maps the
  * answer to THROTTLED, while the SDK's public `WriteBatch.commit()` keeps asking (its gax retry).
  */
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { Firestore, Timestamp } from '@google-cloud/firestore';
-import { grpc, GrpcClient } from 'google-gax';
+import { grpc } from 'google-gax';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../../src/connectors/firestore/client.js';
 import { encodeValue, fieldPath, mergeMask, toWrite } from '../../../src/connectors/firestore/commit.js';
 import { parseOptions } from '../../../src/connectors/firestore/options.js';
 import { FirestoreSink } from '../../../src/connectors/firestore/sink.js';
 import { isFerryError } from '../../../src/errors.js';
+import { startFirestoreGrpc, type FirestoreGrpc } from '../../support/firestore-grpc.js';
 
 describe('encoding', () => {
   it('encodes values as the SDK does', () => {
@@ -43,29 +42,22 @@ describe('encoding', () => {
 });
 
 describe('one attempt per commit', () => {
-  let server: grpc.Server;
+  let server: FirestoreGrpc;
   let host: string;
   const commits = { n: 0 };
 
   beforeAll(async () => {
-    const protos = path.join(path.dirname(createRequire(import.meta.url).resolve('@google-cloud/firestore')), '..', 'protos');
-    const pkg = new GrpcClient().loadProto(protos, 'google/firestore/v1/firestore.proto') as unknown as {
-      google: { firestore: { v1: { Firestore: { service: grpc.ServiceDefinition } } } };
-    };
-    server = new grpc.Server();
-    const exhausted = (_call: unknown, cb: (e: Partial<grpc.ServiceError>) => void): void => {
-      commits.n += 1;
-      cb({ code: grpc.status.RESOURCE_EXHAUSTED, details: 'Quota exceeded.' });
-    };
-    server.addService(pkg.google.firestore.v1.Firestore.service, { Commit: exhausted });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
-    );
-    host = `127.0.0.1:${port}`;
+    server = await startFirestoreGrpc({
+      Commit: (_call: unknown, cb: (e: Partial<grpc.ServiceError>) => void): void => {
+        commits.n += 1;
+        cb({ code: grpc.status.RESOURCE_EXHAUSTED, details: 'Quota exceeded.' });
+      },
+    });
+    host = server.host;
   });
 
   afterAll(() => {
-    server.forceShutdown();
+    server.close();
   });
 
   it('ferry commits once and reports THROTTLED; the SDK\'s public commit would retry inside gax', async () => {
