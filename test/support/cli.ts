@@ -68,3 +68,13 @@ export function writePlan(dir: string, name: string, lines: string[]): string {
   fs.writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
 }
+
+/**
+ * Node's own warnings as they reach stderr: `(node:1234) DeprecationWarning: …`, `MaxListenersExceededWarning`,
+ * an SDK's "upgrade your Node" notice. An operator reads them as something wrong, so ferry must print none.
+ */
+const WARNING = /\(node:\d+\) \[?\w*\]? ?\w*Warning|\bDEP\d{4}\b|--trace-(deprecation|warnings)|will require node|NodeDeprecationWarning/i;
+
+export function warningsIn(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => WARNING.test(l));
+}

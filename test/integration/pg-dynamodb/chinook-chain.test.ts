@@ -1,12 +1,13 @@
 /**
  * Chinook twice over, through the CLI: PostgreSQL → DynamoDB, then DynamoDB → Firestore, each hop verified by count
  * and checksum; then one Firestore field is changed and `ferry verify` of the second hop names that document's key.
+ * No run prints a warning of Node's or an SDK's (deprecations, the runtime, listener leaks).
  */
 import type { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHINOOK_TABLES, loadChinook } from '../../support/chinook.js';
 import { firestore, serviceEnv, uniqueName } from '../../support/clients.js';
-import { ferry, workDir, writePlan } from '../../support/cli.js';
+import { ferry, warningsIn, workDir, writePlan } from '../../support/cli.js';
 
 let dir: string;
 let prefix: string;
@@ -55,6 +56,7 @@ describe('Chinook: PostgreSQL → DynamoDB → Firestore', () => {
 
   it('hop 1, PostgreSQL → DynamoDB: all rows, verified', () => {
     const r = ferry(['run', 'hop1.yaml', '--state', 'ferry.db', '--json'], { cwd: dir });
+    expect(warningsIn(r.err)).toEqual([]);
     expect(r.code).toBe(0);
     const v = verified(r);
     expect(v.outcome).toBe('match');
@@ -63,6 +65,7 @@ describe('Chinook: PostgreSQL → DynamoDB → Firestore', () => {
 
   it('hop 2, DynamoDB → Firestore: every table a collection, verified', async () => {
     const r = ferry(['run', 'hop2.yaml', '--state', 'ferry.db', '--json'], { cwd: dir });
+    expect(warningsIn(r.err)).toEqual([]);
     expect(r.err).not.toMatch(/ferry: .*failed/);
     expect(r.code).toBe(0);
     const done = r.events.find((e) => e.type === 'job.done') as unknown as { summary: { items: number; rejected: number } };
@@ -83,6 +86,7 @@ describe('Chinook: PostgreSQL → DynamoDB → Firestore', () => {
     expect((await doc.get()).get('name')).toBe('AC/DC');
     await doc.update({ name: 'AC/DC (tampered)' });
     const r = ferry(['verify', hop2Job, '--state', 'ferry.db', '--json'], { cwd: dir });
+    expect(warningsIn(r.err)).toEqual([]);
     expect(r.code).toBe(1);
     const v = verified(r);
     expect(v.outcome).toBe('differ');
