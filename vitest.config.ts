@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: unit tests need no server; integration tests get the real servers of `scripts/services`, started
+// Two projects: unit tests (and the contract suites of test/contract, run by the backends that need no server) need
+// no server; integration tests get the real servers of `scripts/services`, started
 // by test/global-setup.ts (which Vitest runs only when at least one integration test is selected, so
 // `vitest run test/unit` starts nothing).
 export default defineConfig({
@@ -12,7 +13,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'test/contract/**/*.test.ts'],
           testTimeout: 10_000,
         },
       },

@@ -7,6 +7,7 @@ export type * from './core/source.js';
 export type * from './core/sink.js';
 export type * from './core/connector.js';
 export type * from './core/checkpoint.js';
+export type * from './core/state-store.js';
 export { loadPlanFile, loadPlanText, planJsonSchema, PlanError, formatDiagnostics } from './plan/index.js';
 export type { LoadedPlan, Plan } from './plan/index.js';
 export { runJob, openConnectors } from './engine/index.js';

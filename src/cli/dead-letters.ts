@@ -24,8 +24,8 @@ export function deadLettersCommand(ctx: CliContext): CommandModule<GlobalArgs, D
         .positional('job', { type: 'string', demandOption: true, describe: 'job id' })
         .option('limit', { type: 'number', describe: `at most this many (default ${SHOWN} on a terminal; --json lists all)` }) as Argv<DeadLetterArgs>,
     handler: handler<DeadLetterArgs>(ctx, (args) =>
-      withStore(ctx, args, { create: false }, (store) => {
-        if (!store || !store.getJob(args.job)) throw jobNotFound(args.job);
+      withStore(ctx, args, { create: false }, async (store) => {
+        if (!store || !(await store.getJob(args.job))) throw jobNotFound(args.job);
         if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit >= 0)) throw usageError(`--limit must be a whole number (0 or more), not ${String(args.limit)}`);
         if (args.json) {
           // A JSON array written a page at a time: every dead letter (or --limit of them), in bounded memory.
@@ -34,7 +34,7 @@ export function deadLettersCommand(ctx: CliContext): CommandModule<GlobalArgs, D
           let first = true;
           ctx.io.out('[');
           while (left > 0) {
-            const page = store.deadLetters(args.job, { limit: Math.min(PAGE, left), ...(afterId === undefined ? {} : { afterId }) });
+            const page = await store.deadLetters(args.job, { limit: Math.min(PAGE, left), ...(afterId === undefined ? {} : { afterId }) });
             for (const r of page) {
               ctx.io.out(`${first ? '' : ','}${JSON.stringify(r)}`);
               first = false;
@@ -46,10 +46,10 @@ export function deadLettersCommand(ctx: CliContext): CommandModule<GlobalArgs, D
           ctx.io.out(']');
           return EXIT.OK;
         }
-        const rows = store.deadLetters(args.job, { limit: args.limit ?? SHOWN });
+        const rows = await store.deadLetters(args.job, { limit: args.limit ?? SHOWN });
         if (rows.length === 0) ctx.io.out(`job ${args.job} has no dead letters`);
         else {
-          const total = store.countDeadLetters(args.job);
+          const total = await store.countDeadLetters(args.job);
           ctx.io.out(table([['stream', 'key', 'reason'], ...rows.map((r) => [r.stream, r.key, r.reason])]));
           if (total > rows.length) ctx.io.out(`… ${total - rows.length} more; raise --limit, or --json lists every one`);
         }

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import os from 'node:os';
-import type { CheckpointStore, JobRecord } from '../core/checkpoint.js';
+import type { JobRecord } from '../core/checkpoint.js';
+import type { StateStore } from '../core/state-store.js';
 import type { Logger } from '../core/connector.js';
 import { runJob, type JobSummary } from '../engine/index.js';
 import { EXIT, FerryError, isFerryError, redact } from '../errors.js';
@@ -18,9 +19,9 @@ export async function executeJob(
   ctx: CliContext,
   opts: {
     loaded: LoadedPlan;
-    store: CheckpointStore;
+    store: StateStore;
     /** The job, or how to create it: a new job is recorded only once both connectors opened. */
-    job: JobRecord | (() => JobRecord);
+    job: JobRecord | (() => Promise<JobRecord>);
     json: boolean;
     debug: boolean;
   },
@@ -32,7 +33,7 @@ export async function executeJob(
   const conns = await ctx.openConnectors(loaded.plan, { signal: new AbortController().signal, logger });
   let job: JobRecord;
   try {
-    job = typeof opts.job === 'function' ? opts.job() : opts.job;
+    job = typeof opts.job === 'function' ? await opts.job() : opts.job;
   } catch (e) {
     await conns[Symbol.asyncDispose]();
     throw e;
@@ -120,7 +121,7 @@ export async function executeJob(
   if (!locked) {
     // The job did not run to the end: leave it resumable, and say how unless the message already did.
     try {
-      if (store.getJob(job.id)?.status === 'running') store.setJobStatus(job.id, 'failed', messageOf(failure));
+      if ((await store.getJob(job.id))?.status === 'running') await store.setJobStatus(job.id, 'failed', messageOf(failure));
     } catch {
       // The state itself is what failed: the job stays `running` there, and resume takes its lease over.
     }

@@ -21,9 +21,9 @@ export interface JobView {
   next?: string;
 }
 
-export function jobView(store: CheckpointStore, job: JobRecord, segs?: SegmentState[]): JobView {
-  const segments = segs ?? store.listSegments(job.id);
-  const runner = store.runnerOf(job.id);
+export async function jobView(store: CheckpointStore, job: JobRecord, segs?: SegmentState[]): Promise<JobView> {
+  const segments = segs ?? (await store.listSegments(job.id));
+  const runner = await store.runnerOf(job.id);
   const view: JobView = {
     id: job.id,
     plan: job.planName,
@@ -40,10 +40,10 @@ export function jobView(store: CheckpointStore, job: JobRecord, segs?: SegmentSt
     },
     items: segments.reduce((a, s) => a + s.items, 0),
     bytes: segments.reduce((a, s) => a + s.bytes, 0),
-    deadLetters: store.countDeadLetters(job.id),
+    deadLetters: await store.countDeadLetters(job.id),
   };
   if (runner) view.runner = runner;
-  const verification = latestVerification(store, job.id);
+  const verification = await latestVerification(store, job.id);
   if (verification) view.verification = verification;
   if (job.finishedAt) view.finishedAt = job.finishedAt;
   if (job.error) view.error = job.error;
@@ -52,9 +52,9 @@ export function jobView(store: CheckpointStore, job: JobRecord, segs?: SegmentSt
 }
 
 /** The latest result per (stream, verifier) decides: a repaired and re-verified job shows `match`. */
-function latestVerification(store: CheckpointStore, jobId: string): JobView['verification'] {
+async function latestVerification(store: CheckpointStore, jobId: string): Promise<JobView['verification']> {
   const latest = new Map<string, string>();
-  for (const r of store.verifyResults(jobId)) latest.set(`${r.stream}\u0000${r.verifier}`, r.outcome);
+  for (const r of await store.verifyResults(jobId)) latest.set(`${r.stream}\u0000${r.verifier}`, r.outcome);
   if (latest.size === 0) return undefined;
   const outcomes = [...latest.values()];
   if (outcomes.includes('differ')) return 'differ';

@@ -12,8 +12,8 @@ export function jobsCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalAr
     describe: 'list all jobs, newest first',
     builder: (y: Argv<GlobalArgs>) => y,
     handler: handler(ctx, (args) =>
-      withStore(ctx, args, { create: false }, (store) => {
-        const views = store ? store.listJobs().map((j) => jobView(store, j)) : [];
+      withStore(ctx, args, { create: false }, async (store) => {
+        const views = store ? await Promise.all((await store.listJobs()).map((j) => jobView(store, j))) : [];
         if (args.json) printJson(ctx.io, views);
         else if (views.length === 0) ctx.io.out('no jobs yet; start one with `ferry run PLAN`');
         else

@@ -10,7 +10,7 @@ import { isReportFormat, renderReport, REPORT_FORMATS, type ReportFormat } from 
 import type { DryRunReport } from '../dry-run/report.js';
 import { EXIT, FerryError, isFerryError } from '../errors.js';
 import { formatDiagnostics, loadPlanFile } from '../plan/index.js';
-import { openStateStore } from '../state/index.js';
+import { withStore } from './store.js';
 import { statePath, type CliContext, type GlobalArgs } from './context.js';
 import { cliLogger } from './execute.js';
 import { usageError } from './output.js';
@@ -74,13 +74,8 @@ export async function planDryRun(ctx: CliContext, args: DryRunArgs): Promise<num
   report = report!;
 
   // The one thing a dry run writes: its report, as a row of the state DB.
-  const store = openStateStore(statePath(ctx, args));
-  let id: string;
-  try {
-    id = store.saveDryRunReport({ planName: loaded.plan.name, planHash: loaded.hash, verdict: report.verdict, report }).id;
-  } finally {
-    store.close();
-  }
+  const saved = report;
+  const id = await withStore(ctx, args, { create: true }, async (store) => (await store!.saveDryRunReport({ planName: loaded.plan.name, planHash: loaded.hash, verdict: saved.verdict, report: saved })).id);
 
   const text = renderReport(report, format as ReportFormat);
   if (args.out !== undefined) {

@@ -10,7 +10,9 @@ import type { Argv, CommandModule } from 'yargs';
 import { renderReport } from '../dry-run/render.js';
 import type { DryRunReport } from '../dry-run/report.js';
 import { EXIT, FerryError } from '../errors.js';
-import { isJobId, openStateStore, type SqliteStateStore, type StoredReportSummary } from '../state/index.js';
+import type { StateStore, StoredReportSummary } from '../core/state-store.js';
+import { isJobId } from '../state/index.js';
+import { withStore } from './store.js';
 import { overallOutcome, renderVerifyReport, type StreamVerifyResult, type VerifyReport, type VerifyReportMeta } from '../verify/index.js';
 import { handler, statePath, wantsJson, type CliContext, type GlobalArgs } from './context.js';
 import { table, usageError } from './output.js';
@@ -105,36 +107,25 @@ export function reportNotFound(id: string, why?: string): FerryError {
   });
 }
 
-/** The state DB of a read-only command, or undefined when there is none yet (nothing is created). */
-function withStateStore<T>(ctx: CliContext, args: GlobalArgs, fn: (store: SqliteStateStore | undefined) => T): T {
-  const file = statePath(ctx, args);
-  const store = fs.existsSync(file) ? openStateStore(file) : undefined;
-  try {
-    return fn(store);
-  } finally {
-    store?.close();
-  }
-}
-
 /** The stored report `id` rendered in `format`; NOT_FOUND if there is none. */
-export function renderStoredReport(store: SqliteStateStore | undefined, id: string, format: ShowFormat): string {
+export async function renderStoredReport(store: StateStore | undefined, id: string, format: ShowFormat): Promise<string> {
   if (!store) throw reportNotFound(id);
   if (id.startsWith('dr-')) {
-    const row = store.getDryRunReport(id);
+    const row = await store.getDryRunReport(id);
     if (!row) throw reportNotFound(id);
     return renderReport(row.report as DryRunReport, format);
   }
   if (id.startsWith('vr-')) {
-    const rows = store.planVerifyResults({ runId: id });
+    const rows = await store.planVerifyResults({ runId: id });
     const last = rows[rows.length - 1];
     if (!last) throw reportNotFound(id);
     const meta: VerifyReportMeta = { plan: last.planName, ...(last.planPath !== undefined ? { planPath: last.planPath } : {}), at: last.at };
     return renderVerifyReport(format, verifyReportFromResults(rows), meta);
   }
   if (isJobId(id)) {
-    const job = store.getJob(id);
+    const job = await store.getJob(id);
     if (!job) throw reportNotFound(id);
-    const rows = store.latestVerifyResults(id);
+    const rows = await store.latestVerifyResults(id);
     const last = rows.reduce<string | undefined>((a, r) => (a === undefined || r.at > a ? r.at : a), undefined);
     if (last === undefined) {
       throw new FerryError('NOT_FOUND', `job ${id} has no stored verification`, {
@@ -177,12 +168,12 @@ export function reportsCommand(ctx: CliContext): CommandModule<GlobalArgs, Globa
   };
 }
 
-function list(ctx: CliContext, args: ListArgs): number {
+async function list(ctx: CliContext, args: ListArgs): Promise<number> {
   const limit = args.limit ?? DEFAULT_LIMIT;
   if (!Number.isInteger(limit) || limit < 1) throw usageError(`--limit must be a whole number of 1 or more, got ${String(args.limit)}`, 'e.g. `--limit 20`');
   // One more than asked, to tell whether there are more.
-  const found = withStateStore(ctx, args, (store) =>
-    store ? store.listStoredReports({ ...(args.plan !== undefined ? { planName: args.plan } : {}), ...(args.kind ? { kind: args.kind } : {}), limit: limit + 1 }) : [],
+  const found = await withStore(ctx, args, { create: false }, async (store) =>
+    store ? await store.listStoredReports({ ...(args.plan !== undefined ? { planName: args.plan } : {}), ...(args.kind ? { kind: args.kind } : {}), limit: limit + 1 }) : [],
   );
   const lines = found.slice(0, limit).map(reportLine);
   if (wantsJson(ctx, args)) for (const l of lines) ctx.io.out(JSON.stringify(l));
@@ -192,10 +183,10 @@ function list(ctx: CliContext, args: ListArgs): number {
   return EXIT.OK;
 }
 
-function show(ctx: CliContext, args: ShowArgs): number {
+async function show(ctx: CliContext, args: ShowArgs): Promise<number> {
   const format: ShowFormat = args.format ?? (wantsJson(ctx, args) ? 'json' : 'text');
   if (args.out !== undefined && args.out.trim() === '') throw usageError('--out needs a file name');
-  const text = withStateStore(ctx, args, (store) => renderStoredReport(store, args.id, format));
+  const text = await withStore(ctx, args, { create: false }, (store) => renderStoredReport(store, args.id, format));
   if (args.out === undefined) {
     ctx.io.out(text);
     return EXIT.OK;

@@ -26,7 +26,7 @@ export function resumeCommand(ctx: CliContext): CommandModule<GlobalArgs, Resume
       }) as Argv<ResumeArgs>,
     handler: handler<ResumeArgs>(ctx, (args) =>
       withStore(ctx, args, { create: false }, async (store) => {
-        const job = store?.getJob(args.job);
+        const job = await store?.getJob(args.job);
         if (!store || !job) throw jobNotFound(args.job);
         if (job.status === 'succeeded') {
           throw new FerryError('JOB_FINISHED', `job ${job.id} already succeeded; there is nothing to resume`, {
@@ -34,13 +34,13 @@ export function resumeCommand(ctx: CliContext): CommandModule<GlobalArgs, Resume
           });
         }
         // Refuse before connecting to anything: another runner has it.
-        const holder = store.runnerOf(job.id);
+        const holder = await store.runnerOf(job.id);
         if (holder) {
           throw new FerryError('JOB_LOCKED', `job ${job.id} is being run by pid ${holder.pid} on host ${holder.host} since ${holder.since}`, {
             hint: 'wait for it to finish, or stop that process (Ctrl-C); a killed runner\'s lock is taken over automatically',
           });
         }
-        const text = store.getPlanText(job.id);
+        const text = await store.getPlanText(job.id);
         if (text === undefined) throw new FerryError('STATE', `job ${job.id} has no stored plan`, { hint: 'start a new job with `ferry run PLAN`' });
         const loaded = await loadJobPlan(job, text, ctx.io.env, loadPlanText);
         if (args.maxRejected !== undefined) {

@@ -29,13 +29,13 @@ export function runCommand(ctx: CliContext): CommandModule<GlobalArgs, RunArgs> 
       if (args['dry-run']) return dryRun(ctx, loaded, Boolean(args.json) || !ctx.io.isTTY, Boolean(args.debug));
       return withStore(ctx, args, { create: true }, async (store) => {
         const s = store!;
-        const unfinished = s.findUnfinishedJob(loaded.plan.name, loaded.hash);
-        const holder = unfinished ? s.runnerOf(unfinished.id) : undefined;
+        const unfinished = await s.findUnfinishedJob(loaded.plan.name, loaded.hash);
+        const holder = unfinished ? await s.runnerOf(unfinished.id) : undefined;
         if (unfinished && holder) throw planRunningError(unfinished, holder);
         if (unfinished && !args.new) throw unfinishedJobError(unfinished, args.plan);
         // createJob refuses atomically too: a run started at the same instant, or another job of the plan running.
-        const createJob = () => {
-          const job = s.createJob({
+        const createJob = async () => {
+          const job = await s.createJob({
             planName: loaded.plan.name,
             planHash: loaded.hash,
             planPath: loaded.path ?? args.plan,

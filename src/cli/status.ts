@@ -16,12 +16,12 @@ export function statusCommand(ctx: CliContext): CommandModule<GlobalArgs, Status
     describe: 'show unfinished jobs, or one job with its segments',
     builder: (y: Argv<GlobalArgs>) => y.positional('job', { type: 'string', describe: 'job id' }) as Argv<StatusArgs>,
     handler: handler<StatusArgs>(ctx, (args) =>
-      withStore(ctx, args, { create: false }, (store) => {
+      withStore(ctx, args, { create: false }, async (store) => {
         if (args.job) {
-          const job = store?.getJob(args.job);
+          const job = await store?.getJob(args.job);
           if (!store || !job) throw jobNotFound(args.job);
-          const segments = store.listSegments(job.id);
-          const view = { ...jobView(store, job, segments), segmentDetail: segments };
+          const segments = await store.listSegments(job.id);
+          const view = { ...(await jobView(store, job, segments)), segmentDetail: segments };
           if (args.json) printJson(ctx.io, view);
           else {
             ctx.io.out(describeJob(view));
@@ -41,7 +41,7 @@ export function statusCommand(ctx: CliContext): CommandModule<GlobalArgs, Status
           }
           return EXIT.OK;
         }
-        const views = store ? store.listJobs().filter((j) => j.status !== 'succeeded').map((j) => jobView(store, j)) : [];
+        const views = store ? await Promise.all((await store.listJobs()).filter((j) => j.status !== 'succeeded').map((j) => jobView(store, j))) : [];
         if (args.json) printJson(ctx.io, views);
         else if (views.length === 0) ctx.io.out('no unfinished jobs');
         else for (const v of views) ctx.io.out(describeJob(v));

@@ -1,13 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CheckpointStore } from '../core/checkpoint.js';
 import type { ConnectorContext } from '../core/connector.js';
 import type { FerryRecord } from '../core/record.js';
 import type { Sink } from '../core/sink.js';
 import type { Source } from '../core/source.js';
 import { EXIT, FerryError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
-import type { PlanVerifyRun } from '../state/index.js';
+import type { PlanVerifyRun, StateStore } from '../core/state-store.js';
 import {
   deadLettersByStream,
   formatVerifyReport,
@@ -24,7 +23,7 @@ import type { Reporter } from './progress.js';
 export interface VerificationInput {
   plan: Plan;
   /** Needed with a job, and to keep a plan verification's results. */
-  store?: CheckpointStore;
+  store?: StateStore;
   /** The job whose dead letters are expected absent, and under which results are stored. */
   jobId?: string;
   /** A plan verified without a job (`ferry verify PLAN`): its results are stored as a plan verification. */
@@ -45,17 +44,6 @@ export interface VerificationInput {
   readAll?: boolean;
 }
 
-/** The state store's plan-verification methods (the SQLite store has them; other CheckpointStores may not). */
-interface PlanVerifyStore {
-  newPlanVerifyRunId(): string;
-  savePlanVerifyResult(run: PlanVerifyRun, result: { stream: string; verifier: string; outcome: string; report: unknown }): void;
-}
-
-function planVerifyStore(store: CheckpointStore | undefined): PlanVerifyStore | undefined {
-  const s = store as Partial<PlanVerifyStore> | undefined;
-  return s && typeof s.savePlanVerifyResult === 'function' && typeof s.newPlanVerifyRunId === 'function' ? (s as PlanVerifyStore) : undefined;
-}
-
 /**
  * Verify a plan's streams (the plan's `verify:` list), store the results (with the job, or as a plan verification),
  * print the report and write it to a file if asked. Returns the report and the exit code it implies: 0 on match, 1
@@ -63,31 +51,38 @@ function planVerifyStore(store: CheckpointStore | undefined): PlanVerifyStore | 
  */
 export async function runVerification(ctx: CliContext, input: VerificationInput): Promise<{ report: VerifyReport; code: number }> {
   const { plan, store, jobId, reporter } = input;
-  const planStore = !jobId && input.planRun ? planVerifyStore(store) : undefined;
+  const planStore = !jobId && input.planRun ? store : undefined;
   const run: PlanVerifyRun | undefined =
     planStore && input.planRun
-      ? { runId: planStore.newPlanVerifyRunId(), planName: plan.name, planHash: input.planRun.hash, ...(input.planRun.path ? { planPath: path.resolve(ctx.io.cwd, input.planRun.path) } : {}) }
+      ? { runId: await planStore.newPlanVerifyRunId(), planName: plan.name, planHash: input.planRun.hash, ...(input.planRun.path ? { planPath: path.resolve(ctx.io.cwd, input.planRun.path) } : {}) }
       : undefined;
   // Fail on an unwritable --out before reading anything, not after an hour of verification.
   const outPath = input.out ? path.resolve(ctx.io.cwd, input.out.path) : undefined;
   if (outPath) checkWritable(outPath);
 
   await using targetSource = await ctx.openTargetSource(plan, input.connectorCtx);
+  // Results are stored as they come, one after the other; the report waits for the last.
+  let saved: Promise<void> = Promise.resolve();
+  const save = (write: () => Promise<void>): void => {
+    saved = saved.then(write);
+    saved.catch(() => {}); // awaited below; not unhandled if the verification fails first
+  };
   reporter.note(`verifying: ${(plan.verify ?? []).map((v) => (typeof v === 'string' ? v : `sample(${v.sample})`)).join(', ')}`);
   const report = await verifyStreams({
     plan,
     source: input.source,
     targetSource,
     sink: input.sink,
-    ...(jobId && store ? { deadLettersByStream: deadLettersByStream(store.deadLetters(jobId)) } : {}),
+    ...(jobId && store ? { deadLettersByStream: deadLettersByStream(await store.deadLetters(jobId)) } : {}),
     ...(input.maxDiffs !== undefined ? { reportKeys: input.maxDiffs } : {}),
     ...(input.readAll ? { readAll: true } : {}),
     signal: input.connectorCtx.signal,
     onResult: (r) => {
-      if (jobId && store) store.saveVerifyResult(jobId, verifyRecordOf(r));
-      else if (planStore && run) planStore.savePlanVerifyResult(run, verifyRecordOf(r));
+      if (jobId && store) save(() => store.saveVerifyResult(jobId, verifyRecordOf(r)));
+      else if (planStore && run) save(() => planStore.savePlanVerifyResult(run, verifyRecordOf(r)));
     },
   });
+  await saved;
 
   const meta: VerifyReportMeta = {
     plan: plan.name,

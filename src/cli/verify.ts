@@ -10,7 +10,7 @@ import { usageError } from './output.js';
 import { reporterFor, type Reporter } from './progress.js';
 import { jobNotFound } from './status.js';
 import { runVerification } from './verification.js';
-import type { CheckpointStore } from '../core/checkpoint.js';
+import type { StateStore } from '../core/state-store.js';
 import { isFerryError } from '../errors.js';
 import { openStore } from './store.js';
 
@@ -56,8 +56,8 @@ export function verifiersFromArgs(args: Pick<VerifyArgs, 'with' | 'checksum' | '
  * so the DB is created if need be — and if it cannot be opened (a read-only directory, a DB from a newer ferry), the
  * plan is verified all the same and a note says the results are not kept.
  */
-async function withVerifyStore<T>(ctx: CliContext, args: VerifyArgs, isPlan: boolean, fn: (store: CheckpointStore | undefined) => Promise<T>): Promise<T> {
-  let store: CheckpointStore | undefined;
+async function withVerifyStore<T>(ctx: CliContext, args: VerifyArgs, isPlan: boolean, fn: (store: StateStore | undefined) => Promise<T>): Promise<T> {
+  let store: StateStore | undefined;
   if (!isPlan) store = openStore(ctx, args, { create: false });
   else {
     try {
@@ -70,7 +70,7 @@ async function withVerifyStore<T>(ctx: CliContext, args: VerifyArgs, isPlan: boo
   try {
     return await fn(store);
   } finally {
-    store?.close();
+    await store?.close();
   }
 }
 
@@ -133,9 +133,9 @@ export function verifyCommand(ctx: CliContext): CommandModule<GlobalArgs, Verify
         if (isPlan) {
           loaded = await loadPlanFile(args.target, ctx.io.env);
         } else {
-          const job = store?.getJob(args.target);
+          const job = await store?.getJob(args.target);
           if (!store || !job) throw jobNotFound(args.target);
-          const text = store.getPlanText(job.id);
+          const text = await store.getPlanText(job.id);
           if (text === undefined) throw new FerryError('STATE', `job ${job.id} has no stored plan`);
           loaded = await loadJobPlan(job, text, ctx.io.env, loadPlanText);
           jobId = job.id;

@@ -89,51 +89,52 @@ export interface NewJob {
 }
 
 /**
- * Durable job state. The SQLite store is the default; the engine's unit tests use an in-memory one.
- * Every method that changes state is one transaction.
+ * Durable job state, asynchronous so that a backend may be a server (the shared PostgreSQL state) as well as a file
+ * (SQLite, the embedded default); the engine's unit tests use an in-memory one. Every method that changes state is
+ * one transaction. The reports the CLI reads are in `StateReports` (state-store.ts).
  */
 export interface CheckpointStore {
   /**
    * `claim`: refuse (PLAN_RUNNING) while another job of the plan holds a live runner lock, and take the new job's lock
    * for this process, in the same transaction (one running job per plan on a state).
    */
-  createJob(job: NewJob, opts?: { claim?: boolean; ttlMs?: number }): JobRecord;
+  createJob(job: NewJob, opts?: { claim?: boolean; ttlMs?: number }): Promise<JobRecord>;
   /** The latest job of this plan name + hash that has not succeeded, if any. */
-  findUnfinishedJob(planName: string, planHash: string): JobRecord | undefined;
-  getJob(jobId: string): JobRecord | undefined;
-  getPlanText(jobId: string): string | undefined;
-  listJobs(): JobRecord[];
-  setJobStatus(jobId: string, status: JobStatus, error?: string): void;
+  findUnfinishedJob(planName: string, planHash: string): Promise<JobRecord | undefined>;
+  getJob(jobId: string): Promise<JobRecord | undefined>;
+  getPlanText(jobId: string): Promise<string | undefined>;
+  listJobs(opts?: { planName?: string; status?: JobStatus; limit?: number }): Promise<JobRecord[]>;
+  setJobStatus(jobId: string, status: JobStatus, error?: string): Promise<void>;
 
   /** Take the job's runner lock; throws FerryError JOB_LOCKED naming the holder if a live runner has it. */
-  acquireRunner(jobId: string, ttlMs: number): RunnerLease;
+  acquireRunner(jobId: string, ttlMs: number): Promise<RunnerLease>;
   /** Extend the lock; throws JOB_LOCKED if it was taken over (our lease expired). */
-  renewRunner(lease: RunnerLease, ttlMs: number): RunnerLease;
-  releaseRunner(lease: RunnerLease): void;
+  renewRunner(lease: RunnerLease, ttlMs: number): Promise<RunnerLease>;
+  releaseRunner(lease: RunnerLease): Promise<void>;
   /** Current holder, if the lock is live. */
-  runnerOf(jobId: string): RunnerHolder | undefined;
+  runnerOf(jobId: string): Promise<RunnerHolder | undefined>;
 
   /** Record the job's segments once; later calls with the same ids keep existing progress. */
-  ensureSegments(jobId: string, segments: readonly (Segment & { target: string })[]): void;
-  listSegments(jobId: string): SegmentState[];
-  setSegmentStatus(jobId: string, segmentId: string, status: SegmentStatus): void;
+  ensureSegments(jobId: string, segments: readonly (Segment & { target: string })[]): Promise<void>;
+  listSegments(jobId: string): Promise<SegmentState[]>;
+  setSegmentStatus(jobId: string, segmentId: string, status: SegmentStatus): Promise<void>;
   /** Cursor, totals and dead letters of one flushed batch, in one transaction; refuses a stale lease. */
-  commit(lease: RunnerLease, segmentId: string, input: CommitInput): void;
+  commit(lease: RunnerLease, segmentId: string, input: CommitInput): Promise<void>;
 
-  deadLetters(jobId: string, opts?: { limit?: number; afterId?: number }): DeadLetterRecord[];
-  countDeadLetters(jobId: string): number;
+  deadLetters(jobId: string, opts?: { limit?: number; segmentId?: string; afterId?: number }): Promise<DeadLetterRecord[]>;
+  countDeadLetters(jobId: string): Promise<number>;
 
-  appendEvent(jobId: string, type: string, data: Record<string, unknown>): void;
-  events(jobId: string, opts?: { afterId?: number; limit?: number }): JobEvent[];
+  appendEvent(jobId: string, type: string, data: Record<string, unknown>): Promise<void>;
+  events(jobId: string, opts?: { afterId?: number; limit?: number }): Promise<JobEvent[]>;
 
   /** Partial uploads a run started (core/upload-ledger.ts): recorded before the first part, owned by the lease. */
-  recordUpload(lease: RunnerLease, store: string, upload: PartialUpload): void;
-  forgetUpload(store: string, upload: PartialUpload): void;
+  recordUpload(lease: RunnerLease, store: string, upload: PartialUpload): Promise<void>;
+  forgetUpload(store: string, upload: PartialUpload): Promise<void>;
   /** Recorded uploads under `prefix` of `store` whose owner's lease is gone (any job of this state). */
-  orphanUploads(store: string, prefix: string): (PartialUpload & { jobId: string; startedAt: string; siblings: string[] })[];
+  orphanUploads(store: string, prefix: string): Promise<(PartialUpload & { jobId: string; startedAt: string; siblings: string[] })[]>;
 
-  saveVerifyResult(jobId: string, result: { stream: string; verifier: string; outcome: string; report: unknown }): void;
-  verifyResults(jobId: string): { stream: string; verifier: string; outcome: string; report: unknown; at: string }[];
+  saveVerifyResult(jobId: string, result: { stream: string; verifier: string; outcome: string; report: unknown }): Promise<void>;
+  verifyResults(jobId: string): Promise<{ stream: string; verifier: string; outcome: string; report: unknown; at: string }[]>;
 
-  close(): void;
+  close(): Promise<void>;
 }

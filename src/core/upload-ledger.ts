@@ -19,17 +19,17 @@ export interface PartialUpload {
 
 /** What a store's `put` reports to: started before the first part is sent, ended once nothing is left behind. */
 export interface UploadTracker {
-  started(upload: PartialUpload): void;
-  ended(upload: PartialUpload): void;
+  started(upload: PartialUpload): Promise<void>;
+  ended(upload: PartialUpload): Promise<void>;
 }
 
 /** The engine's record of partial uploads for one run, per target store (`ObjectStore.url`). */
 export interface UploadLedger {
   /** Records `upload` as owned by this run's lease; durable when it returns. */
-  started(store: string, upload: PartialUpload): void;
-  ended(store: string, upload: PartialUpload): void;
+  started(store: string, upload: PartialUpload): Promise<void>;
+  ended(store: string, upload: PartialUpload): Promise<void>;
   /** Uploads recorded under `prefix` of `store` whose owner's lease is gone: safe to abort. */
-  orphans(store: string, prefix: string): PartialUpload[];
+  orphans(store: string, prefix: string): Promise<PartialUpload[]>;
 }
 
 /** The ledger seen by one store's puts. */
@@ -44,9 +44,9 @@ export function trackerFor(ledger: UploadLedger, store: string): UploadTracker {
  * Tells the tracker an upload left nothing behind. A state that cannot record it now only leaves a stale record,
  * which a later cleanup finds already gone: not a reason to fail a copy that succeeded.
  */
-export function endUpload(tracker: UploadTracker | undefined, upload: PartialUpload, logger: Pick<Logger, 'warn'>): void {
+export async function endUpload(tracker: UploadTracker | undefined, upload: PartialUpload, logger: Pick<Logger, 'warn'>): Promise<void> {
   try {
-    tracker?.ended(upload);
+    await tracker?.ended(upload);
   } catch (e) {
     logger.warn('could not record in the state that a partial upload ended; a later run finds it gone', {
       object: upload.name,

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CheckpointStore } from '../core/checkpoint.js';
+import type { StateStore } from '../core/state-store.js';
 import { loadPlanFile } from '../plan/index.js';
 import { openStateStore } from '../state/index.js';
 import { startEmbeddedServers } from './embedded-servers.js';
@@ -17,14 +17,14 @@ export const DEMO_PLAN = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export interface DemoIo {
   say(text: string): void;
   /** Runs the job as `ferry run` does; returns the exit code. */
-  execute(input: { loaded: Awaited<ReturnType<typeof loadPlanFile>>; store: CheckpointStore }): Promise<number>;
+  execute(input: { loaded: Awaited<ReturnType<typeof loadPlanFile>>; store: StateStore }): Promise<number>;
   env: NodeJS.ProcessEnv;
 }
 
 export async function runDemo(io: DemoIo, opts: { statePath?: string } = {}): Promise<number> {
   const started = Date.now();
   const servers = await startEmbeddedServers(io.say);
-  let store: CheckpointStore | undefined;
+  let store: StateStore | undefined;
   try {
     io.say('loading the Chinook sample database (11 tables, about 15,600 rows)');
     const pgUrl = await loadChinook(servers.pgUrl, 'chinook');
@@ -43,7 +43,7 @@ export async function runDemo(io: DemoIo, opts: { statePath?: string } = {}): Pr
     io.say(`demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s; stopping the embedded servers`);
     return code;
   } finally {
-    store?.close();
+    await store?.close();
     await servers.stop();
     if (!opts.statePath) fs.rmSync(servers.dir, { recursive: true, force: true });
   }

@@ -15,6 +15,8 @@ export class LeaseKeeper {
   private timer: ReturnType<typeof setInterval> | undefined;
   private lostError: FerryError | undefined;
   private lastRenewal: number;
+  /** The renewal in flight, if any: ticks never overlap, and release waits for it. */
+  private renewing: Promise<void> | undefined;
 
   private constructor(
     private readonly store: CheckpointStore,
@@ -28,15 +30,15 @@ export class LeaseKeeper {
   }
 
   /** Take the lease (throws JOB_LOCKED naming the holder) and start renewing it. */
-  static acquire(
+  static async acquire(
     store: CheckpointStore,
     jobId: string,
     ttlMs: number,
     onLost: (e: FerryError) => void,
     now: () => number = Date.now,
-  ): LeaseKeeper {
-    const keeper = new LeaseKeeper(store, store.acquireRunner(jobId, ttlMs), ttlMs, onLost, now);
-    keeper.timer = setInterval(() => keeper.renew(), Math.max(1, Math.floor(ttlMs / 3)));
+  ): Promise<LeaseKeeper> {
+    const keeper = new LeaseKeeper(store, await store.acquireRunner(jobId, ttlMs), ttlMs, onLost, now);
+    keeper.timer = setInterval(() => void keeper.renew(), Math.max(1, Math.floor(ttlMs / 3)));
     // Renewal must not keep a finished process alive.
     keeper.timer.unref?.();
     return keeper;
@@ -51,12 +53,22 @@ export class LeaseKeeper {
     return this.lostError;
   }
 
-  renew(): void {
-    if (this.lostError || !this.timer) return;
+  /** One renewal; a tick that finds the previous one still out skips (never rejects: a loss goes to onLost). */
+  renew(): Promise<void> {
+    if (this.lostError || !this.timer) return Promise.resolve();
+    this.renewing ??= this.renewOnce().finally(() => (this.renewing = undefined));
+    return this.renewing;
+  }
+
+  private async renewOnce(): Promise<void> {
     try {
-      this.leaseValue = this.store.renewRunner(this.leaseValue, this.ttlMs);
+      const renewed = await this.store.renewRunner(this.leaseValue, this.ttlMs);
+      // A release (or a loss) while the renewal was out wins: the lease is no longer held.
+      if (this.lostError || !this.timer) return;
+      this.leaseValue = renewed;
       this.lastRenewal = this.now();
     } catch (e) {
+      if (this.lostError || !this.timer) return;
       if (retryabilityOf(e) !== 'terminal' && this.now() - this.lastRenewal < (this.ttlMs * 2) / 3) return;
       this.stopTimer();
       this.lostError = new FerryError('JOB_LOCKED', `lost the runner lease of job ${this.leaseValue.jobId}: ${e instanceof Error ? e.message : String(e)}`, {
@@ -68,11 +80,12 @@ export class LeaseKeeper {
   }
 
   /** Stop renewing and give the lease back (not after a loss: it is no longer ours). */
-  release(): void {
+  async release(): Promise<void> {
     this.stopTimer();
+    await this.renewing;
     if (this.lostError) return;
     try {
-      this.store.releaseRunner(this.leaseValue);
+      await this.store.releaseRunner(this.leaseValue);
     } catch {
       // The lease expires on its own; a failed release must not hide the job's real outcome.
     }

@@ -108,7 +108,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
   // Lease first: nothing (not even listing streams) happens for a job another runner holds.
   let keeper: LeaseKeeper;
   try {
-    keeper = LeaseKeeper.acquire(store, job.id, opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, (e) => hard.abort(e));
+    keeper = await LeaseKeeper.acquire(store, job.id, opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, (e) => hard.abort(e));
   } catch (e) {
     hard.dispose();
     throw e;
@@ -138,9 +138,9 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
   let allDone = false;
 
   try {
-    store.setJobStatus(job.id, 'running');
-    const resumed = store.listSegments(job.id).length > 0;
-    deadLettersBefore = store.countDeadLetters(job.id);
+    await store.setJobStatus(job.id, 'running');
+    const resumed = (await store.listSegments(job.id)).length > 0;
+    deadLettersBefore = await store.countDeadLetters(job.id);
     if (deadLettersBefore > maxRejected) {
       throw new FerryError('TOO_MANY_REJECTED', `job ${job.id} already has ${deadLettersBefore} dead letters, over on_error.max_rejected (${maxRejected})`, {
         hint: 'inspect them with `ferry dead-letters`, raise on_error.max_rejected if they are acceptable, then `ferry resume`',
@@ -156,7 +156,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
     const tallyOf = new Map(tallies.map((t) => [t.work, t]));
     const todo = tallies.filter((t) => t.doneSegments < t.work.segments.length);
 
-    store.appendEvent(job.id, 'job.started', {
+    await store.appendEvent(job.id, 'job.started', {
       resumed,
       pid: process.pid,
       streams: works.length,
@@ -258,11 +258,11 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
         try {
           const outcome = await runSegment(wrapped, t.work, live);
           if (outcome === 'done') t.doneSegments += 1;
-          else markSegment(store, keeper, job.id, seg.id, 'pending');
+          else await markSegment(store, keeper, job.id, seg.id, 'pending');
           return outcome;
         } catch (e) {
           fail(e);
-          markSegment(store, keeper, job.id, seg.id, hard.signal.aborted ? 'pending' : 'failed');
+          await markSegment(store, keeper, job.id, seg.id, hard.signal.aborted ? 'pending' : 'failed');
           throw e;
         }
       },
@@ -283,7 +283,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
 
   // Decide the outcome.
   const lost = keeper.lost;
-  keeper.release();
+  await keeper.release();
   hard.dispose();
   let status: JobSummary['status'];
   let error: unknown;
@@ -319,7 +319,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
     try {
       // The event first, the status last: if the process dies in between, the job is still resumable and the
       // resume writes both again, instead of a `succeeded` job with no record of how it ended.
-      store.appendEvent(job.id, 'job.finished', {
+      await store.appendEvent(job.id, 'job.finished', {
         status,
         items: summary.items,
         bytes: summary.bytes,
@@ -329,7 +329,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
         ...(summary.error ? { error: summary.error } : {}),
         ...(summary.target ? { target: summary.target.data } : {}),
       });
-      store.setJobStatus(job.id, status, error === undefined ? undefined : errorInfo(error).message);
+      await store.setJobStatus(job.id, status, error === undefined ? undefined : errorInfo(error).message);
     } catch (e) {
       // The state store failing now leaves the job `running` with a stale lease: resumable, and the original
       // outcome is the more useful error. A success that cannot be recorded is not a success.
@@ -361,10 +361,10 @@ function streamInfo(t: StreamTally): StreamInfo {
   };
 }
 
-function markSegment(store: CheckpointStore, keeper: LeaseKeeper, jobId: string, segmentId: string, status: 'pending' | 'failed'): void {
+async function markSegment(store: CheckpointStore, keeper: LeaseKeeper, jobId: string, segmentId: string, status: 'pending' | 'failed'): Promise<void> {
   if (keeper.lost) return;
   try {
-    store.setSegmentStatus(jobId, segmentId, status);
+    await store.setSegmentStatus(jobId, segmentId, status);
   } catch {
     // Informational only: resume looks at `done`, not at this.
   }

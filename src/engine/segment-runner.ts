@@ -47,7 +47,7 @@ export type SegmentOutcome = 'done' | 'stopped';
 export async function runSegment(ctx: SegmentContext, work: StreamWork, seg: SegmentState): Promise<SegmentOutcome> {
   const ref = { segmentId: seg.id, stream: work.source.name, target: work.target };
   const totals: Totals = { items: seg.items, bytes: seg.bytes, rejected: seg.rejected };
-  ctx.store.setSegmentStatus(ctx.jobId, seg.id, 'running');
+  await ctx.store.setSegmentStatus(ctx.jobId, seg.id, 'running');
   ctx.emit({ type: 'segment.start', ...ref, index: seg.index, total: seg.total, resumed: seg.cursor !== undefined, totals: { ...totals } });
 
   let cursor: Cursor | undefined = seg.cursor;
@@ -94,7 +94,7 @@ export async function runSegment(ctx: SegmentContext, work: StreamWork, seg: Seg
       if (ctx.hard.aborted) throw abortedError(ctx.hard);
       const deadLetters = [...mapDeadLetters, ...outcome.deadLetters];
       const delta: Totals = { items: outcome.accepted, bytes: outcome.bytes, rejected: deadLetters.length };
-      ctx.store.commit(ctx.lease(), seg.id, { cursor: batch.cursor, items: delta.items, bytes: delta.bytes, deadLetters, done: false });
+      await ctx.store.commit(ctx.lease(), seg.id, { cursor: batch.cursor, items: delta.items, bytes: delta.bytes, deadLetters, done: false });
       cursor = batch.cursor;
       totals.items += delta.items;
       totals.bytes += delta.bytes;
@@ -110,8 +110,8 @@ export async function runSegment(ctx: SegmentContext, work: StreamWork, seg: Seg
   }
 
   if (ctx.hard.aborted) throw abortedError(ctx.hard);
-  ctx.store.commit(ctx.lease(), seg.id, { cursor, items: 0, bytes: 0, deadLetters: [], done: true });
-  ctx.store.appendEvent(ctx.jobId, 'segment.done', { segmentId: seg.id, stream: ref.stream, target: ref.target, ...totals });
+  await ctx.store.commit(ctx.lease(), seg.id, { cursor, items: 0, bytes: 0, deadLetters: [], done: true });
+  await ctx.store.appendEvent(ctx.jobId, 'segment.done', { segmentId: seg.id, stream: ref.stream, target: ref.target, ...totals });
   ctx.emit({ type: 'segment.done', ...ref, totals: { ...totals } });
   return 'done';
 }

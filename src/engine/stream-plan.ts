@@ -109,7 +109,7 @@ export async function planStreams(input: PlanStreamsInput): Promise<StreamWork[]
 
   const recorded = new Map<string, SegmentState[]>();
   const usedIds = new Set<string>();
-  for (const s of store.listSegments(jobId)) {
+  for (const s of await store.listSegments(jobId)) {
     const k = pairKey(s.stream, s.target);
     recorded.set(k, [...(recorded.get(k) ?? []), s]);
     usedIds.add(s.id);
@@ -134,12 +134,12 @@ export async function planStreams(input: PlanStreamsInput): Promise<StreamWork[]
       // The same source stream fanned out to several targets: keep segment ids unique within the job.
       if (fresh.some((s) => usedIds.has(s.id))) fresh = fresh.map((s) => ({ ...s, id: `${s.id}->${target}` }));
       for (const s of fresh) usedIds.add(s.id);
-      store.ensureSegments(
+      await store.ensureSegments(
         jobId,
         fresh.map((s) => ({ ...s, target })),
       );
       const ids = new Set(fresh.map((s) => s.id));
-      segments = store.listSegments(jobId).filter((s) => ids.has(s.id));
+      segments = (await store.listSegments(jobId)).filter((s) => ids.has(s.id));
     }
     segments = [...segments].sort((a, b) => a.index - b.index);
     const targetRef = targetRefOf(spec, ref, target);

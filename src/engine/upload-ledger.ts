@@ -10,6 +10,6 @@ export function stateUploadLedger(store: CheckpointStore, lease: () => RunnerLea
   return {
     started: (target, u) => store.recordUpload(lease(), target, u),
     ended: (target, u) => store.forgetUpload(target, u),
-    orphans: (target, prefix) => store.orphanUploads(target, prefix).map(({ name, id, startedAt, siblings }) => ({ name, id, startedAt, siblings })),
+    orphans: async (target, prefix) => (await store.orphanUploads(target, prefix)).map(({ name, id, startedAt, siblings }) => ({ name, id, startedAt, siblings })),
   };
 }

@@ -119,12 +119,12 @@ export class ObjectSink implements Sink<FerryRecord> {
    */
   private async abortOrphans(ledger: UploadLedger, prefix: string, signal: AbortSignal): Promise<void> {
     if (!this.store.abortPartial) return;
-    const orphans = ledger.orphans(this.store.url, prefix);
+    const orphans = await ledger.orphans(this.store.url, prefix);
     let removed = 0;
     for (const u of orphans) {
       try {
         if (await this.store.abortPartial(u, signal)) removed += 1;
-        ledger.ended(this.store.url, u);
+        await ledger.ended(this.store.url, u);
       } catch (e) {
         if (signal.aborted) throw e;
         this.ctx.logger.warn(`could not abort a partial upload an earlier run left at ${this.store.url}/${u.name}; the next run tries again`, {

@@ -24,7 +24,6 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { FerryError, isFerryError, redact } from '../errors.js';
 import type {
-  CheckpointStore,
   CommitInput,
   DeadLetterRecord,
   JobEvent,
@@ -36,10 +35,21 @@ import type {
   SegmentState,
   SegmentStatus,
 } from '../core/checkpoint.js';
+import type {
+  CheckpointRecord,
+  DryRunReportRecord,
+  JobTotals,
+  PlanVerifyResultRecord,
+  PlanVerifyRun,
+  StateStore,
+  StoredReportSummary,
+} from '../core/state-store.js';
 import type { Segment } from '../core/stream.js';
 import type { PartialUpload } from '../core/upload-ledger.js';
 import { newJobId, newToken } from './ids.js';
 import { currentSchemaVersion, migrate } from './migrations.js';
+
+export type { CheckpointRecord, DryRunReportRecord, JobTotals, PlanVerifyResultRecord, PlanVerifyRun, StoredReportSummary };
 
 /** Where the state DB lives unless `--state PATH` says otherwise; relative to the working directory. */
 export const DEFAULT_STATE_PATH = 'state/ferry.db';
@@ -67,82 +77,6 @@ export interface StateStoreOptions {
   checkpointHistory?: number;
   /** Refuse to create the DB when the file does not exist (for read-only commands such as `ferry status`). */
   mustExist?: boolean;
-}
-
-/** One `ferry verify PLAN` run: the plan verified without a job. */
-export interface PlanVerifyRun {
-  runId: string;
-  planName: string;
-  planHash: string;
-  planPath?: string;
-}
-
-/** A stored result of a plan verification. */
-export interface PlanVerifyResultRecord extends PlanVerifyRun {
-  stream: string;
-  verifier: string;
-  outcome: string;
-  report: unknown;
-  at: string;
-}
-
-/** A stored `ferry plan dry-run` report (its JSON apart). */
-export interface DryRunReportRecord {
-  id: string;
-  planName: string;
-  planHash: string;
-  createdAt: string;
-  verdict: 'ready' | 'blocked';
-}
-
-/**
- * One stored report as `ferry reports` lists it: a dry run (`dr-…`), a plan verification run (`vr-…`, its rows
- * together), or a job's verification (the job id: its latest result per stream and verifier, as `ferry status`
- * combines them, since a job's results carry no run id to group them by).
- */
-export interface StoredReportSummary {
-  id: string;
-  kind: 'dry-run' | 'verify';
-  /** Job verifications only: the job verified. */
-  jobId?: string;
-  planName: string;
-  /** When it was stored (ISO-8601, UTC): a dry run's save, a verification's last result. */
-  at: string;
-  /** Dry run: `ready` or `blocked`; verify: `match`, `differ` or `inconclusive`. */
-  outcome: string;
-  /** Dry runs: findings by severity. */
-  blockers?: number;
-  warnings?: number;
-  /** Streams in the report (verify: distinct source streams verified). */
-  streams: number;
-  /** Verify: results (one per stream and verifier). */
-  checks?: number;
-}
-
-/** One row of the checkpoint history: what one commit added. */
-export interface CheckpointRecord {
-  jobId: string;
-  segmentId: string;
-  /** 1, 2, 3... per segment. */
-  seq: number;
-  cursor: string | undefined;
-  /** Added by this commit (not totals). */
-  items: number;
-  bytes: number;
-  rejected: number;
-  at: string;
-  atMs: number;
-}
-
-export interface JobTotals {
-  segments: number;
-  pending: number;
-  running: number;
-  done: number;
-  failed: number;
-  items: number;
-  bytes: number;
-  rejected: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -333,7 +267,7 @@ export function planRunningError(job: JobRecord, holder: RunnerHolder): FerryErr
 
 // ---------------------------------------------------------------------------------------------------------------
 
-export class SqliteStateStore implements CheckpointStore {
+export class SqliteStateStore implements StateStore {
   /** The file path as opened (absolute), or `:memory:`. */
   readonly path: string;
   private readonly db: Database.Database;
@@ -470,7 +404,7 @@ export class SqliteStateStore implements CheckpointStore {
    * job and its runner) while another job of the same plan name holds a live runner lock, and the new job's lock is
    * taken for this process — so two `ferry run` started together, or `--new` beside a running job, cannot both run.
    */
-  createJob(job: NewJob, opts: { claim?: boolean; ttlMs?: number } = {}): JobRecord {
+  async createJob(job: NewJob, opts: { claim?: boolean; ttlMs?: number } = {}): Promise<JobRecord> {
     return this.tx('create job', () => {
       const now = this.now();
       const at = this.iso(now);
@@ -502,7 +436,7 @@ export class SqliteStateStore implements CheckpointStore {
     });
   }
 
-  findUnfinishedJob(planName: string, planHash: string): JobRecord | undefined {
+  async findUnfinishedJob(planName: string, planHash: string): Promise<JobRecord | undefined> {
     return this.read('find job', () => {
       const row = this.db
         .prepare<[string, string], JobRow>(
@@ -514,14 +448,14 @@ export class SqliteStateStore implements CheckpointStore {
     });
   }
 
-  getJob(jobId: string): JobRecord | undefined {
+  async getJob(jobId: string): Promise<JobRecord | undefined> {
     return this.read('get job', () => {
       const row = this.db.prepare<[string], JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`).get(jobId);
       return row ? toJob(row) : undefined;
     });
   }
 
-  getPlanText(jobId: string): string | undefined {
+  async getPlanText(jobId: string): Promise<string | undefined> {
     return this.read('get plan', () =>
       this.db.prepare<[string], { plan_text: string }>('SELECT plan_text FROM jobs WHERE id = ?').get(jobId)
         ?.plan_text,
@@ -529,7 +463,7 @@ export class SqliteStateStore implements CheckpointStore {
   }
 
   /** Newest first. Optional filters beyond the contract: plan name, status, and a row limit. */
-  listJobs(opts: { planName?: string; status?: JobStatus; limit?: number } = {}): JobRecord[] {
+  async listJobs(opts: { planName?: string; status?: JobStatus; limit?: number } = {}): Promise<JobRecord[]> {
     return this.read('list jobs', () => {
       const where: string[] = [];
       const args: unknown[] = [];
@@ -554,7 +488,7 @@ export class SqliteStateStore implements CheckpointStore {
    * `finished_at` is set when the status becomes `succeeded` or `failed` and cleared when it goes back to
    * `running`/`interrupted`. `error` is replaced by the given one (redacted), or cleared when none is given.
    */
-  setJobStatus(jobId: string, status: JobStatus, error?: string): void {
+  async setJobStatus(jobId: string, status: JobStatus, error?: string): Promise<void> {
     this.tx('set job status', () => {
       this.requireJob(jobId);
       const at = this.iso();
@@ -567,7 +501,7 @@ export class SqliteStateStore implements CheckpointStore {
 
   // ---- runner lock ---------------------------------------------------------------------------------------------
 
-  acquireRunner(jobId: string, ttlMs: number): RunnerLease {
+  async acquireRunner(jobId: string, ttlMs: number): Promise<RunnerLease> {
     return this.tx('acquire runner lock', () => {
       this.requireJob(jobId);
       const now = this.now();
@@ -615,7 +549,7 @@ export class SqliteStateStore implements CheckpointStore {
     });
   }
 
-  renewRunner(lease: RunnerLease, ttlMs: number): RunnerLease {
+  async renewRunner(lease: RunnerLease, ttlMs: number): Promise<RunnerLease> {
     return this.tx('renew runner lock', () => {
       const row = this.lockRow(lease.jobId);
       if (!row || row.token !== lease.token) throw this.lostLease(lease, row, 'renew the lock');
@@ -626,14 +560,14 @@ export class SqliteStateStore implements CheckpointStore {
   }
 
   /** Drops the lock if this lease still holds it; a no-op otherwise (releasing is never an error). */
-  releaseRunner(lease: RunnerLease): void {
+  async releaseRunner(lease: RunnerLease): Promise<void> {
     this.tx('release runner lock', () => {
       this.db.prepare('DELETE FROM runner_locks WHERE job_id = ? AND token = ?').run(lease.jobId, lease.token);
     });
   }
 
   /** The holder, if the lock binds: unexpired, and not left by a dead process on this host. */
-  runnerOf(jobId: string): RunnerHolder | undefined {
+  async runnerOf(jobId: string): Promise<RunnerHolder | undefined> {
     return this.read('read runner lock', () => {
       const row = this.lockRow(jobId);
       return row && this.isLive(row, this.now()) ? toHolder(row) : undefined;
@@ -642,7 +576,7 @@ export class SqliteStateStore implements CheckpointStore {
 
   // ---- segments ------------------------------------------------------------------------------------------------
 
-  ensureSegments(jobId: string, segments: readonly (Segment & { target: string })[]): void {
+  async ensureSegments(jobId: string, segments: readonly (Segment & { target: string })[]): Promise<void> {
     this.tx('record segments', () => {
       this.requireJob(jobId);
       const at = this.iso();
@@ -657,7 +591,7 @@ export class SqliteStateStore implements CheckpointStore {
   }
 
   /** In stream order, then segment index. */
-  listSegments(jobId: string): SegmentState[] {
+  async listSegments(jobId: string): Promise<SegmentState[]> {
     return this.read('list segments', () =>
       this.db
         .prepare<[string], SegmentRow>(
@@ -668,7 +602,7 @@ export class SqliteStateStore implements CheckpointStore {
     );
   }
 
-  setSegmentStatus(jobId: string, segmentId: string, status: SegmentStatus): void {
+  async setSegmentStatus(jobId: string, segmentId: string, status: SegmentStatus): Promise<void> {
     this.tx('set segment status', () => {
       const r = this.db
         .prepare('UPDATE segments SET status = ?, updated_at = ? WHERE job_id = ? AND id = ?')
@@ -685,7 +619,7 @@ export class SqliteStateStore implements CheckpointStore {
    * `done` (else running), append a history row and prune the history to the last N rows of this segment.
    * Refuses a token mismatch (JOB_LOCKED) and a commit to a segment already done (INTERNAL: it would count twice).
    */
-  commit(lease: RunnerLease, segmentId: string, input: CommitInput): void {
+  async commit(lease: RunnerLease, segmentId: string, input: CommitInput): Promise<void> {
     this.tx('commit checkpoint', () => {
       const { jobId } = lease;
       const lock = this.lockRow(jobId);
@@ -746,7 +680,7 @@ export class SqliteStateStore implements CheckpointStore {
   }
 
   /** Checkpoint history (oldest first), for audit and rates; only the last N rows per segment are kept. */
-  checkpoints(jobId: string, opts: { segmentId?: string; sinceMs?: number; limit?: number } = {}): CheckpointRecord[] {
+  async checkpoints(jobId: string, opts: { segmentId?: string; sinceMs?: number; limit?: number } = {}): Promise<CheckpointRecord[]> {
     return this.read('read checkpoints', () => {
       const where = ['job_id = ?'];
       const args: unknown[] = [jobId];
@@ -779,7 +713,7 @@ export class SqliteStateStore implements CheckpointStore {
   }
 
   /** Segment counts by status and summed totals, for `ferry status`. */
-  jobTotals(jobId: string): JobTotals {
+  async jobTotals(jobId: string): Promise<JobTotals> {
     return this.read('sum segments', () => {
       const r = this.db
         .prepare<[string], Record<keyof JobTotals, number | null>>(
@@ -807,7 +741,7 @@ export class SqliteStateStore implements CheckpointStore {
 
   /** Oldest first. */
   /** Oldest first; `afterId` pages through them (the id of the last row of the page before). */
-  deadLetters(jobId: string, opts: { limit?: number; segmentId?: string; afterId?: number } = {}): DeadLetterRecord[] {
+  async deadLetters(jobId: string, opts: { limit?: number; segmentId?: string; afterId?: number } = {}): Promise<DeadLetterRecord[]> {
     return this.read('read dead letters', () => {
       const args: unknown[] = [jobId];
       let sql = 'SELECT * FROM dead_letters WHERE job_id = ?';
@@ -837,7 +771,7 @@ export class SqliteStateStore implements CheckpointStore {
     });
   }
 
-  countDeadLetters(jobId: string): number {
+  async countDeadLetters(jobId: string): Promise<number> {
     return this.read('count dead letters', () =>
       this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM dead_letters WHERE job_id = ?').get(jobId)
         ?.n ?? 0,
@@ -845,7 +779,7 @@ export class SqliteStateStore implements CheckpointStore {
   }
 
   /** String values anywhere in `data` are redacted before they are stored. */
-  appendEvent(jobId: string, type: string, data: Record<string, unknown>): void {
+  async appendEvent(jobId: string, type: string, data: Record<string, unknown>): Promise<void> {
     this.tx('append event', () => {
       this.requireJob(jobId);
       this.insertEvent(jobId, type, data);
@@ -853,7 +787,7 @@ export class SqliteStateStore implements CheckpointStore {
   }
 
   /** Oldest first; `afterId` to follow a running job. */
-  events(jobId: string, opts: { afterId?: number; limit?: number } = {}): JobEvent[] {
+  async events(jobId: string, opts: { afterId?: number; limit?: number } = {}): Promise<JobEvent[]> {
     return this.read('read events', () => {
       const limit = opts.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(opts.limit))}` : '';
       return this.db
@@ -872,7 +806,7 @@ export class SqliteStateStore implements CheckpointStore {
   }
 
   /** The report is stored as JSON as given (it holds record keys, which redaction could mangle). */
-  saveVerifyResult(jobId: string, result: { stream: string; verifier: string; outcome: string; report: unknown }): void {
+  async saveVerifyResult(jobId: string, result: { stream: string; verifier: string; outcome: string; report: unknown }): Promise<void> {
     this.tx('save verify result', () => {
       this.requireJob(jobId);
       this.db
@@ -882,7 +816,7 @@ export class SqliteStateStore implements CheckpointStore {
   }
 
   /** Oldest first. */
-  verifyResults(jobId: string): { stream: string; verifier: string; outcome: string; report: unknown; at: string }[] {
+  async verifyResults(jobId: string): Promise<{ stream: string; verifier: string; outcome: string; report: unknown; at: string }[]> {
     return this.read('read verify results', () =>
       this.db
         .prepare<[string], { stream: string; verifier: string; outcome: string; report: string; at: string }>(
@@ -896,7 +830,7 @@ export class SqliteStateStore implements CheckpointStore {
   // ---- partial uploads -----------------------------------------------------------------------------------------
 
   /** Records an upload the holder of `lease` started; refuses a lease that no longer holds the job. */
-  recordUpload(lease: RunnerLease, store: string, upload: PartialUpload): void {
+  async recordUpload(lease: RunnerLease, store: string, upload: PartialUpload): Promise<void> {
     this.tx('record a partial upload', () => {
       const row = this.lockRow(lease.jobId);
       if (!row || row.token !== lease.token) throw this.lostLease(lease, row, 'record a partial upload');
@@ -909,7 +843,7 @@ export class SqliteStateStore implements CheckpointStore {
     });
   }
 
-  forgetUpload(store: string, upload: PartialUpload): void {
+  async forgetUpload(store: string, upload: PartialUpload): Promise<void> {
     this.tx('forget a partial upload', () => {
       this.db.prepare('DELETE FROM partial_uploads WHERE store = ? AND name = ? AND upload_id = ?').run(store, upload.name, upload.id);
     });
@@ -919,7 +853,7 @@ export class SqliteStateStore implements CheckpointStore {
    * Uploads recorded under `prefix` of `store`, by any job of this state, whose owner no longer holds a live runner
    * lock (the process died, or its lease expired and was taken over): those nobody will finish. Oldest first.
    */
-  orphanUploads(store: string, prefix: string): (PartialUpload & { jobId: string; startedAt: string; siblings: string[] })[] {
+  async orphanUploads(store: string, prefix: string): Promise<(PartialUpload & { jobId: string; startedAt: string; siblings: string[] })[]> {
     return this.read('read partial uploads', () => {
       const now = this.now();
       const rows = this.db
@@ -949,12 +883,12 @@ export class SqliteStateStore implements CheckpointStore {
   // ---- plan verifications (no job) ------------------------------------------------------------------------------
 
   /** A new id for one `ferry verify PLAN` run: `vr-` + a job-style id. */
-  newPlanVerifyRunId(): string {
+  async newPlanVerifyRunId(): Promise<string> {
     return `vr-${newJobId(this.now())}`;
   }
 
   /** One result of `ferry verify PLAN` (a plan verified without a job), under its run. */
-  savePlanVerifyResult(run: PlanVerifyRun, result: { stream: string; verifier: string; outcome: string; report: unknown }): void {
+  async savePlanVerifyResult(run: PlanVerifyRun, result: { stream: string; verifier: string; outcome: string; report: unknown }): Promise<void> {
     this.tx('save plan verify result', () => {
       this.db
         .prepare(
@@ -965,7 +899,7 @@ export class SqliteStateStore implements CheckpointStore {
   }
 
   /** Results of plan verifications, oldest first: of one plan, or of one run. */
-  planVerifyResults(filter: { planName?: string; runId?: string } = {}): PlanVerifyResultRecord[] {
+  async planVerifyResults(filter: { planName?: string; runId?: string } = {}): Promise<PlanVerifyResultRecord[]> {
     return this.read('read plan verify results', () => {
       const where: string[] = [];
       const params: string[] = [];
@@ -1005,7 +939,7 @@ export class SqliteStateStore implements CheckpointStore {
    * Record one `ferry plan dry-run` report (the only row a dry run writes: no job). The report is stored as JSON as
    * given; the caller keeps secrets out of it. Returns the row's id (`dr-` + a job-style id).
    */
-  saveDryRunReport(input: { planName: string; planHash: string; verdict: 'ready' | 'blocked'; report: unknown }): DryRunReportRecord {
+  async saveDryRunReport(input: { planName: string; planHash: string; verdict: 'ready' | 'blocked'; report: unknown }): Promise<DryRunReportRecord> {
     return this.tx('save dry-run report', () => {
       const createdAt = this.iso();
       for (let attempt = 0; ; attempt++) {
@@ -1021,7 +955,7 @@ export class SqliteStateStore implements CheckpointStore {
   }
 
   /** Dry-run reports, newest first (without their JSON), optionally of one plan. */
-  listDryRunReports(opts: { planName?: string; limit?: number } = {}): DryRunReportRecord[] {
+  async listDryRunReports(opts: { planName?: string; limit?: number } = {}): Promise<DryRunReportRecord[]> {
     return this.read('list dry-run reports', () => {
       const where = opts.planName !== undefined ? 'WHERE plan_name = ?' : '';
       const params: unknown[] = opts.planName !== undefined ? [opts.planName] : [];
@@ -1036,7 +970,7 @@ export class SqliteStateStore implements CheckpointStore {
   }
 
   /** One stored dry-run report with its JSON, or undefined. */
-  getDryRunReport(id: string): (DryRunReportRecord & { report: unknown }) | undefined {
+  async getDryRunReport(id: string): Promise<(DryRunReportRecord & { report: unknown }) | undefined> {
     return this.read('read dry-run report', () => {
       const r = this.db
         .prepare<[string], { id: string; plan_name: string; plan_hash: string; created_at: string; verdict: 'ready' | 'blocked'; report_json: string }>(
@@ -1055,7 +989,7 @@ export class SqliteStateStore implements CheckpointStore {
    * `--limit` cuts the merged list rather than each kind. The outcome of a verification combines its results as
    * `overallOutcome` does (differ, else inconclusive, else match).
    */
-  listStoredReports(opts: { planName?: string; kind?: 'dry-run' | 'verify'; limit?: number } = {}): StoredReportSummary[] {
+  async listStoredReports(opts: { planName?: string; kind?: 'dry-run' | 'verify'; limit?: number } = {}): Promise<StoredReportSummary[]> {
     return this.read('list stored reports', () => {
       const combined = `CASE WHEN sum(outcome = 'differ') > 0 THEN 'differ' WHEN sum(outcome = 'inconclusive') > 0 THEN 'inconclusive' ELSE 'match' END`;
       const parts: string[] = [];
@@ -1107,7 +1041,7 @@ export class SqliteStateStore implements CheckpointStore {
   }
 
   /** A job's latest verify result of each stream and verifier (what `ferry status` combines), oldest first. */
-  latestVerifyResults(jobId: string): { stream: string; verifier: string; outcome: string; report: unknown; at: string }[] {
+  async latestVerifyResults(jobId: string): Promise<{ stream: string; verifier: string; outcome: string; report: unknown; at: string }[]> {
     return this.read('read latest verify results', () =>
       this.db
         .prepare<[string], { stream: string; verifier: string; outcome: string; report: string; at: string }>(
@@ -1123,12 +1057,12 @@ export class SqliteStateStore implements CheckpointStore {
   // ---- lifecycle -----------------------------------------------------------------------------------------------
 
   /** Schema version of the open DB. */
-  schemaVersion(): number {
+  async schemaVersion(): Promise<number> {
     return this.read('read schema version', () => currentSchemaVersion(this.db));
   }
 
   /** Idempotent. */
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.db.close();

@@ -39,6 +39,28 @@ export class MemoryStoreData {
   commits: { segmentId: string; input: CommitInput }[] = [];
   uploads: { store: string; name: string; id: string; jobId: string; owner: string; startedAt: string }[] = [];
   seq = 0;
+
+  /** A new running job, at once (what createJob does; the world's constructor needs it synchronously). */
+  addJob(job: NewJob, at: string): JobRecord {
+    const id = `job-${++this.seq}`;
+    const rec = {
+      id,
+      planName: job.planName,
+      planHash: job.planHash,
+      planPath: job.planPath,
+      kind: job.kind,
+      status: 'running' as JobStatus,
+      createdAt: at,
+      updatedAt: at,
+      finishedAt: undefined,
+      error: undefined,
+      planText: job.planText,
+    };
+    this.jobs.set(id, rec);
+    this.segments.set(id, new Map());
+    const { planText: _p, ...out } = rec;
+    return out;
+  }
 }
 
 export interface MemoryStoreOptions {
@@ -91,35 +113,17 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return j;
   }
 
-  createJob(job: NewJob): JobRecord {
+  async createJob(job: NewJob): Promise<JobRecord> {
     this.op('createJob');
-    const id = `job-${++this.data.seq}`;
-    const at = this.iso();
-    const rec = {
-      id,
-      planName: job.planName,
-      planHash: job.planHash,
-      planPath: job.planPath,
-      kind: job.kind,
-      status: 'running' as JobStatus,
-      createdAt: at,
-      updatedAt: at,
-      finishedAt: undefined,
-      error: undefined,
-      planText: job.planText,
-    };
-    this.data.jobs.set(id, rec);
-    this.data.segments.set(id, new Map());
-    const { planText: _p, ...out } = rec;
-    return out;
+    return this.data.addJob(job, this.iso());
   }
 
-  findUnfinishedJob(planName: string, planHash: string): JobRecord | undefined {
+  async findUnfinishedJob(planName: string, planHash: string): Promise<JobRecord | undefined> {
     this.op('findUnfinishedJob');
     return [...this.data.jobs.values()].reverse().find((j) => j.planName === planName && j.planHash === planHash && j.status !== 'succeeded');
   }
 
-  getJob(jobId: string): JobRecord | undefined {
+  async getJob(jobId: string): Promise<JobRecord | undefined> {
     this.op('getJob');
     const j = this.data.jobs.get(jobId);
     if (!j) return undefined;
@@ -127,17 +131,17 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return { ...out };
   }
 
-  getPlanText(jobId: string): string | undefined {
+  async getPlanText(jobId: string): Promise<string | undefined> {
     this.op('getPlanText');
     return this.data.jobs.get(jobId)?.planText;
   }
 
-  listJobs(): JobRecord[] {
+  async listJobs(): Promise<JobRecord[]> {
     this.op('listJobs');
-    return [...this.data.jobs.keys()].map((id) => this.getJob(id)!);
+    return [...this.data.jobs.values()].map(({ planText: _p, ...out }) => ({ ...out }));
   }
 
-  setJobStatus(jobId: string, status: JobStatus, error?: string): void {
+  async setJobStatus(jobId: string, status: JobStatus, error?: string): Promise<void> {
     this.op('setJobStatus');
     const j = this.job(jobId);
     j.status = status;
@@ -146,7 +150,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
     j.finishedAt = status === 'succeeded' || status === 'failed' ? j.updatedAt : undefined;
   }
 
-  acquireRunner(jobId: string, ttlMs: number): RunnerLease {
+  async acquireRunner(jobId: string, ttlMs: number): Promise<RunnerLease> {
     this.op('acquireRunner');
     this.job(jobId);
     const now = this.now();
@@ -161,7 +165,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return { jobId, ...clone(next) };
   }
 
-  renewRunner(lease: RunnerLease, ttlMs: number): RunnerLease {
+  async renewRunner(lease: RunnerLease, ttlMs: number): Promise<RunnerLease> {
     this.op('renewRunner');
     this.opts.onRenew?.(lease);
     const lock = this.data.locks.get(lease.jobId);
@@ -170,19 +174,19 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return { ...lease, expiresAt: lock.expiresAt };
   }
 
-  releaseRunner(lease: RunnerLease): void {
+  async releaseRunner(lease: RunnerLease): Promise<void> {
     this.op('releaseRunner');
     const lock = this.data.locks.get(lease.jobId);
     if (lock?.token === lease.token) this.data.locks.delete(lease.jobId);
   }
 
-  runnerOf(jobId: string): RunnerHolder | undefined {
+  async runnerOf(jobId: string): Promise<RunnerHolder | undefined> {
     this.op('runnerOf');
     const lock = this.data.locks.get(jobId);
     return lock && lock.expiresAt > this.now() ? { ...lock.holder } : undefined;
   }
 
-  ensureSegments(jobId: string, segments: readonly (Segment & { target: string })[]): void {
+  async ensureSegments(jobId: string, segments: readonly (Segment & { target: string })[]): Promise<void> {
     this.op('ensureSegments');
     this.job(jobId);
     const map = this.data.segments.get(jobId)!;
@@ -206,7 +210,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
     }
   }
 
-  listSegments(jobId: string): SegmentState[] {
+  async listSegments(jobId: string): Promise<SegmentState[]> {
     this.op('listSegments');
     const map = this.data.segments.get(jobId);
     if (!map) return [];
@@ -215,14 +219,14 @@ export class MemoryCheckpointStore implements CheckpointStore {
       .map((s) => clone(s));
   }
 
-  setSegmentStatus(jobId: string, segmentId: string, status: SegmentStatus): void {
+  async setSegmentStatus(jobId: string, segmentId: string, status: SegmentStatus): Promise<void> {
     this.op('setSegmentStatus');
     const s = this.data.segments.get(jobId)?.get(segmentId);
     if (!s) throw new FerryError('NOT_FOUND', `job ${jobId} has no segment ${segmentId}`);
     s.status = status;
   }
 
-  commit(lease: RunnerLease, segmentId: string, input: CommitInput): void {
+  async commit(lease: RunnerLease, segmentId: string, input: CommitInput): Promise<void> {
     this.op('commit');
     const lock = this.data.locks.get(lease.jobId);
     if (!lock || lock.token !== lease.token) throw new FerryError('JOB_LOCKED', `stale lease: cannot commit ${segmentId}`);
@@ -243,41 +247,43 @@ export class MemoryCheckpointStore implements CheckpointStore {
     this.opts.onCommit?.(segmentId, input);
   }
 
-  deadLetters(jobId: string, opts: { limit?: number; afterId?: number } = {}): DeadLetterRecord[] {
+  async deadLetters(jobId: string, opts: { limit?: number; segmentId?: string; afterId?: number } = {}): Promise<DeadLetterRecord[]> {
     this.op('deadLetters');
-    const all = this.data.deadLetters.filter((d) => d.jobId === jobId && (opts.afterId === undefined || d.id > opts.afterId));
+    const all = this.data.deadLetters.filter(
+      (d) => d.jobId === jobId && (opts.afterId === undefined || d.id > opts.afterId) && (opts.segmentId === undefined || d.segmentId === opts.segmentId),
+    );
     return opts.limit === undefined ? all : all.slice(0, opts.limit);
   }
 
-  countDeadLetters(jobId: string): number {
+  async countDeadLetters(jobId: string): Promise<number> {
     this.op('countDeadLetters');
     return this.data.deadLetters.filter((d) => d.jobId === jobId).length;
   }
 
-  appendEvent(jobId: string, type: string, data: Record<string, unknown>): void {
+  async appendEvent(jobId: string, type: string, data: Record<string, unknown>): Promise<void> {
     this.op('appendEvent');
     this.data.events.push({ id: this.data.events.length + 1, jobId, at: this.iso(), type, data: clone(data) });
   }
 
-  events(jobId: string, opts: { afterId?: number; limit?: number } = {}): JobEvent[] {
+  async events(jobId: string, opts: { afterId?: number; limit?: number } = {}): Promise<JobEvent[]> {
     this.op('events');
     const all = this.data.events.filter((e) => e.jobId === jobId && e.id > (opts.afterId ?? 0));
     return opts.limit === undefined ? all : all.slice(0, opts.limit);
   }
 
-  recordUpload(lease: RunnerLease, store: string, upload: PartialUpload): void {
+  async recordUpload(lease: RunnerLease, store: string, upload: PartialUpload): Promise<void> {
     this.op('recordUpload');
     const lock = this.data.locks.get(lease.jobId);
     if (!lock || lock.token !== lease.token) throw new FerryError('JOB_LOCKED', `lease of job ${lease.jobId} was taken over`);
-    this.forgetUpload(store, upload);
+    this.data.uploads = this.data.uploads.filter((u) => !(u.store === store && u.name === upload.name && u.id === upload.id));
     this.data.uploads.push({ store, ...upload, jobId: lease.jobId, owner: lease.token, startedAt: this.iso() });
   }
 
-  forgetUpload(store: string, upload: PartialUpload): void {
+  async forgetUpload(store: string, upload: PartialUpload): Promise<void> {
     this.data.uploads = this.data.uploads.filter((u) => !(u.store === store && u.name === upload.name && u.id === upload.id));
   }
 
-  orphanUploads(store: string, prefix: string): (PartialUpload & { jobId: string; startedAt: string; siblings: string[] })[] {
+  async orphanUploads(store: string, prefix: string): Promise<(PartialUpload & { jobId: string; startedAt: string; siblings: string[] })[]> {
     this.op('orphanUploads');
     const now = this.now();
     return this.data.uploads
@@ -295,15 +301,15 @@ export class MemoryCheckpointStore implements CheckpointStore {
       }));
   }
 
-  saveVerifyResult(jobId: string, result: { stream: string; verifier: string; outcome: string; report: unknown }): void {
+  async saveVerifyResult(jobId: string, result: { stream: string; verifier: string; outcome: string; report: unknown }): Promise<void> {
     this.op('saveVerifyResult');
     this.data.verify.push({ jobId, ...result, at: this.iso() });
   }
 
-  verifyResults(jobId: string): { stream: string; verifier: string; outcome: string; report: unknown; at: string }[] {
+  async verifyResults(jobId: string): Promise<{ stream: string; verifier: string; outcome: string; report: unknown; at: string }[]> {
     this.op('verifyResults');
     return this.data.verify.filter((v) => v.jobId === jobId).map(({ jobId: _j, ...r }) => r);
   }
 
-  close(): void {}
+  async close(): Promise<void> {}
 }

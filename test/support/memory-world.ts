@@ -38,7 +38,7 @@ export class MemoryWorld {
   readonly job: JobRecord;
 
   constructor(readonly streams: Record<string, MemoryStream>) {
-    this.job = this.store().createJob({ planName: 'memory-test', planHash: 'h', kind: 'migration', planText: '' });
+    this.job = this.storeData.addJob({ planName: 'memory-test', planHash: 'h', kind: 'migration', planText: '' }, new Date(this.clock).toISOString());
   }
 
   /** A store over the shared data, as the current process (or as another one, with `pid`). */

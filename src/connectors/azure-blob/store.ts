@@ -417,7 +417,7 @@ export class AzureBlobStore implements ObjectStore {
       inflight.add(p);
     };
     try {
-      req.uploads?.started(upload);
+      await req.uploads?.started(upload);
       for (const buf of initial) await stage(buf);
       for (;;) {
         if (failure !== undefined) throw failure;
@@ -443,7 +443,7 @@ export class AzureBlobStore implements ObjectStore {
         abortSignal: req.signal,
         ...(this.options.accessTier ? { tier: this.options.accessTier } : {}),
       });
-      endUpload(req.uploads, upload, this.ctx.logger);
+      await endUpload(req.uploads, upload, this.ctx.logger);
       // What the target now states (Azure returns no blob MD5 for a commit).
       const props = await blob.getProperties({ abortSignal: req.signal });
       return defined<PutResult>({
@@ -467,7 +467,7 @@ export class AzureBlobStore implements ObjectStore {
   private async discardUncommitted(upload: PartialUpload, uploads: UploadTracker | undefined): Promise<void> {
     try {
       await this.abortPartial(upload, AbortSignal.timeout(CLEANUP_MS));
-      endUpload(uploads, upload, this.ctx.logger);
+      await endUpload(uploads, upload, this.ctx.logger);
     } catch (e) {
       // Still recorded in the job's state: the next run removes it once this one is gone.
       this.ctx.logger.warn('azure-blob: could not delete staged blocks after a failed upload', { name: upload.name, error: String((e as Error).message ?? e) });

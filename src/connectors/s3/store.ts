@@ -583,7 +583,7 @@ export class S3Store implements ObjectStore {
     const sdkCrc = this.info.requestChecksums === 'when_supported';
     // S3 names the upload only in its answer: an intent recorded first covers a death while the request is out.
     const intent = { name: req.name, id: `${PENDING}${randomBytes(8).toString('hex')}` };
-    req.uploads?.started(intent);
+    await req.uploads?.started(intent);
     let uploadId: string;
     try {
       const created = await this.client.send(new CreateMultipartUploadCommand({ ...headers, ...(sdkCrc ? { ChecksumAlgorithm: 'CRC32' } : {}) }), {
@@ -593,17 +593,17 @@ export class S3Store implements ObjectStore {
       uploadId = created.UploadId;
     } catch (e) {
       // S3 answered with an error: nothing was created. Unanswered, it may have been: the intent stays recorded.
-      if (httpStatus(e) !== undefined) endUpload(req.uploads, intent, this.ctx.logger);
+      if (httpStatus(e) !== undefined) await endUpload(req.uploads, intent, this.ctx.logger);
       throw this.fail(e, 'CreateMultipartUpload', req.name);
     }
     const upload = { name: req.name, id: uploadId };
     try {
-      req.uploads?.started(upload);
+      await req.uploads?.started(upload);
     } catch (e) {
       await this.abortUpload(upload, req.uploads);
       throw e;
     }
-    endUpload(req.uploads, intent, this.ctx.logger);
+    await endUpload(req.uploads, intent, this.ctx.logger);
 
     // One controller for every part: the run's abort or the first failed part stops the others.
     const ac = new AbortController();
@@ -685,7 +685,7 @@ export class S3Store implements ObjectStore {
       } catch (e) {
         throw this.fail(e, 'CompleteMultipartUpload', req.name);
       }
-      endUpload(req.uploads, upload, this.ctx.logger);
+      await endUpload(req.uploads, upload, this.ctx.logger);
       const etag = unquoteEtag(done.ETag);
       const expected = multipartEtag(md5s);
       const serverChecks = ['part-md5'];
@@ -707,7 +707,7 @@ export class S3Store implements ObjectStore {
   private async abortUpload(upload: PartialUpload, uploads: UploadTracker | undefined): Promise<void> {
     try {
       await this.abortPartial(upload, AbortSignal.timeout(ABORT_UPLOAD_TIMEOUT_MS));
-      endUpload(uploads, upload, this.ctx.logger);
+      await endUpload(uploads, upload, this.ctx.logger);
     } catch (e) {
       // Left recorded in the job's state: the next run aborts it once this one is gone (or a lifecycle rule does).
       this.ctx.logger.warn('s3: could not abort a failed multipart upload; the next run removes it', {

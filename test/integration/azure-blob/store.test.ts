@@ -356,7 +356,10 @@ describe('objects', () => {
 
   it('a block upload tells its tracker before the first block and when it ended; a failed one leaves nothing', async () => {
     const log: string[] = [];
-    const uploads = { started: (u: { name: string; id: string }) => void log.push(`started ${u.name} ${u.id}`), ended: (u: { name: string; id: string }) => void log.push(`ended ${u.name} ${u.id}`) };
+    const uploads = {
+      started: async (u: { name: string; id: string }) => void log.push(`started ${u.name} ${u.id}`),
+      ended: async (u: { name: string; id: string }) => void log.push(`ended ${u.name} ${u.id}`),
+    };
     await store.put({ name: 'tracked/ok.bin', body: Readable.from(bytes(12 * MIB, 4)), size: 12 * MIB, metadata: {}, signal: signal(), uploads });
     expect(log).toHaveLength(2);
     expect(log[0]).toMatch(/^started tracked\/ok\.bin [0-9a-f]{16}$/);

@@ -40,7 +40,7 @@ describe('DynamoDB sink in a job', () => {
     expect(stats.dropped).toBe(COUNT / 4);
     expect(throttle.attempts).toBeGreaterThan(2);
     expect(events).toContain('retry');
-    expect(p.store.deadLetters(p.job.id)).toEqual([
+    expect(await p.store.deadLetters(p.job.id)).toEqual([
       expect.objectContaining({ key: 'id=13', reason: expect.stringMatching(/attribute price: NaN cannot be stored in a DynamoDB number/) }),
     ]);
 

@@ -111,7 +111,7 @@ describe('DynamoDB → Firestore', () => {
     const secs = (performance.now() - t0) / 1000;
     console.log(`dynamodb → firestore: ${TRACKS + ALBUMS} items in ${secs.toFixed(2)} s = ${Math.round((TRACKS + ALBUMS) / secs)} items/s`);
     expect(summary).toMatchObject({ status: 'succeeded', items: TRACKS + ALBUMS - 1, rejected: 1 });
-    const dead = p.store.deadLetters(p.job.id);
+    const dead = await p.store.deadLetters(p.job.id);
     expect(dead).toEqual([
       expect.objectContaining({ key: 'pk=ALBUM#70, sk=1234', reason: expect.stringMatching(/field matrix\[0\]: an array inside an array/) }),
     ]);

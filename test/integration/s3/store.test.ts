@@ -505,7 +505,10 @@ describe('multipart', () => {
   it('a multipart put tells its tracker of the upload before the first part, and that it ended, on success and on failure', async () => {
     const s = await open();
     const log: string[] = [];
-    const uploads = { started: (u: { name: string; id: string }) => void log.push(`started ${u.name} ${u.id}`), ended: (u: { name: string; id: string }) => void log.push(`ended ${u.name} ${u.id}`) };
+    const uploads = {
+      started: async (u: { name: string; id: string }) => void log.push(`started ${u.name} ${u.id}`),
+      ended: async (u: { name: string; id: string }) => void log.push(`ended ${u.name} ${u.id}`),
+    };
     let failing = false;
     const boom = Object.assign(new Error('injected'), { name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
     instrument(s.client, 'UploadPartCommand', {
@@ -538,7 +541,7 @@ describe('multipart', () => {
     const s = await open();
     const parts = instrument(s.client, 'UploadPartCommand');
     const lost = new FerryError('JOB_LOCKED', 'cannot record a partial upload: this runner lost the lock');
-    const uploads = { started: () => { throw lost; }, ended: () => {} };
+    const uploads = { started: async () => { throw lost; }, ended: async () => {} };
     await expect(s.put(putReq('lost/big.bin', generated(11 * MiB).stream, 11 * MiB, { uploads }))).rejects.toBe(lost);
     expect(parts.calls).toBe(0);
     expect(await uploadsUnder('lost/')).toEqual([]);

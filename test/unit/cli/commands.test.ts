@@ -136,12 +136,12 @@ describe('ferry CLI', () => {
     }
   });
 
-  it('status shows a killed job as stalled and resumable; resume refuses a job a live runner holds', () => {
+  it('status shows a killed job as stalled and resumable; resume refuses a job a live runner holds', async () => {
     const db = path.join(dir, 'locks.db');
     const store = openStateStore(db);
-    const job = store.createJob({ planName: 'p', planHash: 'h', kind: 'migration', planText: 'version: 1' });
-    store.ensureSegments(job.id, [{ id: 't#0/1', stream: 't', target: 't', index: 0, total: 1, spec: null }]);
-    store.setJobStatus(job.id, 'running');
+    const job = await store.createJob({ planName: 'p', planHash: 'h', kind: 'migration', planText: 'version: 1' });
+    await store.ensureSegments(job.id, [{ id: 't#0/1', stream: 't', target: 't', index: 0, total: 1, spec: null }]);
+    await store.setJobStatus(job.id, 'running');
     // Nobody holds the lock: the runner is gone.
     let r = ferry(['status', '--json', '--state', db]);
     expect(r.code).toBe(0);
@@ -149,12 +149,12 @@ describe('ferry CLI', () => {
     expect(views).toHaveLength(1);
     expect(views[0]).toMatchObject({ id: job.id, status: 'stalled', next: `ferry resume ${job.id}` });
     // A live runner (this test process) holds it: a second runner is refused with the holder named.
-    store.acquireRunner(job.id, 60_000);
+    await store.acquireRunner(job.id, 60_000);
     r = ferry(['resume', job.id, '--state', db]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`job ${job.id} is being run by pid ${process.pid} on host ${os.hostname()} since`);
     r = ferry(['status', job.id, '--json', '--state', db]);
     expect(JSON.parse(r.out)).toMatchObject({ status: 'running', runner: { pid: process.pid } });
-    store.close();
+    await store.close();
   });
 });

@@ -81,8 +81,8 @@ describe('ferry verify flags', () => {
       { key: 'id=20', fields: [{ path: 'name', source: '"r20"', target: '"changed 20"' }] },
     ]);
     const store = openStateStore(db);
-    const kept = store.verifyResults(jobId).filter((r) => r.verifier === 'checksum');
-    store.close();
+    const kept = (await store.verifyResults(jobId)).filter((r) => r.verifier === 'checksum');
+    await store.close();
     expect(kept.at(-1)!.report).toMatchObject({ changed: { total: 5 }, changedFields: checksum.changedFields });
   });
 
@@ -143,8 +143,8 @@ describe('ferry verify flags', () => {
     expect(done.report.results[1]).toMatchObject({ missing: { total: 3, keys: [] }, changed: { total: 5, keys: [] } });
     expect(done.report.results[1]!.changedFields).toBeUndefined();
     const store = openStateStore(db);
-    const rows = store.planVerifyResults({ runId: done.runId });
-    store.close();
+    const rows = await store.planVerifyResults({ runId: done.runId });
+    await store.close();
     expect(rows.map((r) => [r.planName, r.verifier, r.outcome])).toEqual([
       ['items-copy', 'count', 'differ'],
       ['items-copy', 'checksum', 'differ'],
@@ -158,8 +158,8 @@ describe('ferry verify flags', () => {
     const v = capture();
     await main(['verify', planFile, '--state', fresh, '--with', 'count'], v, deps(data));
     const store = openStateStore(fresh);
-    expect(store.planVerifyResults({ planName: 'items-copy' })).toHaveLength(1);
-    store.close();
+    expect(await store.planVerifyResults({ planName: 'items-copy' })).toHaveLength(1);
+    await store.close();
   });
 
   it('refuses bad values before reading anything', async () => {

@@ -21,49 +21,49 @@ describe('lease keeper', () => {
   it('renews on a timer at ttl/3 and releases the latest lease', async () => {
     let renewals = 0;
     const { store, released } = fakeStore(() => void renewals++);
-    const keeper = LeaseKeeper.acquire(store, 'j', 30, () => {});
+    const keeper = await LeaseKeeper.acquire(store, 'j', 30, () => {});
     await new Promise((r) => setTimeout(r, 100));
-    keeper.release();
+    await keeper.release();
     expect(renewals).toBeGreaterThanOrEqual(3);
     expect(released).toHaveLength(1);
     expect(released[0]!.expiresAt).toBe(renewals);
   });
 
-  it('tolerates transient renewal failures for up to 2/3 of the ttl, then declares the lease lost', () => {
+  it('tolerates transient renewal failures for up to 2/3 of the ttl, then declares the lease lost', async () => {
     let t = 0;
     let fail = true;
     const { store, released } = fakeStore(() => {
       if (fail) throw new FerryError('STATE', 'database is busy', { retry: 'transient' });
     });
     const lost: FerryError[] = [];
-    const keeper = LeaseKeeper.acquire(store, 'j', 30_000, (e) => lost.push(e), () => t);
+    const keeper = await LeaseKeeper.acquire(store, 'j', 30_000, (e) => lost.push(e), () => t);
     t = 10_000;
-    keeper.renew();
+    await keeper.renew();
     expect(lost).toHaveLength(0);
     fail = false;
     t = 15_000;
-    keeper.renew(); // recovered: the clock restarts
+    await keeper.renew(); // recovered: the clock restarts
     fail = true;
     t = 34_000;
-    keeper.renew();
+    await keeper.renew();
     expect(lost).toHaveLength(0);
     t = 35_001;
-    keeper.renew();
+    await keeper.renew();
     expect(lost).toHaveLength(1);
     expect(lost[0]).toMatchObject({ code: 'JOB_LOCKED' });
-    keeper.release();
+    await keeper.release();
     expect(released).toHaveLength(0); // not ours any more
   });
 
-  it('declares the lease lost at once on a terminal failure', () => {
+  it('declares the lease lost at once on a terminal failure', async () => {
     const { store } = fakeStore(() => {
       throw new FerryError('JOB_LOCKED', 'taken over');
     });
     const lost: FerryError[] = [];
-    const keeper = LeaseKeeper.acquire(store, 'j', 30_000, (e) => lost.push(e), () => 0);
-    keeper.renew();
+    const keeper = await LeaseKeeper.acquire(store, 'j', 30_000, (e) => lost.push(e), () => 0);
+    await keeper.renew();
     expect(lost.map((e) => e.message)).toEqual(['lost the runner lease of job j: taken over']);
     expect(keeper.lost).toBe(lost[0]);
-    keeper.release();
+    await keeper.release();
   });
 });

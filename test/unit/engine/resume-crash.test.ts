@@ -61,12 +61,12 @@ async function crashThenResume(k: number, withRejects: boolean): Promise<void> {
   expect(world.sinkData.rows('b'), `k=${k}`).toEqual(expected('b', 23, withRejects));
 
   // Every record counted once across both runs.
-  const segs = second.store.listSegments(second.job.id);
+  const segs = await second.store.listSegments(second.job.id);
   expect(segs.every((s) => s.status === 'done'), `k=${k}`).toBe(true);
   const rejects = withRejects ? [0, 13, 26, 39, 52].length + [0, 13].length : 0;
   expect(segs.reduce((n, s) => n + s.items, 0), `k=${k}`).toBe(TOTAL - rejects);
   expect(segs.reduce((n, s) => n + s.rejected, 0), `k=${k}`).toBe(rejects);
-  const dls = second.store.deadLetters(second.job.id);
+  const dls = await second.store.deadLetters(second.job.id);
   expect(dls.length, `k=${k}`).toBe(rejects);
   expect(new Set(dls.map((d) => `${d.stream}/${d.key}`)).size, `k=${k}`).toBe(rejects);
 

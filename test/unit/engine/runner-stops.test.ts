@@ -38,8 +38,8 @@ describe('max_rejected', () => {
     const p = world.process({ sink: { onWrite: rejectMultiplesOf(7) } });
     const err = await runJob({ plan: plan(2), ...p, ...instant }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'TOO_MANY_REJECTED' });
-    expect(p.store.getJob(p.job.id)!.status).toBe('failed');
-    const dls = p.store.deadLetters(p.job.id);
+    expect((await p.store.getJob(p.job.id))!.status).toBe('failed');
+    const dls = await p.store.deadLetters(p.job.id);
     expect(dls.length).toBeGreaterThan(2);
     expect(dls.every((d) => d.reason === 'bad item')).toBe(true);
     // What is durable is committed, and the other way round.
@@ -56,7 +56,7 @@ describe('max_rejected', () => {
     expect(summary.status).toBe('succeeded');
     expect(summary.rejected).toBe(29); // 0, 7, ..., 196
     expect(world.sinkData.rows('s')).toEqual(expectedRows(200, (i) => i % 7 === 0));
-    expect(new Set(raised.store.deadLetters(raised.job.id).map((d) => d.key)).size).toBe(29);
+    expect(new Set((await raised.store.deadLetters(raised.job.id)).map((d) => d.key)).size).toBe(29);
   });
 
   it('sends oversize items and mapping failures to dead letters within the limit', async () => {
@@ -73,7 +73,7 @@ describe('max_rejected', () => {
       ...instant,
     });
     expect(summary).toMatchObject({ status: 'succeeded', items: 26, rejected: 4 });
-    const reasons = p.store.deadLetters(p.job.id).map((d) => [d.key, d.reason]);
+    const reasons = (await p.store.deadLetters(p.job.id)).map((d) => [d.key, d.reason]);
     expect(reasons).toEqual(
       expect.arrayContaining([
         ['id=3', 'set.pk: the record has no field "code"'],
@@ -105,13 +105,13 @@ describe('stopping', () => {
       ...instant,
     }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'INTERRUPTED' });
-    expect(p.store.getJob(p.job.id)!.status).toBe('interrupted');
+    expect((await p.store.getJob(p.job.id))!.status).toBe('interrupted');
     // Nothing was written that is not committed: the in-flight batches were flushed and committed.
     const committed = committedKeys(world);
     expect(new Set(world.sinkData.rows('s').keys())).toEqual(committed);
     expect(committed.size).toBeGreaterThanOrEqual(40);
     expect(committed.size).toBeLessThan(300);
-    expect(p.store.runnerOf(p.job.id)).toBeUndefined(); // lease released
+    expect(await p.store.runnerOf(p.job.id)).toBeUndefined(); // lease released
 
     const r = world.process();
     const summary = await runJob({ plan, ...r, ...instant });
@@ -139,7 +139,7 @@ describe('stopping', () => {
     const err = await runJob({ plan, ...p, abortSignal: abort.signal, ...instant }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'INTERRUPTED' });
     expect(world.commits.length).toBe(commitsAtAbort);
-    expect(p.store.getJob(p.job.id)!.status).toBe('interrupted');
+    expect((await p.store.getJob(p.job.id))!.status).toBe('interrupted');
     // Durable ⊇ committed (the aborted batch may be half written: idempotent re-write on resume).
     const committed = committedKeys(world);
     for (const k of committed) expect(world.sinkData.rows('s').has(k)).toBe(true);
@@ -147,7 +147,7 @@ describe('stopping', () => {
     const r = world.process();
     await runJob({ plan, ...r, ...instant });
     expect(world.sinkData.rows('s')).toEqual(expectedRows(300));
-    expect(r.store.listSegments(r.job.id).reduce((n, s) => n + s.items, 0)).toBe(300);
+    expect((await r.store.listSegments(r.job.id)).reduce((n, s) => n + s.items, 0)).toBe(300);
   });
 
   it('stops at once, without committing, when the lease cannot be renewed', async () => {
@@ -171,7 +171,7 @@ describe('stopping', () => {
     expect(commitsAtLoss).toBeGreaterThan(0);
     expect(world.commits.length).toBe(commitsAtLoss);
     // The job is someone else's now: no status, no events written after the loss.
-    expect(p.store.getJob(p.job.id)!.status).toBe('running');
+    expect((await p.store.getJob(p.job.id))!.status).toBe('running');
     expect(world.storeData.events.map((e) => e.type)).not.toContain('job.finished');
   });
 
@@ -180,10 +180,10 @@ describe('stopping', () => {
     const p = world.process({ sink: { onWrite: ({ call }) => (call === 20 ? { throw: new FerryError('AUTH', 'token expired') } : undefined) } });
     const events: ProgressEvent[] = [];
     await expect(runJob({ plan, ...p, onEvent: (e) => events.push(e), ...instant })).rejects.toMatchObject({ code: 'AUTH' });
-    expect(p.store.getJob(p.job.id)).toMatchObject({ status: 'failed', error: 'token expired' });
+    expect(await p.store.getJob(p.job.id)).toMatchObject({ status: 'failed', error: 'token expired' });
     const done = events.at(-1) as Extract<ProgressEvent, { type: 'job.done' }>;
     expect(done.summary).toMatchObject({ status: 'failed', error: { code: 'AUTH', message: 'token expired' } });
-    expect(p.store.listSegments(p.job.id).some((s) => s.status === 'failed')).toBe(true);
+    expect((await p.store.listSegments(p.job.id)).some((s) => s.status === 'failed')).toBe(true);
 
     const r = world.process();
     await runJob({ plan, ...r, ...instant });
@@ -225,7 +225,7 @@ describe('source failures', () => {
     const world = new MemoryWorld({ s: { count: 50 } });
     const p = world.process({ source: { beforeBatch: () => Promise.reject(new FerryError('AUTH', 'password authentication failed')) } });
     await expect(runJob({ plan: memoryPlan([{ from: 's' }]), ...p, ...instant })).rejects.toMatchObject({ code: 'AUTH' });
-    expect(p.store.getJob(p.job.id)!.status).toBe('failed');
+    expect((await p.store.getJob(p.job.id))!.status).toBe('failed');
   });
 });
 
@@ -245,7 +245,7 @@ describe('resume', () => {
       onEvent: (e) => e.type === 'segment.done' && stop.abort(),
       ...instant,
     }).catch(() => {});
-    const before = p.store.listSegments(p.job.id);
+    const before = await p.store.listSegments(p.job.id);
     const done = before.filter((s) => s.status === 'done').map((s) => s.id);
     expect(done.length).toBeGreaterThanOrEqual(1);
     expect(world.sinkData.prepared).toEqual([
@@ -265,7 +265,7 @@ describe('resume', () => {
     const summary = await runJob({ plan: { ...first, streams: first.streams.map((s) => ({ ...s, segments: 7 })) }, ...r, ...instant });
     expect(summary.status).toBe('succeeded');
     expect(splits).toBe(0);
-    expect(r.store.listSegments(r.job.id).map((s) => s.id)).toEqual(before.map((s) => s.id));
+    expect((await r.store.listSegments(r.job.id)).map((s) => s.id)).toEqual(before.map((s) => s.id));
     for (const id of done) expect(r.source.reads.map((x) => x.segmentId)).not.toContain(id);
     // `a` has progress, so it is not wiped; `b` may have none yet and then is prepared as asked.
     expect(world.sinkData.prepared[0]).toEqual({ target: 'a', mode: 'upsert' });

@@ -31,8 +31,8 @@ describe('runJob', () => {
     ]);
     expect(world.sinkData.rows('a')).toEqual(expectedRows(1234));
     expect(world.sinkData.rows('b')).toEqual(expectedRows(10));
-    expect(p.store.getJob(p.job.id)!.status).toBe('succeeded');
-    expect(p.store.listSegments(p.job.id).every((s) => s.status === 'done')).toBe(true);
+    expect((await p.store.getJob(p.job.id))!.status).toBe('succeeded');
+    expect((await p.store.listSegments(p.job.id)).every((s) => s.status === 'done')).toBe(true);
     const types = new Set(events.map((e) => e.type));
     expect([...types]).toEqual(expect.arrayContaining(['job.start', 'stream.count', 'segment.start', 'batch', 'segment.done', 'job.done']));
     const last = events.at(-1)!;

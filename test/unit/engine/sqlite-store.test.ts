@@ -32,8 +32,8 @@ async function crashAndResume(k: number | undefined, n: number): Promise<number>
   const path = join(dir, `k${n}.db`);
   const sinkData = new MemorySinkData();
   const { raw: setup } = processOf(path);
-  const job = setup.createJob({ planName: plan.name, planHash: 'h', kind: 'migration', planText: '' });
-  setup.close();
+  const job = await setup.createJob({ planName: plan.name, planHash: 'h', kind: 'migration', planText: '' });
+  await setup.close();
 
   const crash = new CrashSwitch(k);
   const first = processOf(path, crash);
@@ -50,18 +50,18 @@ async function crashAndResume(k: number | undefined, n: number): Promise<number>
   first.raw.close();
 
   const second = processOf(path);
-  const resumed = second.raw.getJob(job.id)!;
+  const resumed = (await second.raw.getJob(job.id))!;
   if (resumed.status !== 'succeeded') {
     const summary = await runJob({ plan, job: resumed, store: second.store, source: new MemorySource({ streams: STREAMS }), sink: new MemorySink({ data: sinkData }), ...instant });
     expect(summary.status).toBe('succeeded');
   }
   const store: SqliteStateStore = second.raw;
-  expect(store.getJob(job.id)!.status, `k=${k}`).toBe('succeeded');
-  const segs = store.listSegments(job.id);
+  expect((await store.getJob(job.id))!.status, `k=${k}`).toBe('succeeded');
+  const segs = await store.listSegments(job.id);
   expect(segs.reduce((a, s) => a + s.items, 0), `k=${k}`).toBe(48);
   expect(sinkData.rows('a').size, `k=${k}`).toBe(37);
   expect(sinkData.rows('b').size, `k=${k}`).toBe(11);
-  store.close();
+  await store.close();
   return crash.ops;
 }
 

@@ -26,7 +26,7 @@ it('a full state disk fails the job with the reason and the fix; a resume with r
   const path = join(dir, 'full.db');
   const data = new MemorySinkData();
   const first = openStateStore(path, { pid: 910_001, host: 'test', isProcessAlive: () => false });
-  const job = first.createJob({ planName: plan.name, planHash: 'h', kind: 'migration', planText: '' });
+  const job = await first.createJob({ planName: plan.name, planHash: 'h', kind: 'migration', planText: '' });
   // The file may grow by a few pages only: checkpoint history and events fill them within the job.
   const db = (first as unknown as { db: Database.Database }).db;
   db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 4}`);
@@ -39,17 +39,17 @@ it('a full state disk fails the job with the reason and the fix; a resume with r
   expect((err as FerryError).code).toBe('STATE');
   expect((err as FerryError).message).toMatch(/the disk holding the state database .*full\.db is full/);
   expect((err as FerryError).hint).toMatch(/free space on that disk/);
-  first.close();
+  await first.close();
 
   const second = openStateStore(path, { pid: 910_002, host: 'test', isProcessAlive: () => false });
-  const left = second.getJob(job.id)!;
+  const left = (await second.getJob(job.id))!;
   expect(left.status).not.toBe('succeeded');
-  const before = second.listSegments(job.id)[0]!.items;
+  const before = (await second.listSegments(job.id))[0]!.items;
   expect(before).toBeGreaterThan(0);
   expect(before).toBeLessThan(4000);
   const summary = await runJob({ plan, job: left, store: second, source: new MemorySource({ streams: STREAMS }), sink: new MemorySink({ data }), ...instant });
   expect(summary.status).toBe('succeeded');
-  expect(second.listSegments(job.id)[0]!.items).toBe(4000);
+  expect((await second.listSegments(job.id))[0]!.items).toBe(4000);
   expect(data.rows('a').size).toBe(4000);
-  second.close();
+  await second.close();
 });

@@ -26,6 +26,6 @@ describe('sink.toTarget in the record pipeline', () => {
     const rows = world.sinkData.rows('s');
     expect(rows.size).toBe(19);
     expect(rows.get('pk=ITEM#5')).toEqual({ pk: 'ITEM#5', ident: 5, name: 'r5' });
-    expect(p.store.deadLetters(p.job.id)).toEqual([expect.objectContaining({ key: 'id=13', reason: expect.stringContaining('number 13 is not allowed') })]);
+    expect(await p.store.deadLetters(p.job.id)).toEqual([expect.objectContaining({ key: 'id=13', reason: expect.stringContaining('number 13 is not allowed') })]);
   });
 });

@@ -277,7 +277,7 @@ describe('an object job through the engine', () => {
     let clock = 1_000_000;
     const store = (pid: number) => new MemoryCheckpointStore({ data: storeData, now: () => clock, pid });
     const p = plan([{ from: 'data/', to: 'copy/', delete_extraneous: true }]);
-    const job = store(1).createJob({ planName: 'objects', planHash: 'h', kind: 'migration', planText: '' });
+    const job = await store(1).createJob({ planName: 'objects', planHash: 'h', kind: 'migration', planText: '' });
 
     // Run 1 dies (a terminal failure) after 100 objects were put.
     let puts = 0;

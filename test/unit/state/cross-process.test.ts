@@ -12,7 +12,7 @@ import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FerryError } from '../../../src/errors.js';
 import { openStateStore, type SqliteStateStore } from '../../../src/state/index.js';
-import { caught, newJob, segments, tempDir } from './helpers.js';
+import { caught, rejection, newJob, segments, tempDir } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -106,24 +106,24 @@ describe('runner lock across processes', () => {
   let jobId: string;
   const runners: Runner[] = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const t = tempDir('ferry-state-build-');
     dropBuild = t.cleanup;
     moduleUrl = transpileStateModule(t.dir);
   });
   afterAll(() => dropBuild());
 
-  beforeEach(() => {
+  beforeEach(async () => {
     const t = tempDir();
     dropDb = t.cleanup;
     dbPath = join(t.dir, 'ferry.db');
     store = openStateStore(dbPath);
-    jobId = store.createJob(newJob()).id;
-    store.ensureSegments(jobId, segments('public.invoice', 1));
+    jobId = (await store.createJob(newJob())).id;
+    await store.ensureSegments(jobId, segments('public.invoice', 1));
   });
   afterEach(async () => {
     await Promise.all(runners.splice(0).map((r) => r.stop()));
-    store.close();
+    await store.close();
     dropDb();
   });
 
@@ -139,19 +139,19 @@ describe('runner lock across processes', () => {
     expect(got.ok).toBe(true);
     expect(got.result).toMatchObject({ holder: { pid: child.pid, host: hostname() } });
 
-    const e = caught(() => store.acquireRunner(jobId, TTL));
+    const e = (await rejection(() => store.acquireRunner(jobId, TTL)));
     expect(e.code).toBe('JOB_LOCKED');
     expect(e.message).toMatch(new RegExp(`^job ${jobId} is being run by pid ${child.pid} on host .+ since \\d{4}-`));
-    expect(store.runnerOf(jobId)?.pid).toBe(child.pid);
+    expect((await store.runnerOf(jobId))?.pid).toBe(child.pid);
 
     expect((await child.send('commit', { segmentId: SEG, cursor: 'c1' })).ok).toBe(true);
-    expect(store.listSegments(jobId)[0]).toMatchObject({ cursor: 'c1', items: 1 });
+    expect((await store.listSegments(jobId))[0]).toMatchObject({ cursor: 'c1', items: 1 });
   });
 
   it('of processes racing for one job, exactly one wins', async () => {
     const racers = await Promise.all([runner(), runner(), runner(), runner()]);
     for (let round = 0; round < 3; round++) {
-      const job = round === 0 ? jobId : store.createJob(newJob()).id;
+      const job = round === 0 ? jobId : (await store.createJob(newJob())).id;
       const replies = await Promise.all(racers.map((r) => r.send('acquire', { jobId: job, ttl: TTL })));
       const winners = replies.flatMap((rep, i) => (rep.ok ? [racers[i]!] : []));
       expect(winners).toHaveLength(1);
@@ -159,7 +159,7 @@ describe('runner lock across processes', () => {
         expect(rep.code).toBe('JOB_LOCKED');
         expect(rep.message).toContain(`pid ${winners[0]!.pid} `);
       }
-      expect(store.events(job).filter((e) => e.type === 'runner.takeover')).toHaveLength(0);
+      expect((await store.events(job)).filter((e) => e.type === 'runner.takeover')).toHaveLength(0);
     }
   });
 
@@ -170,18 +170,18 @@ describe('runner lock across processes', () => {
 
     const later = openStateStore(dbPath, { now: () => Date.now() + TTL + 1_000 });
     try {
-      const lease = later.acquireRunner(jobId, TTL);
+      const lease = await later.acquireRunner(jobId, TTL);
       expect(lease.holder.pid).toBe(process.pid);
-      const take = later.events(jobId).find((e) => e.type === 'runner.takeover');
+      const take = (await later.events(jobId)).find((e) => e.type === 'runner.takeover');
       expect(take?.data).toMatchObject({ previous: { pid: child.pid }, reason: 'expired' });
 
       const commit = await child.send('commit', { segmentId: SEG, cursor: 'stale' });
       expect(commit).toMatchObject({ ok: false, code: 'JOB_LOCKED' });
       expect(commit.message).toContain(`pid ${process.pid}`);
       expect(await child.send('renew', { ttl: TTL })).toMatchObject({ ok: false, code: 'JOB_LOCKED' });
-      expect(later.listSegments(jobId)[0]).toMatchObject({ cursor: 'c1', items: 1 });
+      expect((await later.listSegments(jobId))[0]).toMatchObject({ cursor: 'c1', items: 1 });
     } finally {
-      later.close();
+      await later.close();
     }
   });
 
@@ -192,12 +192,12 @@ describe('runner lock across processes', () => {
     expect((await child.send('commit', { segmentId: SEG, cursor: 'c2' })).ok).toBe(true);
     await child.kill9();
 
-    expect(store.listSegments(jobId)[0]).toMatchObject({ cursor: 'c2', items: 2 });
-    expect(store.runnerOf(jobId)).toBeUndefined();
-    const lease = store.acquireRunner(jobId, TTL); // the lease has not expired: the holder is gone
-    const take = store.events(jobId).find((e) => e.type === 'runner.takeover');
+    expect((await store.listSegments(jobId))[0]).toMatchObject({ cursor: 'c2', items: 2 });
+    expect(await store.runnerOf(jobId)).toBeUndefined();
+    const lease = await store.acquireRunner(jobId, TTL); // the lease has not expired: the holder is gone
+    const take = (await store.events(jobId)).find((e) => e.type === 'runner.takeover');
     expect(take?.data).toMatchObject({ previous: { pid: child.pid }, reason: 'holder-gone' });
-    store.commit(lease, SEG, { cursor: 'c3', items: 1, bytes: 1, deadLetters: [], done: true });
-    expect(store.listSegments(jobId)[0]).toMatchObject({ cursor: 'c3', items: 3, status: 'done' });
+    await store.commit(lease, SEG, { cursor: 'c3', items: 1, bytes: 1, deadLetters: [], done: true });
+    expect((await store.listSegments(jobId))[0]).toMatchObject({ cursor: 'c3', items: 3, status: 'done' });
   });
 });

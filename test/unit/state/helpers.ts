@@ -62,3 +62,14 @@ export function caught(fn: () => unknown): FerryError {
   }
   throw new Error('expected a FerryError');
 }
+
+/** Await fn's promise and return the FerryError it rejects with (fails the test if it resolves or rejects otherwise). */
+export async function rejection(fn: () => Promise<unknown>): Promise<FerryError> {
+  try {
+    await fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(FerryError);
+    return e as FerryError;
+  }
+  throw new Error('expected a FerryError');
+}

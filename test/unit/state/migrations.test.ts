@@ -27,17 +27,17 @@ describe('state migrations', () => {
     expect(LATEST_SCHEMA_VERSION).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version);
   });
 
-  it('apply to a fresh file DB, creating parent directories, with a rollback journal (no shared memory) and foreign keys', () => {
+  it('apply to a fresh file DB, creating parent directories, with a rollback journal (no shared memory) and foreign keys', async () => {
     const path = join(dir, 'a', 'b', 'ferry.db');
     const store = openStateStore(path);
     expect(store.path).toBe(path);
-    expect(store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+    expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
     const modes = ['', '-journal'].map((suffix) => statSync(path + suffix).mode & 0o777);
     // No WAL index: a mapped -shm file truncated under a running job would kill it with SIGBUS.
     expect(existsSync(`${path}-shm`)).toBe(false);
     const own = (store as unknown as { db: Database.Database }).db;
     expect([own.pragma('journal_mode', { simple: true }), own.pragma('synchronous', { simple: true }), own.pragma('mmap_size', { simple: true })]).toEqual(['truncate', 2, 0]);
-    store.close();
+    await store.close();
     expect(existsSync(path)).toBe(true);
     // Owner-only, whatever the umask: the state holds job history and dead-letter payloads.
     expect(modes).toEqual([0o600, 0o600]);
@@ -58,27 +58,27 @@ describe('state migrations', () => {
     db.close();
   });
 
-  it('are idempotent on reopen and keep the data', () => {
+  it('are idempotent on reopen and keep the data', async () => {
     const path = join(dir, 'ferry.db');
     const s1 = openStateStore(path);
-    const job = s1.createJob(newJob());
-    s1.close();
+    const job = await s1.createJob(newJob());
+    await s1.close();
     const before = new Database(path).prepare('SELECT * FROM schema_migrations').all();
 
     const s2 = openStateStore(path);
-    expect(s2.getJob(job.id)).toEqual(job);
-    expect(s2.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
-    s2.close();
+    expect(await s2.getJob(job.id)).toEqual(job);
+    expect(await s2.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+    await s2.close();
     const after = new Database(path).prepare('SELECT * FROM schema_migrations').all();
     expect(after).toEqual(before);
   });
 
-  it('turn foreign keys on and set a busy timeout for the connection', () => {
+  it('turn foreign keys on and set a busy timeout for the connection', async () => {
     const store = openStateStore(join(dir, 'ferry.db'), { busyTimeoutMs: 1234 });
     const db = (store as unknown as { db: Database.Database }).db;
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('busy_timeout', { simple: true })).toBe(1234);
-    store.close();
+    await store.close();
   });
 
   it('refuse a DB written by a newer ferry, naming both versions', () => {
@@ -134,7 +134,7 @@ describe('state migrations', () => {
     expect(existsSync(path)).toBe(false);
   });
 
-  it('default to state/ferry.db relative to the working directory', () => {
+  it('default to state/ferry.db relative to the working directory', async () => {
     const cwd = process.cwd();
     try {
       process.chdir(dir);
@@ -144,7 +144,7 @@ describe('state migrations', () => {
     try {
       const store = openStateStore();
       expect(store.path).toBe(resolve(dir, DEFAULT_STATE_PATH));
-      store.close();
+      await store.close();
       expect(existsSync(join(dir, 'state', 'ferry.db'))).toBe(true);
     } finally {
       process.chdir(cwd);

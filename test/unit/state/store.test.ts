@@ -11,7 +11,7 @@ import {
   openStateStore,
   type SqliteStateStore,
 } from '../../../src/state/index.js';
-import { caught, clock, memStore, newJob, segments, tempDir } from './helpers.js';
+import { caught, rejection, clock, memStore, newJob, segments, tempDir } from './helpers.js';
 
 
 const SECRET_URL = 'postgres://ferry:s3cr3t-pw@db.internal:5432/app';
@@ -33,14 +33,14 @@ describe('job ids', () => {
 describe('SqliteStateStore: jobs', () => {
   let store: SqliteStateStore;
   const c = clock();
-  beforeEach(() => {
+  beforeEach(async () => {
     c.set(Date.parse('2026-11-28T07:36:12.000Z'));
     store = memStore({ now: c.now });
   });
   afterEach(() => store.close());
 
-  it('creates a running job and keeps the raw plan text', () => {
-    const job = store.createJob(newJob());
+  it('creates a running job and keeps the raw plan text', async () => {
+    const job = await store.createJob(newJob());
     expect(job.id).toMatch(JOB_ID_PATTERN);
     expect(job.id.startsWith('20261128-073612-')).toBe(true);
     expect(job).toMatchObject({
@@ -54,40 +54,40 @@ describe('SqliteStateStore: jobs', () => {
       finishedAt: undefined,
       error: undefined,
     });
-    expect(store.getJob(job.id)).toEqual(job);
-    expect(store.getPlanText(job.id)).toBe('source:\n  url: ${env:SOURCE_PGURL}\n');
-    expect(store.getJob('20261128-000000-000000')).toBeUndefined();
-    expect(store.getPlanText('nope')).toBeUndefined();
+    expect(await store.getJob(job.id)).toEqual(job);
+    expect(await store.getPlanText(job.id)).toBe('source:\n  url: ${env:SOURCE_PGURL}\n');
+    expect(await store.getJob('20261128-000000-000000')).toBeUndefined();
+    expect(await store.getPlanText('nope')).toBeUndefined();
   });
 
-  it('with claim, refuses a second job of a plan while the first one\'s runner lives, naming it', () => {
-    const first = store.createJob(newJob(), { claim: true });
-    const e = caught(() => store.createJob(newJob({ planHash: 'sha256:other' }), { claim: true }));
+  it('with claim, refuses a second job of a plan while the first one\'s runner lives, naming it', async () => {
+    const first = await store.createJob(newJob(), { claim: true });
+    const e = (await rejection(() => store.createJob(newJob({ planHash: 'sha256:other' }), { claim: true })));
     expect(e).toBeInstanceOf(FerryError);
     expect((e as FerryError).code).toBe('PLAN_RUNNING');
     expect((e as FerryError).message).toContain(`plan "invoices-to-dynamodb" is already running as job ${first.id} (pid ${process.pid}`);
     // Another plan is not held back; once the runner lets go, the plan may run again.
-    expect(store.createJob(newJob({ planName: 'other' }), { claim: true }).status).toBe('running');
-    store.releaseRunner(store.acquireRunner(first.id, 1000));
-    expect(store.createJob(newJob(), { claim: true }).status).toBe('running');
+    expect((await store.createJob(newJob({ planName: 'other' }), { claim: true })).status).toBe('running');
+    await store.releaseRunner(await store.acquireRunner(first.id, 1000));
+    expect((await store.createJob(newJob(), { claim: true })).status).toBe('running');
   });
 
-  it('gives unique ids to many jobs created in the same second', () => {
-    const ids = new Set(Array.from({ length: 200 }, () => store.createJob(newJob()).id));
+  it('gives unique ids to many jobs created in the same second', async () => {
+    const ids = new Set(await Promise.all(Array.from({ length: 200 }, async () => (await store.createJob(newJob())).id)));
     expect(ids.size).toBe(200);
   });
 
-  it('moves through statuses; finishedAt and error follow; errors are redacted', () => {
-    const job = store.createJob(newJob({ planPath: undefined }));
+  it('moves through statuses; finishedAt and error follow; errors are redacted', async () => {
+    const job = await store.createJob(newJob({ planPath: undefined }));
     expect(job.planPath).toBeUndefined();
 
     c.advance(1000);
-    store.setJobStatus(job.id, 'interrupted');
-    expect(store.getJob(job.id)).toMatchObject({ status: 'interrupted', finishedAt: undefined, error: undefined });
+    await store.setJobStatus(job.id, 'interrupted');
+    expect(await store.getJob(job.id)).toMatchObject({ status: 'interrupted', finishedAt: undefined, error: undefined });
 
     c.advance(1000);
-    store.setJobStatus(job.id, 'failed', `cannot connect to ${SECRET_URL}: password=hunter2 refused`);
-    const failed = store.getJob(job.id)!;
+    await store.setJobStatus(job.id, 'failed', `cannot connect to ${SECRET_URL}: password=hunter2 refused`);
+    const failed = (await store.getJob(job.id))!;
     expect(failed.status).toBe('failed');
     expect(failed.finishedAt).toBe('2026-11-28T07:36:14.000Z');
     expect(failed.updatedAt).toBe('2026-11-28T07:36:14.000Z');
@@ -96,46 +96,46 @@ describe('SqliteStateStore: jobs', () => {
     expect(failed.error).not.toContain('hunter2');
 
     c.advance(1000);
-    store.setJobStatus(job.id, 'running');
-    expect(store.getJob(job.id)).toMatchObject({ status: 'running', finishedAt: undefined, error: undefined });
+    await store.setJobStatus(job.id, 'running');
+    expect(await store.getJob(job.id)).toMatchObject({ status: 'running', finishedAt: undefined, error: undefined });
 
     c.advance(1000);
-    store.setJobStatus(job.id, 'succeeded');
-    expect(store.getJob(job.id)).toMatchObject({ status: 'succeeded', finishedAt: '2026-11-28T07:36:16.000Z' });
+    await store.setJobStatus(job.id, 'succeeded');
+    expect(await store.getJob(job.id)).toMatchObject({ status: 'succeeded', finishedAt: '2026-11-28T07:36:16.000Z' });
 
-    expect(caught(() => store.setJobStatus('20261128-000000-000000', 'failed')).code).toBe('JOB_NOT_FOUND');
+    expect((await rejection(() => store.setJobStatus('20261128-000000-000000', 'failed'))).code).toBe('JOB_NOT_FOUND');
   });
 
-  it('finds the latest unfinished job of a plan name + hash', () => {
-    const a = store.createJob(newJob());
+  it('finds the latest unfinished job of a plan name + hash', async () => {
+    const a = await store.createJob(newJob());
     c.advance(1000);
-    const b = store.createJob(newJob());
+    const b = await store.createJob(newJob());
     c.advance(1000);
-    const other = store.createJob(newJob({ planHash: 'sha256:other' }));
-    store.createJob(newJob({ planName: 'another-plan' }));
+    const other = await store.createJob(newJob({ planHash: 'sha256:other' }));
+    await store.createJob(newJob({ planName: 'another-plan' }));
 
-    expect(store.findUnfinishedJob('invoices-to-dynamodb', 'sha256:abc')?.id).toBe(b.id);
-    store.setJobStatus(b.id, 'succeeded');
-    expect(store.findUnfinishedJob('invoices-to-dynamodb', 'sha256:abc')?.id).toBe(a.id);
-    store.setJobStatus(a.id, 'failed', 'boom'); // failed is resumable
-    expect(store.findUnfinishedJob('invoices-to-dynamodb', 'sha256:abc')?.id).toBe(a.id);
-    store.setJobStatus(a.id, 'succeeded');
-    expect(store.findUnfinishedJob('invoices-to-dynamodb', 'sha256:abc')).toBeUndefined();
-    expect(store.findUnfinishedJob('invoices-to-dynamodb', 'sha256:other')?.id).toBe(other.id);
-    expect(store.findUnfinishedJob('nope', 'sha256:abc')).toBeUndefined();
+    expect((await store.findUnfinishedJob('invoices-to-dynamodb', 'sha256:abc'))?.id).toBe(b.id);
+    await store.setJobStatus(b.id, 'succeeded');
+    expect((await store.findUnfinishedJob('invoices-to-dynamodb', 'sha256:abc'))?.id).toBe(a.id);
+    await store.setJobStatus(a.id, 'failed', 'boom'); // failed is resumable
+    expect((await store.findUnfinishedJob('invoices-to-dynamodb', 'sha256:abc'))?.id).toBe(a.id);
+    await store.setJobStatus(a.id, 'succeeded');
+    expect(await store.findUnfinishedJob('invoices-to-dynamodb', 'sha256:abc')).toBeUndefined();
+    expect((await store.findUnfinishedJob('invoices-to-dynamodb', 'sha256:other'))?.id).toBe(other.id);
+    expect(await store.findUnfinishedJob('nope', 'sha256:abc')).toBeUndefined();
   });
 
-  it('lists jobs newest first, with optional filters', () => {
-    const a = store.createJob(newJob());
+  it('lists jobs newest first, with optional filters', async () => {
+    const a = await store.createJob(newJob());
     c.advance(1000);
-    const b = store.createJob(newJob({ planName: 'b' }));
+    const b = await store.createJob(newJob({ planName: 'b' }));
     c.advance(1000);
-    const d = store.createJob(newJob());
-    store.setJobStatus(d.id, 'succeeded');
-    expect(store.listJobs().map((j) => j.id)).toEqual([d.id, b.id, a.id]);
-    expect(store.listJobs({ planName: 'invoices-to-dynamodb' }).map((j) => j.id)).toEqual([d.id, a.id]);
-    expect(store.listJobs({ status: 'running' }).map((j) => j.id)).toEqual([b.id, a.id]);
-    expect(store.listJobs({ limit: 1 }).map((j) => j.id)).toEqual([d.id]);
+    const d = await store.createJob(newJob());
+    await store.setJobStatus(d.id, 'succeeded');
+    expect((await store.listJobs()).map((j) => j.id)).toEqual([d.id, b.id, a.id]);
+    expect((await store.listJobs({ planName: 'invoices-to-dynamodb' })).map((j) => j.id)).toEqual([d.id, a.id]);
+    expect((await store.listJobs({ status: 'running' })).map((j) => j.id)).toEqual([b.id, a.id]);
+    expect((await store.listJobs({ limit: 1 })).map((j) => j.id)).toEqual([d.id]);
   });
 });
 
@@ -144,17 +144,17 @@ describe('SqliteStateStore: segments and commits', () => {
   let jobId: string;
   let lease: RunnerLease;
   const c = clock();
-  beforeEach(() => {
+  beforeEach(async () => {
     c.set(Date.parse('2026-11-28T07:36:12.000Z'));
     store = memStore({ now: c.now, checkpointHistory: 3 });
-    jobId = store.createJob(newJob()).id;
-    store.ensureSegments(jobId, segments('public.invoice', 3));
-    lease = store.acquireRunner(jobId, 30_000);
+    jobId = (await store.createJob(newJob())).id;
+    await store.ensureSegments(jobId, segments('public.invoice', 3));
+    lease = await store.acquireRunner(jobId, 30_000);
   });
   afterEach(() => store.close());
 
-  it('records segments as pending with their spec and target', () => {
-    const segs = store.listSegments(jobId);
+  it('records segments as pending with their spec and target', async () => {
+    const segs = await store.listSegments(jobId);
     expect(segs).toHaveLength(3);
     expect(segs[1]).toEqual({
       jobId,
@@ -173,15 +173,15 @@ describe('SqliteStateStore: segments and commits', () => {
     });
   });
 
-  it('ensureSegments is idempotent and keeps progress', () => {
-    store.commit(lease, 'public.invoice#0/3', { cursor: '{"id":42}', items: 42, bytes: 4200, deadLetters: [], done: false });
-    store.setSegmentStatus(jobId, 'public.invoice#2/3', 'failed');
+  it('ensureSegments is idempotent and keeps progress', async () => {
+    await store.commit(lease, 'public.invoice#0/3', { cursor: '{"id":42}', items: 42, bytes: 4200, deadLetters: [], done: false });
+    await store.setSegmentStatus(jobId, 'public.invoice#2/3', 'failed');
     c.advance(5000);
-    store.ensureSegments(jobId, [
+    await store.ensureSegments(jobId, [
       ...segments('public.invoice', 3).map((s) => ({ ...s, spec: { changed: true } })),
       ...segments('public.customer', 1, 'Customers'),
     ]);
-    const segs = store.listSegments(jobId);
+    const segs = await store.listSegments(jobId);
     expect(segs.map((s) => s.id)).toEqual([
       'public.customer#0/1',
       'public.invoice#0/3',
@@ -194,17 +194,17 @@ describe('SqliteStateStore: segments and commits', () => {
     expect(segs[0]).toMatchObject({ target: 'Customers', status: 'pending' });
   });
 
-  it('setSegmentStatus refuses an unknown segment', () => {
-    store.setSegmentStatus(jobId, 'public.invoice#0/3', 'running');
-    expect(store.listSegments(jobId)[0]!.status).toBe('running');
-    expect(caught(() => store.setSegmentStatus(jobId, 'nope', 'done')).code).toBe('NOT_FOUND');
+  it('setSegmentStatus refuses an unknown segment', async () => {
+    await store.setSegmentStatus(jobId, 'public.invoice#0/3', 'running');
+    expect((await store.listSegments(jobId))[0]!.status).toBe('running');
+    expect((await rejection(() => store.setSegmentStatus(jobId, 'nope', 'done'))).code).toBe('NOT_FOUND');
   });
 
-  it('commit moves the cursor, adds totals, marks done, and appends history', () => {
+  it('commit moves the cursor, adds totals, marks done, and appends history', async () => {
     const seg = 'public.invoice#0/3';
-    store.commit(lease, seg, { cursor: 'c1', items: 10, bytes: 100, deadLetters: [], done: false });
+    await store.commit(lease, seg, { cursor: 'c1', items: 10, bytes: 100, deadLetters: [], done: false });
     c.advance(1000);
-    store.commit(lease, seg, {
+    await store.commit(lease, seg, {
       cursor: 'c2',
       items: 5,
       bytes: 50,
@@ -212,40 +212,40 @@ describe('SqliteStateStore: segments and commits', () => {
       done: false,
     });
     c.advance(1000);
-    store.commit(lease, seg, { cursor: undefined, items: 0, bytes: 0, deadLetters: [], done: true });
+    await store.commit(lease, seg, { cursor: undefined, items: 0, bytes: 0, deadLetters: [], done: true });
 
-    const s = store.listSegments(jobId)[0]!;
+    const s = (await store.listSegments(jobId))[0]!;
     expect(s).toMatchObject({ cursor: 'c2', items: 15, bytes: 150, rejected: 1, status: 'done' });
     expect(s.updatedAt).toBe('2026-11-28T07:36:14.000Z');
-    expect(store.getJob(jobId)!.updatedAt).toBe('2026-11-28T07:36:14.000Z');
+    expect((await store.getJob(jobId))!.updatedAt).toBe('2026-11-28T07:36:14.000Z');
 
-    const hist = store.checkpoints(jobId, { segmentId: seg });
+    const hist = await store.checkpoints(jobId, { segmentId: seg });
     expect(hist.map((h) => [h.seq, h.cursor, h.items, h.bytes, h.rejected, h.at])).toEqual([
       [1, 'c1', 10, 100, 0, '2026-11-28T07:36:12.000Z'],
       [2, 'c2', 5, 50, 1, '2026-11-28T07:36:13.000Z'],
       [3, undefined, 0, 0, 0, '2026-11-28T07:36:14.000Z'],
     ]);
-    expect(store.checkpoints(jobId, { sinceMs: Date.parse('2026-11-28T07:36:13.000Z') })).toHaveLength(2);
+    expect(await store.checkpoints(jobId, { sinceMs: Date.parse('2026-11-28T07:36:13.000Z') })).toHaveLength(2);
 
-    expect(store.jobTotals(jobId)).toEqual({
+    expect(await store.jobTotals(jobId)).toEqual({
       segments: 3, pending: 2, running: 0, done: 1, failed: 0, items: 15, bytes: 150, rejected: 1,
     });
   });
 
-  it('commit refuses a segment that is already done (it would count twice)', () => {
+  it('commit refuses a segment that is already done (it would count twice)', async () => {
     const seg = 'public.invoice#1/3';
-    store.commit(lease, seg, { cursor: 'c', items: 1, bytes: 1, deadLetters: [], done: true });
-    const e = caught(() => store.commit(lease, seg, { cursor: 'd', items: 1, bytes: 1, deadLetters: [], done: true }));
+    await store.commit(lease, seg, { cursor: 'c', items: 1, bytes: 1, deadLetters: [], done: true });
+    const e = (await rejection(() => store.commit(lease, seg, { cursor: 'd', items: 1, bytes: 1, deadLetters: [], done: true })));
     expect(e.code).toBe('INTERNAL');
-    expect(store.listSegments(jobId)[1]).toMatchObject({ cursor: 'c', items: 1 });
-    expect(caught(() => store.commit(lease, 'nope', { cursor: 'x', items: 1, bytes: 1, deadLetters: [], done: false })).code).toBe('NOT_FOUND');
+    expect((await store.listSegments(jobId))[1]).toMatchObject({ cursor: 'c', items: 1 });
+    expect((await rejection(() => store.commit(lease, 'nope', { cursor: 'x', items: 1, bytes: 1, deadLetters: [], done: false }))).code).toBe('NOT_FOUND');
   });
 
-  it('commit is atomic: a failing dead-letter insert rolls back cursor, totals and history', () => {
+  it('commit is atomic: a failing dead-letter insert rolls back cursor, totals and history', async () => {
     const seg = 'public.invoice#0/3';
-    store.commit(lease, seg, { cursor: 'c1', items: 10, bytes: 100, deadLetters: [], done: false });
+    await store.commit(lease, seg, { cursor: 'c1', items: 10, bytes: 100, deadLetters: [], done: false });
     const bad = { stream: 'public.invoice', key: null as unknown as string, reason: 'invalid' };
-    const e = caught(() =>
+    const e = await rejection(() =>
       store.commit(lease, seg, {
         cursor: 'c2',
         items: 5,
@@ -255,53 +255,53 @@ describe('SqliteStateStore: segments and commits', () => {
       }),
     );
     expect(e.code).toBe('STATE');
-    expect(store.listSegments(jobId)[0]).toMatchObject({ cursor: 'c1', items: 10, bytes: 100, rejected: 0, status: 'running' });
-    expect(store.countDeadLetters(jobId)).toBe(0);
-    expect(store.checkpoints(jobId)).toHaveLength(1);
+    expect((await store.listSegments(jobId))[0]).toMatchObject({ cursor: 'c1', items: 10, bytes: 100, rejected: 0, status: 'running' });
+    expect(await store.countDeadLetters(jobId)).toBe(0);
+    expect(await store.checkpoints(jobId)).toHaveLength(1);
     // and the store is still usable afterwards
-    store.commit(lease, seg, { cursor: 'c2', items: 5, bytes: 50, deadLetters: [], done: false });
-    expect(store.listSegments(jobId)[0]).toMatchObject({ cursor: 'c2', items: 15 });
+    await store.commit(lease, seg, { cursor: 'c2', items: 5, bytes: 50, deadLetters: [], done: false });
+    expect((await store.listSegments(jobId))[0]).toMatchObject({ cursor: 'c2', items: 15 });
   });
 
-  it('commit refuses a lease that no longer holds the job, writing nothing', () => {
-    store.releaseRunner(lease);
-    const e = caught(() =>
+  it('commit refuses a lease that no longer holds the job, writing nothing', async () => {
+    await store.releaseRunner(lease);
+    const e = await rejection(() =>
       store.commit(lease, 'public.invoice#0/3', { cursor: 'c1', items: 1, bytes: 1, deadLetters: [], done: false }),
     );
     expect(e.code).toBe('JOB_LOCKED');
     expect(e.message).toMatch(/lost the lock/);
-    expect(store.listSegments(jobId)[0]).toMatchObject({ cursor: undefined, items: 0 });
+    expect((await store.listSegments(jobId))[0]).toMatchObject({ cursor: undefined, items: 0 });
     const forged = { ...lease, token: 'forged' };
-    const again = store.acquireRunner(jobId, 30_000);
-    expect(caught(() => store.commit(forged, 'public.invoice#0/3', { cursor: 'x', items: 1, bytes: 1, deadLetters: [], done: false })).code).toBe('JOB_LOCKED');
-    store.commit(again, 'public.invoice#0/3', { cursor: 'c1', items: 1, bytes: 1, deadLetters: [], done: false });
+    const again = await store.acquireRunner(jobId, 30_000);
+    expect((await rejection(() => store.commit(forged, 'public.invoice#0/3', { cursor: 'x', items: 1, bytes: 1, deadLetters: [], done: false }))).code).toBe('JOB_LOCKED');
+    await store.commit(again, 'public.invoice#0/3', { cursor: 'c1', items: 1, bytes: 1, deadLetters: [], done: false });
   });
 
-  it('keeps the checkpoint history bounded per segment', () => {
+  it('keeps the checkpoint history bounded per segment', async () => {
     for (let i = 1; i <= 10; i++) {
-      store.commit(lease, 'public.invoice#0/3', { cursor: `c${i}`, items: 1, bytes: 1, deadLetters: [], done: false });
-      store.commit(lease, 'public.invoice#1/3', { cursor: `c${i}`, items: 1, bytes: 1, deadLetters: [], done: false });
+      await store.commit(lease, 'public.invoice#0/3', { cursor: `c${i}`, items: 1, bytes: 1, deadLetters: [], done: false });
+      await store.commit(lease, 'public.invoice#1/3', { cursor: `c${i}`, items: 1, bytes: 1, deadLetters: [], done: false });
     }
-    expect(store.checkpoints(jobId, { segmentId: 'public.invoice#0/3' }).map((h) => h.seq)).toEqual([8, 9, 10]);
-    expect(store.checkpoints(jobId)).toHaveLength(6);
-    expect(store.listSegments(jobId)[0]).toMatchObject({ cursor: 'c10', items: 10 });
+    expect((await store.checkpoints(jobId, { segmentId: 'public.invoice#0/3' })).map((h) => h.seq)).toEqual([8, 9, 10]);
+    expect(await store.checkpoints(jobId)).toHaveLength(6);
+    expect((await store.listSegments(jobId))[0]).toMatchObject({ cursor: 'c10', items: 10 });
   });
 });
 
 describe('SqliteStateStore: dead letters, events, verify results', () => {
   let store: SqliteStateStore;
   let jobId: string;
-  beforeEach(() => {
+  beforeEach(async () => {
     store = memStore();
-    jobId = store.createJob(newJob()).id;
-    store.ensureSegments(jobId, segments('public.invoice', 2));
+    jobId = (await store.createJob(newJob())).id;
+    await store.ensureSegments(jobId, segments('public.invoice', 2));
   });
   afterEach(() => store.close());
 
-  it('dead letters round-trip; reasons are redacted; huge payloads are truncated', () => {
-    const lease = store.acquireRunner(jobId, 10_000);
+  it('dead letters round-trip; reasons are redacted; huge payloads are truncated', async () => {
+    const lease = await store.acquireRunner(jobId, 10_000);
     const huge = 'x'.repeat(MAX_DEAD_LETTER_PAYLOAD * 2);
-    store.commit(lease, 'public.invoice#0/2', {
+    await store.commit(lease, 'public.invoice#0/2', {
       cursor: 'a',
       items: 3,
       bytes: 30,
@@ -311,7 +311,7 @@ describe('SqliteStateStore: dead letters, events, verify results', () => {
       ],
       done: false,
     });
-    store.commit(lease, 'public.invoice#1/2', {
+    await store.commit(lease, 'public.invoice#1/2', {
       cursor: 'b',
       items: 0,
       bytes: 0,
@@ -319,8 +319,8 @@ describe('SqliteStateStore: dead letters, events, verify results', () => {
       done: true,
     });
 
-    expect(store.countDeadLetters(jobId)).toBe(3);
-    const all = store.deadLetters(jobId);
+    expect(await store.countDeadLetters(jobId)).toBe(3);
+    const all = await store.deadLetters(jobId);
     expect(all[0]).toMatchObject({
       jobId,
       segmentId: 'public.invoice#0/2',
@@ -336,19 +336,19 @@ describe('SqliteStateStore: dead letters, events, verify results', () => {
     expect(all[1]!.reason).toBe('rejected by postgres://ferry:***@db.internal:5432/app');
     expect(all[2]!.payload!.length).toBeLessThan(MAX_DEAD_LETTER_PAYLOAD + 100);
     expect(all[2]!.payload).toMatch(/truncated, 131072 chars\]$/);
-    expect(store.deadLetters(jobId, { limit: 2 })).toHaveLength(2);
-    expect(store.deadLetters(jobId, { segmentId: 'public.invoice#1/2' }).map((d) => d.key)).toEqual(['invoice_id=3']);
-    expect(store.listSegments(jobId).map((s) => s.rejected)).toEqual([2, 1]);
+    expect(await store.deadLetters(jobId, { limit: 2 })).toHaveLength(2);
+    expect((await store.deadLetters(jobId, { segmentId: 'public.invoice#1/2' })).map((d) => d.key)).toEqual(['invoice_id=3']);
+    expect((await store.listSegments(jobId)).map((s) => s.rejected)).toEqual([2, 1]);
   });
 
-  it('events round-trip in order, with string values redacted at any depth', () => {
-    store.appendEvent(jobId, 'job.started', { segments: 2, resumed: false });
-    store.appendEvent(jobId, 'segment.error', {
+  it('events round-trip in order, with string values redacted at any depth', async () => {
+    await store.appendEvent(jobId, 'job.started', { segments: 2, resumed: false });
+    await store.appendEvent(jobId, 'segment.error', {
       error: `connect ${SECRET_URL} failed`,
       nested: { list: ['ok', 'AccountKey=abc123;EndpointSuffix=core'], n: 1, big: 12n },
     });
-    store.appendEvent(jobId, 'job.ended', {});
-    const ev = store.events(jobId);
+    await store.appendEvent(jobId, 'job.ended', {});
+    const ev = await store.events(jobId);
     expect(ev.map((e) => e.type)).toEqual(['job.started', 'segment.error', 'job.ended']);
     expect(ev[0]!.data).toEqual({ segments: 2, resumed: false });
     expect(ev[1]!.data).toEqual({
@@ -356,20 +356,20 @@ describe('SqliteStateStore: dead letters, events, verify results', () => {
       nested: { list: ['ok', 'AccountKey=***;EndpointSuffix=core'], n: 1, big: '12' },
     });
     expect(ev[0]!.jobId).toBe(jobId);
-    expect(store.events(jobId, { afterId: ev[0]!.id }).map((e) => e.type)).toEqual(['segment.error', 'job.ended']);
-    expect(store.events(jobId, { limit: 1 }).map((e) => e.type)).toEqual(['job.started']);
-    expect(caught(() => store.appendEvent('20261128-000000-000000', 'x', {})).code).toBe('JOB_NOT_FOUND');
+    expect((await store.events(jobId, { afterId: ev[0]!.id })).map((e) => e.type)).toEqual(['segment.error', 'job.ended']);
+    expect((await store.events(jobId, { limit: 1 })).map((e) => e.type)).toEqual(['job.started']);
+    expect((await rejection(() => store.appendEvent('20261128-000000-000000', 'x', {}))).code).toBe('JOB_NOT_FOUND');
   });
 
-  it('verify results round-trip', () => {
-    store.saveVerifyResult(jobId, { stream: 'public.invoice', verifier: 'count', outcome: 'match', report: { source: 412, target: 412 } });
-    store.saveVerifyResult(jobId, {
+  it('verify results round-trip', async () => {
+    await store.saveVerifyResult(jobId, { stream: 'public.invoice', verifier: 'count', outcome: 'match', report: { source: 412, target: 412 } });
+    await store.saveVerifyResult(jobId, {
       stream: 'public.invoice',
       verifier: 'checksum',
       outcome: 'differ',
       report: { differing: ['invoice_id=7'], digest: 10n ** 30n },
     });
-    const r = store.verifyResults(jobId);
+    const r = await store.verifyResults(jobId);
     expect(r.map((x) => [x.verifier, x.outcome])).toEqual([['count', 'match'], ['checksum', 'differ']]);
     expect(r[0]!.report).toEqual({ source: 412, target: 412 });
     expect(r[1]!.report).toEqual({ differing: ['invoice_id=7'], digest: '1000000000000000000000000000000' });
@@ -383,10 +383,10 @@ describe('SqliteStateStore: no secret reaches the file', () => {
     try {
       const path = join(dir, 'ferry.db');
       const store = openStateStore(path);
-      const job = store.createJob(newJob());
-      store.setJobStatus(job.id, 'failed', `error: connect ECONNREFUSED ${SECRET_URL}`);
-      store.appendEvent(job.id, 'x', { url: SECRET_URL });
-      store.close();
+      const job = await store.createJob(newJob());
+      await store.setJobStatus(job.id, 'failed', `error: connect ECONNREFUSED ${SECRET_URL}`);
+      await store.appendEvent(job.id, 'x', { url: SECRET_URL });
+      await store.close();
       const db = new Database(path);
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();

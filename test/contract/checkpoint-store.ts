@@ -1,0 +1,217 @@
+/**
+ * The CheckpointStore contract, one suite for every backend (the in-memory store of the engine's unit tests, SQLite,
+ * and each state backend to come): jobs, segments, commits that add up and refuse a stale lease, runner leases,
+ * dead letters, events, verify results and partial uploads. A backend file calls `checkpointStoreContract` with a
+ * way to open stores over one shared state, as two processes would.
+ */
+import { describe, expect, it } from 'vitest';
+import type { CheckpointStore, NewJob, RunnerLease } from '../../src/core/checkpoint.js';
+import { FerryError } from '../../src/errors.js';
+import { stateUploadLedger } from '../../src/engine/upload-ledger.js';
+
+export interface ContractWorld {
+  /** A store over this world's state, as the process `pid` (default: one fixed pid) sees it. */
+  open(pid?: number): CheckpointStore | Promise<CheckpointStore>;
+  /** Moves the clock every store of this world reads. */
+  advance(ms: number): void;
+  /** The current time of that clock, ms since the epoch. */
+  now(): number;
+}
+
+const TTL = 30_000;
+const S3 = 's3://bucket';
+
+export function newJob(over: Partial<NewJob> = {}): NewJob {
+  return { planName: 'invoices', planHash: 'sha256:abc', planPath: 'plans/invoices.yaml', kind: 'migration', planText: 'source: ${env:PGURL}\n', ...over };
+}
+
+export function segmentsOf(stream: string, total: number, target = 'Invoices') {
+  return Array.from({ length: total }, (_, i) => ({ id: `${stream}#${i}/${total}`, stream, index: i, total, spec: { from: i * 100 }, target }));
+}
+
+async function rejection(p: Promise<unknown>): Promise<FerryError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(FerryError);
+    return e as FerryError;
+  }
+  throw new Error('expected the call to fail with a FerryError');
+}
+
+export function checkpointStoreContract(name: string, world: () => ContractWorld | Promise<ContractWorld>): void {
+  async function fixture() {
+    const w = await world();
+    const store = await w.open(1111);
+    const job = await store.createJob(newJob());
+    await store.ensureSegments(job.id, segmentsOf('public.invoice', 3));
+    const lease = await store.acquireRunner(job.id, TTL);
+    return { w, store, job, lease };
+  }
+
+  describe(`${name}: the CheckpointStore contract`, () => {
+    it('jobs: created running with the plan text kept as given; found unfinished; statuses with finishedAt and error', async () => {
+      const w = await world();
+      const store = await w.open();
+      const a = await store.createJob(newJob());
+      w.advance(1000);
+      const b = await store.createJob(newJob());
+      expect(a.id).not.toBe(b.id);
+      expect(await store.getJob(a.id)).toMatchObject({ id: a.id, planName: 'invoices', planHash: 'sha256:abc', kind: 'migration', status: 'running', finishedAt: undefined });
+      expect(await store.getPlanText(a.id)).toBe('source: ${env:PGURL}\n');
+      expect(await store.getJob('20261128-000000-000000')).toBeUndefined();
+      expect((await store.findUnfinishedJob('invoices', 'sha256:abc'))?.id).toBe(b.id);
+      await store.setJobStatus(b.id, 'succeeded');
+      expect((await store.findUnfinishedJob('invoices', 'sha256:abc'))?.id).toBe(a.id);
+      await store.setJobStatus(a.id, 'failed', 'boom');
+      const failed = await store.getJob(a.id);
+      expect(failed).toMatchObject({ status: 'failed', error: 'boom' });
+      expect(failed?.finishedAt).toEqual(expect.any(String));
+      expect((await store.listJobs()).map((j) => j.id).sort()).toEqual([a.id, b.id].sort());
+      await store.close();
+    });
+
+    it('segments: recorded once; a second ensure keeps their progress', async () => {
+      const { store, job, lease } = await fixture();
+      await store.commit(lease, 'public.invoice#1/3', { cursor: 'c1', items: 10, bytes: 100, deadLetters: [], done: false });
+      await store.ensureSegments(job.id, segmentsOf('public.invoice', 3));
+      const segs = await store.listSegments(job.id);
+      expect(segs.map((s) => [s.id, s.index, s.total, s.target, s.status, s.cursor, s.items])).toEqual([
+        ['public.invoice#0/3', 0, 3, 'Invoices', 'pending', undefined, 0],
+        ['public.invoice#1/3', 1, 3, 'Invoices', 'running', 'c1', 10],
+        ['public.invoice#2/3', 2, 3, 'Invoices', 'pending', undefined, 0],
+      ]);
+      expect(segs[0]!.spec).toEqual({ from: 0 });
+      await store.setSegmentStatus(job.id, 'public.invoice#2/3', 'failed');
+      expect((await store.listSegments(job.id))[2]!.status).toBe('failed');
+      expect((await rejection(store.setSegmentStatus(job.id, 'nope', 'done'))).code).toBe('NOT_FOUND');
+      await store.close();
+    });
+
+    it('commits add up, move the cursor, keep the dead letters, and end a segment once', async () => {
+      const { store, job, lease } = await fixture();
+      const seg = 'public.invoice#0/3';
+      await store.commit(lease, seg, { cursor: 'c1', items: 10, bytes: 100, deadLetters: [], done: false });
+      await store.commit(lease, seg, {
+        cursor: 'c2',
+        items: 5,
+        bytes: 50,
+        deadLetters: [
+          { stream: 'public.invoice', key: 'id=7', reason: 'too large', payload: '{"id":7}' },
+          { stream: 'public.invoice', key: 'id=9', reason: 'bad type' },
+        ],
+        done: false,
+      });
+      // A commit without a cursor (the last, empty one) keeps the one before.
+      await store.commit(lease, seg, { cursor: undefined, items: 0, bytes: 0, deadLetters: [], done: true });
+      expect((await store.listSegments(job.id))[0]).toMatchObject({ cursor: 'c2', items: 15, bytes: 150, rejected: 2, status: 'done' });
+      expect(await store.countDeadLetters(job.id)).toBe(2);
+      const dead = await store.deadLetters(job.id);
+      expect(dead.map((d) => [d.segmentId, d.key, d.reason])).toEqual([
+        [seg, 'id=7', 'too large'],
+        [seg, 'id=9', 'bad type'],
+      ]);
+      expect(dead[0]!.payload).toBe('{"id":7}');
+      // Paging: after an id, at most a limit.
+      expect((await store.deadLetters(job.id, { limit: 1 })).map((d) => d.key)).toEqual(['id=7']);
+      expect((await store.deadLetters(job.id, { afterId: dead[0]!.id })).map((d) => d.key)).toEqual(['id=9']);
+      // A done segment takes no more commits (they would count twice), and an unknown one none at all.
+      await rejection(store.commit(lease, seg, { cursor: 'c3', items: 1, bytes: 1, deadLetters: [], done: false }));
+      expect((await rejection(store.commit(lease, 'nope', { cursor: 'x', items: 1, bytes: 1, deadLetters: [], done: false }))).code).toBe('NOT_FOUND');
+      expect((await store.listSegments(job.id))[0]).toMatchObject({ cursor: 'c2', items: 15 });
+      await store.close();
+    });
+
+    it('leases: one runner at a time; renewed; released; after expiry taken over, and the old holder can neither commit nor renew', async () => {
+      const { w, store, job, lease } = await fixture();
+      const other = await w.open(2222);
+      expect((await rejection(other.acquireRunner(job.id, TTL))).code).toBe('JOB_LOCKED');
+      expect(await other.runnerOf(job.id)).toMatchObject({ pid: 1111 });
+      // The same process asking again keeps its lease.
+      expect((await store.acquireRunner(job.id, TTL)).token).toBe(lease.token);
+
+      w.advance(TTL / 2);
+      const renewed = await store.renewRunner(lease, TTL);
+      expect(renewed.expiresAt).toBe(w.now() + TTL);
+      w.advance(TTL / 2 + 1);
+      expect((await rejection(other.acquireRunner(job.id, TTL))).code).toBe('JOB_LOCKED');
+
+      w.advance(TTL);
+      const taken: RunnerLease = await other.acquireRunner(job.id, TTL);
+      expect(taken.token).not.toBe(lease.token);
+      expect(await store.runnerOf(job.id)).toMatchObject({ pid: 2222 });
+      const seg = 'public.invoice#0/3';
+      expect((await rejection(store.commit(lease, seg, { cursor: 'stale', items: 1, bytes: 1, deadLetters: [], done: false }))).code).toBe('JOB_LOCKED');
+      expect((await rejection(store.renewRunner(lease, TTL))).code).toBe('JOB_LOCKED');
+      expect((await store.listSegments(job.id))[0]).toMatchObject({ cursor: undefined, items: 0 });
+      // The old holder's release does not free the new holder's lease.
+      await store.releaseRunner(lease);
+      expect(await store.runnerOf(job.id)).toMatchObject({ pid: 2222 });
+      await other.commit(taken, seg, { cursor: 'new', items: 1, bytes: 1, deadLetters: [], done: false });
+      await other.releaseRunner(taken);
+      expect(await store.runnerOf(job.id)).toBeUndefined();
+      expect((await store.acquireRunner(job.id, TTL)).holder.pid).toBe(1111);
+      await other.close();
+      await store.close();
+    });
+
+    it('events come back in order; verify results are kept per stream and verifier', async () => {
+      const { store, job } = await fixture();
+      await store.appendEvent(job.id, 'job.started', { resumed: false, segments: 3 });
+      await store.appendEvent(job.id, 'segment.done', { segmentId: 'public.invoice#0/3', items: 15 });
+      const events = await store.events(job.id);
+      expect(events.map((e) => [e.type, e.data])).toEqual(
+        expect.arrayContaining([
+          ['job.started', { resumed: false, segments: 3 }],
+          ['segment.done', { segmentId: 'public.invoice#0/3', items: 15 }],
+        ]),
+      );
+      const types = events.map((e) => e.type);
+      expect(types.indexOf('job.started')).toBeLessThan(types.indexOf('segment.done'));
+      await store.saveVerifyResult(job.id, { stream: 'public.invoice', verifier: 'count', outcome: 'match', report: { n: 15 } });
+      await store.saveVerifyResult(job.id, { stream: 'public.invoice', verifier: 'checksum', outcome: 'differ', report: { keys: ['id=3'] } });
+      expect((await store.verifyResults(job.id)).map((r) => [r.stream, r.verifier, r.outcome, r.report])).toEqual([
+        ['public.invoice', 'count', 'match', { n: 15 }],
+        ['public.invoice', 'checksum', 'differ', { keys: ['id=3'] }],
+      ]);
+      await store.close();
+    });
+
+    it('partial uploads are orphans only once their lease is gone, only under the prefix, only for their store', async () => {
+      const { w, store, job, lease } = await fixture();
+      await store.recordUpload(lease, S3, { name: 'dst/a.bin', id: 'u1' });
+      await store.recordUpload(lease, S3, { name: 'dst/b.bin', id: 'u2' });
+      await store.recordUpload(lease, S3, { name: 'other/c.bin', id: 'u3' });
+      await store.recordUpload(lease, 'gs://bucket', { name: 'dst/a.bin', id: 'u4' });
+      // The run that recorded them is alive: nothing is anyone's to abort.
+      expect(await store.orphanUploads(S3, 'dst/')).toEqual([]);
+      w.advance(TTL + 1);
+      expect((await store.orphanUploads(S3, 'dst/')).map((u) => [u.name, u.id, u.jobId])).toEqual([
+        ['dst/a.bin', 'u1', job.id],
+        ['dst/b.bin', 'u2', job.id],
+      ]);
+      expect((await store.orphanUploads('gs://bucket', 'dst/')).map((u) => u.id)).toEqual(['u4']);
+      await store.forgetUpload(S3, { name: 'dst/a.bin', id: 'u1' });
+      expect((await store.orphanUploads(S3, 'dst/')).map((u) => u.id)).toEqual(['u2']);
+
+      // A new runner of the job: the dead run's upload of a name it rewrites names the new one as a sibling, and a
+      // stale lease may not record at all.
+      const other = await w.open(2222);
+      const second = await other.acquireRunner(job.id, TTL);
+      await other.recordUpload(second, S3, { name: 'dst/b.bin', id: 'u5' });
+      expect((await other.orphanUploads(S3, 'dst/')).map((u) => [u.id, u.siblings])).toEqual([['u2', ['u5']]]);
+      expect((await rejection(store.recordUpload(lease, S3, { name: 'dst/z.bin', id: 'u6' }))).code).toBe('JOB_LOCKED');
+
+      // The engine's ledger over the store: recorded under the current lease, orphans without job details.
+      const ledger = stateUploadLedger(other, () => second);
+      await ledger.started(S3, { name: 'dst/y.bin', id: 'u7' });
+      await ledger.ended(S3, { name: 'dst/b.bin', id: 'u5' });
+      expect((await ledger.orphans(S3, 'dst/')).map((u) => ({ name: u.name, id: u.id, siblings: u.siblings }))).toEqual([{ name: 'dst/b.bin', id: 'u2', siblings: [] }]);
+      // A released lease leaves its uploads to the next run at once, with no wait for an expiry.
+      await other.releaseRunner(second);
+      expect((await ledger.orphans(S3, 'dst/')).map((u) => u.id).sort()).toEqual(['u2', 'u7']);
+      await other.close();
+      await store.close();
+    });
+  });
+}
