@@ -11,7 +11,7 @@ import type { DryRunReport } from '../dry-run/report.js';
 import { EXIT, FerryError, isFerryError } from '../errors.js';
 import { formatDiagnostics, loadPlanFile } from '../plan/index.js';
 import { withStore } from './store.js';
-import { statePath, type CliContext, type GlobalArgs } from './context.js';
+import type { CliContext, GlobalArgs } from './context.js';
 import { cliLogger } from './execute.js';
 import { usageError } from './output.js';
 

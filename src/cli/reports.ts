@@ -14,7 +14,7 @@ import type { StateStore, StoredReportSummary } from '../core/state-store.js';
 import { isJobId } from '../state/index.js';
 import { withStore } from './store.js';
 import { overallOutcome, renderVerifyReport, type StreamVerifyResult, type VerifyReport, type VerifyReportMeta } from '../verify/index.js';
-import { handler, statePath, wantsJson, type CliContext, type GlobalArgs } from './context.js';
+import { handler, wantsJson, type CliContext, type GlobalArgs } from './context.js';
 import { table, usageError } from './output.js';
 
 export type ShowFormat = 'text' | 'md' | 'json' | 'html';

@@ -47,6 +47,9 @@ export interface RunnerLease {
   expiresAt: number;
 }
 
+/** Dead-letter payloads longer than this (in characters) are truncated, with a marker: by the engine and by every state. */
+export const MAX_DEAD_LETTER_PAYLOAD = 64 * 1024;
+
 export interface DeadLetter {
   stream: string;
   key: string;

@@ -5,7 +5,6 @@
  * whole window instead of having them hit a throttled target again in lock-step. Randomness and sleeping are
  * injectable so tests run instantly and deterministically.
  */
-import { FerryError } from '../errors.js';
 import { abortedError } from '../util/abort.js';
 import { sleep as sleepFor } from '../util/sleep.js';
 

@@ -3,11 +3,9 @@
  * The payload is the item as handed to the sink (after mapping), as JSON text that survives bigint, bytes, Decimal,
  * Date and typed sets, truncated so one giant item cannot bloat the state database.
  */
-import type { DeadLetter } from '../core/checkpoint.js';
+import { MAX_DEAD_LETTER_PAYLOAD, type DeadLetter } from '../core/checkpoint.js';
 import { Decimal, keyText, TypedSet, type FerryRecord } from '../core/record.js';
 import { redact } from '../errors.js';
-
-export const MAX_DEAD_LETTER_PAYLOAD = 64 * 1024;
 
 function replacer(this: unknown, k: string, v: unknown): unknown {
   // JSON.stringify has already called toJSON (Date, Buffer) by the time we see `v`; the holder has the original.

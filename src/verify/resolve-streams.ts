@@ -7,7 +7,6 @@ import type { FerryRecord } from '../core/record.js';
 import type { Source } from '../core/source.js';
 import type { StreamRef } from '../core/stream.js';
 import { defaultTargetName, listPlanStreams, targetRefOf, type TargetNamer } from '../engine/stream-plan.js';
-import { FerryError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import type { StreamDeadLetters, VerifyStream } from './verify-context.js';
 

@@ -20,9 +20,10 @@ const CHILD = join(here, 'fixtures', 'lease-child.mjs');
 const TTL = 30_000;
 const SEG = 'public.invoice#0/1';
 
-/** Transpile src/errors.ts and src/state/*.ts into `out` so a plain `node` process can import them. */
+/** Transpile src/errors.ts, the core contract and src/state/** into `out` so a plain `node` process can import them. */
 function transpileStateModule(out: string): string {
-  const files = ['src/errors.ts', ...readdirSync(join(repo, 'src/state')).map((f) => `src/state/${f}`)];
+  const state = (readdirSync(join(repo, 'src/state'), { recursive: true }) as string[]).map((f) => `src/state/${f}`);
+  const files = ['src/errors.ts', 'src/core/checkpoint.ts', ...state];
   for (const rel of files.filter((f) => f.endsWith('.ts'))) {
     const js = ts.transpileModule(readFileSync(join(repo, rel), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },

@@ -22,7 +22,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { FerryError, isFerryError, redact } from '../errors.js';
+import { FerryError, redact } from '../../errors.js';
 import type {
   CommitInput,
   DeadLetterRecord,
@@ -34,7 +34,7 @@ import type {
   RunnerLease,
   SegmentState,
   SegmentStatus,
-} from '../core/checkpoint.js';
+} from '../../core/checkpoint.js';
 import type {
   CheckpointRecord,
   DryRunReportRecord,
@@ -43,11 +43,15 @@ import type {
   PlanVerifyRun,
   StateStore,
   StoredReportSummary,
-} from '../core/state-store.js';
-import type { Segment } from '../core/stream.js';
-import type { PartialUpload } from '../core/upload-ledger.js';
-import { newJobId, newToken } from './ids.js';
-import { currentSchemaVersion, migrate } from './migrations.js';
+} from '../../core/state-store.js';
+import type { Segment } from '../../core/stream.js';
+import type { PartialUpload } from '../../core/upload-ledger.js';
+import { newJobId, newToken } from '../ids.js';
+import { currentSchemaVersion, migrate } from './migrate.js';
+import { stateError } from './errors.js';
+import { SqliteReports } from './reports.js';
+import { JOB_COLUMNS, toHolder, toJob, toSegment, type CheckpointRow, type DeadLetterRow, type JobRow, type LockRow, type SegmentRow } from './rows.js';
+import { defaultIsProcessAlive, planRunningError, redactDeep, toJson, truncatePayload } from '../records.js';
 
 export type { CheckpointRecord, DryRunReportRecord, JobTotals, PlanVerifyResultRecord, PlanVerifyRun, StoredReportSummary };
 
@@ -56,9 +60,6 @@ export const DEFAULT_STATE_PATH = 'state/ferry.db';
 
 /** How long the runner lock taken with a new job binds before its runner's first renewal. */
 export const DEFAULT_CLAIM_TTL_MS = 30_000;
-
-/** Dead-letter payloads longer than this (in characters) are truncated, with a marker. */
-export const MAX_DEAD_LETTER_PAYLOAD = 64 * 1024;
 
 export interface StateStoreOptions {
   /** Clock in ms since the epoch; injectable for lease tests. Default `Date.now`. */
@@ -81,190 +82,6 @@ export interface StateStoreOptions {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-interface JobRow {
-  id: string;
-  plan_name: string;
-  plan_hash: string;
-  plan_path: string | null;
-  kind: string;
-  status: JobStatus;
-  created_at: string;
-  updated_at: string;
-  finished_at: string | null;
-  error: string | null;
-}
-
-interface SegmentRow {
-  job_id: string;
-  id: string;
-  stream: string;
-  target: string;
-  seg_index: number;
-  seg_total: number;
-  spec: string;
-  cursor: string | null;
-  status: SegmentStatus;
-  items: number;
-  bytes: number;
-  rejected: number;
-  commits: number;
-  updated_at: string;
-}
-
-interface LockRow {
-  job_id: string;
-  token: string;
-  pid: number;
-  host: string;
-  since: string;
-  expires_at: number;
-}
-
-interface DeadLetterRow {
-  id: number;
-  job_id: string;
-  segment_id: string;
-  stream: string;
-  key: string;
-  reason: string;
-  payload: string | null;
-  created_at: string;
-}
-
-interface CheckpointRow {
-  job_id: string;
-  segment_id: string;
-  seq: number;
-  cursor: string | null;
-  items: number;
-  bytes: number;
-  rejected: number;
-  at_ms: number;
-}
-
-const JOB_COLUMNS =
-  'id, plan_name, plan_hash, plan_path, kind, status, created_at, updated_at, finished_at, error';
-
-function toJob(r: JobRow): JobRecord {
-  return {
-    id: r.id,
-    planName: r.plan_name,
-    planHash: r.plan_hash,
-    planPath: r.plan_path ?? undefined,
-    kind: r.kind,
-    status: r.status,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    finishedAt: r.finished_at ?? undefined,
-    error: r.error ?? undefined,
-  };
-}
-
-function toSegment(r: SegmentRow): SegmentState {
-  return {
-    jobId: r.job_id,
-    id: r.id,
-    stream: r.stream,
-    target: r.target,
-    index: r.seg_index,
-    total: r.seg_total,
-    spec: JSON.parse(r.spec) as unknown,
-    cursor: r.cursor ?? undefined,
-    status: r.status,
-    items: r.items,
-    bytes: r.bytes,
-    rejected: r.rejected,
-    updatedAt: r.updated_at,
-  };
-}
-
-function toHolder(r: LockRow): RunnerHolder {
-  return { pid: r.pid, host: r.host, since: r.since };
-}
-
-/** JSON text that survives bigint (as a decimal string) and rejects nothing else silently. */
-function toJson(value: unknown): string {
-  return JSON.stringify(value ?? null, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-}
-
-/** Redact every string inside a JSON-like value (keys are left alone). */
-function redactDeep(value: unknown): unknown {
-  if (typeof value === 'string') return redact(value);
-  if (Array.isArray(value)) return value.map(redactDeep);
-  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v);
-    return out;
-  }
-  return value;
-}
-
-function truncatePayload(payload: string | undefined): string | null {
-  if (payload === undefined) return null;
-  if (payload.length <= MAX_DEAD_LETTER_PAYLOAD) return payload;
-  return `${payload.slice(0, MAX_DEAD_LETTER_PAYLOAD)}…[truncated, ${payload.length} chars]`;
-}
-
-function defaultIsProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Translate a SQLite failure into the taxonomy; FerryErrors pass through. */
-function stateError(e: unknown, what: string, where: string): FerryError {
-  if (isFerryError(e)) return e;
-  const code = (e as { code?: unknown }).code;
-  const msg = e instanceof Error ? e.message : String(e);
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-    return new FerryError('STATE', `state database ${where} is busy (${what}): ${msg}`, {
-      retry: 'transient',
-      hint: 'another process holds it locked (another ferry, or a tool reading the file): let it finish, then retry',
-      cause: e,
-    });
-  }
-  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new FerryError('STATE', `${where} is not a usable ferry state database (${what}): ${msg}`, {
-      hint: 'point --state at a ferry state file, or at a new path to start afresh',
-      cause: e,
-    });
-  }
-  if (code === 'SQLITE_FULL') {
-    return new FerryError('STATE', `the disk holding the state database ${where} is full (${what}); nothing after the last checkpoint was recorded`, {
-      hint: 'free space on that disk (or move the state with --state to a disk with room)',
-      cause: e,
-    });
-  }
-  if (typeof code === 'string' && code.startsWith('SQLITE_IOERR')) {
-    return new FerryError('STATE', `the state database ${where} could not be read or written (${what}: ${code}): ${redact(msg)}`, {
-      hint: 'check the disk and the file (was it removed, truncated, or made unwritable while the job ran?)',
-      cause: e,
-    });
-  }
-  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
-    return new FerryError('STATE', `cannot write the state database ${where} (${what}): ${msg}`, {
-      hint: 'check that the directory exists and is writable, or choose another path with --state',
-      cause: e,
-    });
-  }
-  return new FerryError('STATE', `state database ${where}: ${what} failed: ${redact(msg)}`, { cause: e });
-}
-
-/** A second job of a plan refused while one runs (exit 2), naming the running job and its runner. */
-export function planRunningError(job: JobRecord, holder: RunnerHolder): FerryError {
-  return new FerryError(
-    'PLAN_RUNNING',
-    `plan "${job.planName}" is already running as job ${job.id} (pid ${holder.pid} on host ${holder.host}, since ${holder.since}); ferry runs one job of a plan at a time on a state`,
-    {
-      hint: `watch it with \`ferry status ${job.id}\`, or stop that runner first (Ctrl-C); a killed runner's lock is taken over at once on its host, else when its lease expires`,
-      details: { jobId: job.id, holder },
-    },
-  );
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 
 export class SqliteStateStore implements StateStore {
@@ -277,6 +94,7 @@ export class SqliteStateStore implements StateStore {
   private readonly isProcessAlive: (pid: number) => boolean;
   private readonly historyKeep: number;
   private closed = false;
+  private readonly reports: SqliteReports;
 
   constructor(path: string = DEFAULT_STATE_PATH, opts: StateStoreOptions = {}) {
     const memory = path === ':memory:';
@@ -329,6 +147,13 @@ export class SqliteStateStore implements StateStore {
       throw stateError(e, 'open', this.path);
     }
     this.db = db;
+    this.reports = new SqliteReports({
+      db,
+      now: () => this.now(),
+      iso: (ms) => this.iso(ms),
+      read: (what, fn) => this.read(what, fn),
+      tx: (what, fn) => this.tx(what, fn),
+    });
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------------
@@ -880,178 +705,38 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
-  // ---- plan verifications (no job) ------------------------------------------------------------------------------
+  // ---- reports (reports.ts) ----------------------------------------------------------------------------------
 
-  /** A new id for one `ferry verify PLAN` run: `vr-` + a job-style id. */
-  async newPlanVerifyRunId(): Promise<string> {
-    return `vr-${newJobId(this.now())}`;
+  newPlanVerifyRunId(): Promise<string> {
+    return this.reports.newPlanVerifyRunId();
   }
 
-  /** One result of `ferry verify PLAN` (a plan verified without a job), under its run. */
-  async savePlanVerifyResult(run: PlanVerifyRun, result: { stream: string; verifier: string; outcome: string; report: unknown }): Promise<void> {
-    this.tx('save plan verify result', () => {
-      this.db
-        .prepare(
-          'INSERT INTO plan_verify_results (run_id, plan_name, plan_hash, plan_path, stream, verifier, outcome, report, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(run.runId, run.planName, run.planHash, run.planPath ?? null, result.stream, result.verifier, result.outcome, toJson(result.report), this.iso());
-    });
+  savePlanVerifyResult(run: PlanVerifyRun, result: { stream: string; verifier: string; outcome: string; report: unknown }): Promise<void> {
+    return this.reports.savePlanVerifyResult(run, result);
   }
 
-  /** Results of plan verifications, oldest first: of one plan, or of one run. */
-  async planVerifyResults(filter: { planName?: string; runId?: string } = {}): Promise<PlanVerifyResultRecord[]> {
-    return this.read('read plan verify results', () => {
-      const where: string[] = [];
-      const params: string[] = [];
-      if (filter.planName !== undefined) {
-        where.push('plan_name = ?');
-        params.push(filter.planName);
-      }
-      if (filter.runId !== undefined) {
-        where.push('run_id = ?');
-        params.push(filter.runId);
-      }
-      return this.db
-        .prepare<
-          string[],
-          { run_id: string; plan_name: string; plan_hash: string; plan_path: string | null; stream: string; verifier: string; outcome: string; report: string; at: string }
-        >(
-          `SELECT run_id, plan_name, plan_hash, plan_path, stream, verifier, outcome, report, at FROM plan_verify_results ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`,
-        )
-        .all(...params)
-        .map((r) => ({
-          runId: r.run_id,
-          planName: r.plan_name,
-          planHash: r.plan_hash,
-          ...(r.plan_path !== null ? { planPath: r.plan_path } : {}),
-          stream: r.stream,
-          verifier: r.verifier,
-          outcome: r.outcome,
-          report: JSON.parse(r.report) as unknown,
-          at: r.at,
-        }));
-    });
+  planVerifyResults(filter: { planName?: string; runId?: string } = {}): Promise<PlanVerifyResultRecord[]> {
+    return this.reports.planVerifyResults(filter);
   }
 
-  // ---- dry runs -------------------------------------------------------------------------------------------------
-
-  /**
-   * Record one `ferry plan dry-run` report (the only row a dry run writes: no job). The report is stored as JSON as
-   * given; the caller keeps secrets out of it. Returns the row's id (`dr-` + a job-style id).
-   */
-  async saveDryRunReport(input: { planName: string; planHash: string; verdict: 'ready' | 'blocked'; report: unknown }): Promise<DryRunReportRecord> {
-    return this.tx('save dry-run report', () => {
-      const createdAt = this.iso();
-      for (let attempt = 0; ; attempt++) {
-        const id = `dr-${newJobId(this.now())}`;
-        const taken = this.db.prepare('SELECT 1 FROM dry_run_reports WHERE id = ?').get(id);
-        if (taken && attempt < 5) continue;
-        this.db
-          .prepare('INSERT INTO dry_run_reports (id, plan_name, plan_hash, created_at, verdict, report_json) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(id, input.planName, input.planHash, createdAt, input.verdict, toJson(input.report));
-        return { id, planName: input.planName, planHash: input.planHash, createdAt, verdict: input.verdict };
-      }
-    });
+  saveDryRunReport(input: { planName: string; planHash: string; verdict: 'ready' | 'blocked'; report: unknown }): Promise<DryRunReportRecord> {
+    return this.reports.saveDryRunReport(input);
   }
 
-  /** Dry-run reports, newest first (without their JSON), optionally of one plan. */
-  async listDryRunReports(opts: { planName?: string; limit?: number } = {}): Promise<DryRunReportRecord[]> {
-    return this.read('list dry-run reports', () => {
-      const where = opts.planName !== undefined ? 'WHERE plan_name = ?' : '';
-      const params: unknown[] = opts.planName !== undefined ? [opts.planName] : [];
-      params.push(Math.max(1, Math.floor(opts.limit ?? 1000)));
-      return this.db
-        .prepare<unknown[], { id: string; plan_name: string; plan_hash: string; created_at: string; verdict: 'ready' | 'blocked' }>(
-          `SELECT id, plan_name, plan_hash, created_at, verdict FROM dry_run_reports ${where} ORDER BY created_at DESC, rowid DESC LIMIT ?`,
-        )
-        .all(...params)
-        .map((r) => ({ id: r.id, planName: r.plan_name, planHash: r.plan_hash, createdAt: r.created_at, verdict: r.verdict }));
-    });
+  listDryRunReports(opts: { planName?: string; limit?: number } = {}): Promise<DryRunReportRecord[]> {
+    return this.reports.listDryRunReports(opts);
   }
 
-  /** One stored dry-run report with its JSON, or undefined. */
-  async getDryRunReport(id: string): Promise<(DryRunReportRecord & { report: unknown }) | undefined> {
-    return this.read('read dry-run report', () => {
-      const r = this.db
-        .prepare<[string], { id: string; plan_name: string; plan_hash: string; created_at: string; verdict: 'ready' | 'blocked'; report_json: string }>(
-          'SELECT id, plan_name, plan_hash, created_at, verdict, report_json FROM dry_run_reports WHERE id = ?',
-        )
-        .get(id);
-      if (!r) return undefined;
-      return { id: r.id, planName: r.plan_name, planHash: r.plan_hash, createdAt: r.created_at, verdict: r.verdict, report: JSON.parse(r.report_json) as unknown };
-    });
+  getDryRunReport(id: string): Promise<(DryRunReportRecord & { report: unknown }) | undefined> {
+    return this.reports.getDryRunReport(id);
   }
 
-  // ---- stored reports (ferry reports) ---------------------------------------------------------------------------
-
-  /**
-   * Dry runs, plan verification runs and job verifications in one list, newest first (ties: id descending), so
-   * `--limit` cuts the merged list rather than each kind. The outcome of a verification combines its results as
-   * `overallOutcome` does (differ, else inconclusive, else match).
-   */
-  async listStoredReports(opts: { planName?: string; kind?: 'dry-run' | 'verify'; limit?: number } = {}): Promise<StoredReportSummary[]> {
-    return this.read('list stored reports', () => {
-      const combined = `CASE WHEN sum(outcome = 'differ') > 0 THEN 'differ' WHEN sum(outcome = 'inconclusive') > 0 THEN 'inconclusive' ELSE 'match' END`;
-      const parts: string[] = [];
-      if (opts.kind === undefined || opts.kind === 'dry-run') {
-        parts.push(`SELECT id, 'dry-run' AS kind, NULL AS job_id, plan_name, created_at AS at, verdict AS outcome,
-            (SELECT count(*) FROM json_each(report_json, '$.findings') WHERE json_extract(value, '$.severity') = 'blocker') AS blockers,
-            (SELECT count(*) FROM json_each(report_json, '$.findings') WHERE json_extract(value, '$.severity') = 'warning') AS warnings,
-            coalesce(json_array_length(report_json, '$.streams'), 0) AS streams, NULL AS checks
-          FROM dry_run_reports`);
-      }
-      if (opts.kind === undefined || opts.kind === 'verify') {
-        parts.push(`SELECT run_id AS id, 'verify' AS kind, NULL AS job_id, min(plan_name) AS plan_name, max(at) AS at, ${combined} AS outcome,
-            NULL AS blockers, NULL AS warnings, count(DISTINCT stream) AS streams, count(*) AS checks
-          FROM plan_verify_results GROUP BY run_id`);
-        // A job's current state: the newest row of each (stream, verifier), as a re-verification replaces it.
-        parts.push(`SELECT l.job_id AS id, 'verify' AS kind, l.job_id AS job_id, j.plan_name AS plan_name, max(l.at) AS at, ${combined} AS outcome,
-            NULL AS blockers, NULL AS warnings, count(DISTINCT l.stream) AS streams, count(*) AS checks
-          FROM (SELECT job_id, stream, outcome, at,
-                  row_number() OVER (PARTITION BY job_id, stream, verifier ORDER BY id DESC) AS rn
-                FROM verify_results) l
-          JOIN jobs j ON j.id = l.job_id
-          WHERE l.rn = 1 GROUP BY l.job_id, j.plan_name`);
-      }
-      const params: unknown[] = [];
-      let where = '';
-      if (opts.planName !== undefined) {
-        where = 'WHERE plan_name = ?';
-        params.push(opts.planName);
-      }
-      params.push(Math.max(1, Math.floor(opts.limit ?? 1000)));
-      return this.db
-        .prepare<unknown[], { id: string; kind: 'dry-run' | 'verify'; job_id: string | null; plan_name: string; at: string; outcome: string; blockers: number | null; warnings: number | null; streams: number; checks: number | null }>(
-          `SELECT * FROM (${parts.join('\n UNION ALL \n')}) ${where} ORDER BY at DESC, id DESC LIMIT ?`,
-        )
-        .all(...params)
-        .map((r) => ({
-          id: r.id,
-          kind: r.kind,
-          ...(r.job_id !== null ? { jobId: r.job_id } : {}),
-          planName: r.plan_name,
-          at: r.at,
-          outcome: r.outcome,
-          ...(r.blockers !== null ? { blockers: r.blockers } : {}),
-          ...(r.warnings !== null ? { warnings: r.warnings } : {}),
-          streams: r.streams,
-          ...(r.checks !== null ? { checks: r.checks } : {}),
-        }));
-    });
+  listStoredReports(opts: { planName?: string; kind?: 'dry-run' | 'verify'; limit?: number } = {}): Promise<StoredReportSummary[]> {
+    return this.reports.listStoredReports(opts);
   }
 
-  /** A job's latest verify result of each stream and verifier (what `ferry status` combines), oldest first. */
-  async latestVerifyResults(jobId: string): Promise<{ stream: string; verifier: string; outcome: string; report: unknown; at: string }[]> {
-    return this.read('read latest verify results', () =>
-      this.db
-        .prepare<[string], { stream: string; verifier: string; outcome: string; report: string; at: string }>(
-          `SELECT stream, verifier, outcome, report, at FROM verify_results v
-           WHERE job_id = ? AND id = (SELECT max(id) FROM verify_results w WHERE w.job_id = v.job_id AND w.stream = v.stream AND w.verifier = v.verifier)
-           ORDER BY id`,
-        )
-        .all(jobId)
-        .map((r) => ({ ...r, report: JSON.parse(r.report) as unknown })),
-    );
+  latestVerifyResults(jobId: string): Promise<{ stream: string; verifier: string; outcome: string; report: unknown; at: string }[]> {
+    return this.reports.latestVerifyResults(jobId);
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------------------------

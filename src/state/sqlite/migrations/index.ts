@@ -1,0 +1,8 @@
+/** The SQLite state's migrations, in order; append only (see ../migrate.ts). */
+import type { Migration } from '../migrate.js';
+import { m0001 } from './0001-initial.js';
+import { m0002 } from './0002-dry-run-reports.js';
+import { m0003 } from './0003-plan-verify-results.js';
+import { m0004 } from './0004-partial-uploads.js';
+
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004];
