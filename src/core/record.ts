@@ -5,6 +5,8 @@
  * de-duplication (see `keyText`). `value` is the payload: for document stores a `Doc`, for object stores an object
  * descriptor; the engine never looks inside it.
  */
+import { isPlainObject } from '../util/plain-object.js';
+
 export interface FerryRecord<V = unknown> {
   /** Identity of the record: ordered key parts, e.g. { invoice_id: 42 } or { pk: 'A', sk: 'B' }. */
   key: RecordKey;
@@ -73,3 +75,8 @@ export type Value =
   | { readonly [field: string]: Value };
 
 export type Doc = { [field: string]: Value };
+
+/** A neutral record's map (`Doc`): a plain object, not an array, a Date, bytes or a value class. */
+export function isDoc(v: unknown): v is Doc {
+  return isPlainObject(v);
+}

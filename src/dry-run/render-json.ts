@@ -42,14 +42,14 @@ const REPORT: Shape = {
   },
 };
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+function isObjectNode(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function order(value: unknown, shape: Shape | 'sorted' | 'as-is' | undefined): unknown {
   if (shape === 'as-is') return value;
   if (Array.isArray(value)) return value.map((v) => order(v, shape));
-  if (!isPlainObject(value)) return value;
+  if (!isObjectNode(value)) return value;
   if (shape === undefined || shape === 'sorted') {
     // Unknown objects (added fields) and maps: keys sorted, all the way down.
     const out: Record<string, unknown> = {};

@@ -18,7 +18,7 @@
  * - The record's `key` is kept as is, except that key parts follow `rename`, and a key part whose (target) field is
  *   overwritten by `set` takes the new value when that value is a scalar.
  */
-import { Decimal, type Doc, type FerryRecord, type KeyPart, type RecordKey, type Value } from '../core/record.js';
+import { Decimal, type Doc, type FerryRecord, type KeyPart, type RecordKey, type Value, isDoc } from '../core/record.js';
 import { FerryError } from '../errors.js';
 import type { FieldMap } from '../plan/types.js';
 
@@ -79,18 +79,13 @@ export function compileTemplate(template: string, where = 'template'): CompiledT
   return { pieces, sole: only && 'field' in only ? only.field : undefined };
 }
 
-function isPlainObject(v: unknown): v is Doc {
-  if (v === null || typeof v !== 'object') return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
-}
 
 function lookup(doc: Doc, field: string): Value | undefined {
   if (Object.prototype.hasOwnProperty.call(doc, field)) return doc[field];
   if (!field.includes('.')) return undefined;
   let cur: Value | undefined = doc;
   for (const part of field.split('.')) {
-    if (!isPlainObject(cur) || !Object.prototype.hasOwnProperty.call(cur, part)) return undefined;
+    if (!isDoc(cur) || !Object.prototype.hasOwnProperty.call(cur, part)) return undefined;
     cur = (cur as Doc)[part];
   }
   return cur;
@@ -142,7 +137,7 @@ export function compileFieldMap(map: FieldMap | undefined): RecordMapper {
 
   return (record) => {
     const src = record.value;
-    if (!isPlainObject(src)) {
+    if (!isDoc(src)) {
       throw new FieldMapError('map: the record is not a document (object streams cannot be field-mapped)');
     }
     // Templates first, against the source document, so nothing below can hide a field they need.

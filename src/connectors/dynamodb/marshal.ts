@@ -10,7 +10,7 @@
  * bigint → N; Date, TimeValue → S ISO-8601), refusing what DynamoDB cannot hold with ITEM_REJECTED.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { Decimal, TimeValue, TypedSet, type Doc, type KeyPart, type Value } from '../../core/record.js';
+import { Decimal, TimeValue, TypedSet, type Doc, type KeyPart, type Value, isDoc } from '../../core/record.js';
 import { FerryError } from '../../errors.js';
 import { canonicalNumber } from './number.js';
 
@@ -26,11 +26,6 @@ function numberText(text: string, path: string): string {
   return c.text;
 }
 
-export function isPlainObject(v: unknown): v is Doc {
-  if (v === null || typeof v !== 'object') return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
-}
 
 export function toAttributeValue(v: Value, path: string): AttributeValue {
   if (v === null) return { NULL: true };
@@ -66,7 +61,7 @@ export function toAttributeValue(v: Value, path: string): AttributeValue {
     };
   }
   if (Array.isArray(v)) return { L: (v as readonly Value[]).map((x, i) => toAttributeValue(x, `${path}[${i}]`)) };
-  if (isPlainObject(v)) {
+  if (isDoc(v)) {
     const M: Item = {};
     for (const [k, x] of Object.entries(v)) if (x !== undefined) M[k] = toAttributeValue(x, `${path}.${k}`);
     return { M };

@@ -19,7 +19,7 @@
  */
 import { BatchWriteItemCommand, PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ConnectorContext } from '../../core/connector.js';
-import type { Doc, FerryRecord } from '../../core/record.js';
+import { isDoc, type Doc, type FerryRecord } from '../../core/record.js';
 import type { Rejection, RateUnit, Sink, SinkLimits, WriteMode, WriteResult } from '../../core/sink.js';
 import type { StreamRef } from '../../core/stream.js';
 import type { TargetState } from '../../dry-run/report.js';
@@ -28,7 +28,7 @@ import { createClient } from './client.js';
 import { errorName, toFerryError } from './errors.js';
 import { itemSize, writeUnits } from './item-size.js';
 import { describeKey, sameKey } from './key.js';
-import { isPlainObject, itemKeyText, toItem, type Item } from './marshal.js';
+import { itemKeyText, toItem, type Item } from './marshal.js';
 import { parseOptions, type DynamoDbOptions } from './options.js';
 import { createTable, deleteTable, describeTable, tableKeyOf, waitForTable, type TableKey, type TableOps } from './table.js';
 import { compileStreamTarget, toTargetRecord, type StreamTarget } from './to-target.js';
@@ -91,7 +91,7 @@ export class DynamoDbSink implements Sink<FerryRecord> {
   }
 
   sizeOf(item: FerryRecord): number {
-    return isPlainObject(item.value) ? itemSize(item.value) : (item.sizeBytes ?? 0);
+    return isDoc(item.value) ? itemSize(item.value) : (item.sizeBytes ?? 0);
   }
 
   cost(items: readonly FerryRecord[]): Partial<Record<RateUnit, number>> {
@@ -252,7 +252,7 @@ export class DynamoDbSink implements Sink<FerryRecord> {
     const entries: Entry[] = [];
     for (const record of items) {
       try {
-        if (!isPlainObject(record.value)) throw new FerryError('ITEM_REJECTED', 'the record is not a document');
+        if (!isDoc(record.value)) throw new FerryError('ITEM_REJECTED', 'the record is not a document');
         const item = toItem(record.value as Doc);
         entries.push({ record, item, key: itemKeyText(item, names), size: itemSize(record.value as Doc) });
       } catch (e) {

@@ -24,7 +24,7 @@
  * its value is a map. Nested values follow the same rules (timestamps, numbers...), except that nested arrays are
  * always lists.
  */
-import { Decimal, TimeValue, TypedSet, type Doc, type FerryRecord, type KeyPart, type Value } from '../../core/record.js';
+import { Decimal, TimeValue, TypedSet, type Doc, type FerryRecord, type KeyPart, type Value, isDoc } from '../../core/record.js';
 import type { StreamRef } from '../../core/stream.js';
 import { FerryError } from '../../errors.js';
 import { itemSize } from './item-size.js';
@@ -37,7 +37,7 @@ import {
   type SourceColumn,
   type TargetKey,
 } from './key.js';
-import { isPlainObject, numberKeyPart } from './marshal.js';
+import { numberKeyPart } from './marshal.js';
 import { canonicalNumber, formatNumber, parseNumber, scaledText } from './number.js';
 import { resolveTypeRules, type KeyAttrType, type TypeRules } from './options.js';
 
@@ -253,7 +253,7 @@ function convert(v: Value | undefined, rules: TypeRules, path: string): Out {
       return c;
     });
   }
-  if (isPlainObject(v)) {
+  if (isDoc(v)) {
     const out: Doc = {};
     for (const [k, x] of Object.entries(v)) {
       const c = convert(x, rules, `${path}.${k}`);
@@ -280,7 +280,7 @@ function convertTop(name: string, v: Value | undefined, st: StreamTarget): Out {
     return rules.json === 'string' ? jsonText(v, name) : convert(v, rules, name);
   }
   if (Array.isArray(v) && rules.arrays === 'set') return arrayAsSet(v as readonly Value[], rules, name);
-  if (col === undefined && isPlainObject(v) && rules.json === 'string') return jsonText(v, name);
+  if (col === undefined && isDoc(v) && rules.json === 'string') return jsonText(v, name);
   return convert(v, rules, name);
 }
 
@@ -370,7 +370,7 @@ function keyFromRecord(record: FerryRecord): TargetKey {
 /** Convert one mapped record to what DynamoDB will hold. Throws ITEM_REJECTED with the reason. */
 export function toTargetRecord(st: StreamTarget, record: FerryRecord): FerryRecord<Doc> {
   const src = record.value;
-  if (!isPlainObject(src)) throw new FerryError('ITEM_REJECTED', 'the record is not a document; DynamoDB stores documents');
+  if (!isDoc(src)) throw new FerryError('ITEM_REJECTED', 'the record is not a document; DynamoDB stores documents');
   const out: Doc = {};
   for (const [name, v] of Object.entries(src)) {
     if (name === '') throw new FerryError('ITEM_REJECTED', 'an attribute has an empty name, which DynamoDB does not allow');

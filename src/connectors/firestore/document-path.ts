@@ -18,7 +18,7 @@
  * The result is the document path relative to the database (`artists/1/albums/10`): the record's target key
  * (`{ path }`), which the Firestore source yields for the same document, so verification lines up.
  */
-import { Decimal, TimeValue, type Doc, type FerryRecord, type Value } from '../../core/record.js';
+import { Decimal, TimeValue, type Doc, type FerryRecord, type Value, isDoc } from '../../core/record.js';
 import { FerryError } from '../../errors.js';
 import { canonicalDecimalText, canonicalNumberText } from '../../transform/canonical.js';
 import { compileTemplate } from '../../transform/field-map.js';
@@ -111,20 +111,15 @@ export function compileDocumentPath(collection: string, id: string | undefined):
   return { collection, segments, id: idTemplate, idSource: id, fixed: segments.every((s) => s.literal !== undefined) };
 }
 
-function isPlainObject(v: unknown): v is Doc {
-  if (v === null || typeof v !== 'object') return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
-}
 
 function lookup(record: FerryRecord, field: string): Value | undefined {
   const doc = record.value;
-  if (isPlainObject(doc)) {
+  if (isDoc(doc)) {
     if (Object.prototype.hasOwnProperty.call(doc, field)) return doc[field];
     if (field.includes('.')) {
       let cur: Value | undefined = doc;
       for (const part of field.split('.')) {
-        if (!isPlainObject(cur) || !Object.prototype.hasOwnProperty.call(cur, part)) {
+        if (!isDoc(cur) || !Object.prototype.hasOwnProperty.call(cur, part)) {
           cur = undefined;
           break;
         }

@@ -29,12 +29,9 @@ import { FerryError } from '../../errors.js';
 import { canonicalNumberText } from '../../transform/canonical.js';
 import { decimalToFirestore, int64Value } from './number.js';
 import { SET_TAG, VALUES_FIELD } from './options.js';
+import { isPlainObject } from '../../util/plain-object.js';
+export { isPlainObject };
 
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (v === null || typeof v !== 'object') return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
-}
 
 const ISO = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/;
 

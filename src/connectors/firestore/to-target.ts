@@ -32,7 +32,7 @@
  * (document-id.ts).
  * A map that happens to look like a tagged set (`ferry:set` + `values`) is written as it is, but reads back as a set.
  */
-import { Decimal, TimeValue, TypedSet, type Doc, type FerryRecord, type Value } from '../../core/record.js';
+import { Decimal, TimeValue, TypedSet, type Doc, type FerryRecord, type Value, isDoc } from '../../core/record.js';
 import type { StreamRef } from '../../core/stream.js';
 import { FerryError } from '../../errors.js';
 import { canonicalText, canonicalTimestampText } from '../../transform/canonical.js';
@@ -69,11 +69,6 @@ function reject(path: string, why: string): FerryError {
   return new FerryError('ITEM_REJECTED', `field ${path}: ${why}`);
 }
 
-function isPlainObject(v: unknown): v is Doc {
-  if (v === null || typeof v !== 'object') return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
-}
 
 function fieldPath(parent: string, name: string): string {
   return parent === '' ? name : `${parent}.${name}`;
@@ -201,7 +196,7 @@ function convert(v: Value | undefined, rules: FirestoreRules, path: string, dept
     return list(sortedElements(v, rules, path), rules, path, depth, inArray);
   }
   if (Array.isArray(v)) return list(v as readonly Value[], rules, path, depth, inArray);
-  if (isPlainObject(v)) return map(v, rules, path, depth);
+  if (isDoc(v)) return map(v, rules, path, depth);
   const kind = (v as object).constructor?.name ?? typeof v;
   throw reject(path, `a value of type ${kind}, which ferry cannot store in Firestore`);
 }
@@ -237,7 +232,7 @@ function map(doc: Readonly<Record<string, Value>>, rules: FirestoreRules, path: 
 /** Convert one mapped record to what Firestore will hold. Throws ITEM_REJECTED with the reason. */
 export function toTargetRecord(st: StreamTarget, record: FerryRecord): FerryRecord<Doc> {
   const src = record.value;
-  if (!isPlainObject(src)) throw new FerryError('ITEM_REJECTED', 'the record is not a document; Firestore stores documents');
+  if (!isDoc(src)) throw new FerryError('ITEM_REJECTED', 'the record is not a document; Firestore stores documents');
   const path = documentPathOf(st.path, record, st.rules);
   // Top-level fields are at depth 0: convert the document as a map at depth -1.
   const value = map(src, st.rules, '', -1);
