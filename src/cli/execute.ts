@@ -3,8 +3,8 @@ import os from 'node:os';
 import type { JobRecord } from '../core/checkpoint.js';
 import type { StateStore } from '../core/state-store.js';
 import type { Logger } from '../core/connector.js';
-import { runJob, type JobSummary } from '../engine/index.js';
-import { EXIT, FerryError, isFerryError, redact } from '../errors.js';
+import { runPlanJob, type JobSummary, type RunPlanJobResult } from '../engine/index.js';
+import { EXIT, isFerryError, redact } from '../errors.js';
 import type { LoadedPlan } from '../plan/index.js';
 import type { CliContext } from './context.js';
 import { formatCount, formatDuration, reportError } from './output.js';
@@ -22,23 +22,16 @@ export async function executeJob(
     store: StateStore;
     /** The job, or how to create it: a new job is recorded only once both connectors opened. */
     job: JobRecord | (() => Promise<JobRecord>);
+    /** Told the job once it exists (a new job is created only after both connectors opened). */
+    onJob?: (job: JobRecord) => void;
     json: boolean;
     debug: boolean;
   },
 ): Promise<number> {
   const { io } = ctx;
   const { loaded, store } = opts;
-  // Opening the connectors first means a plan whose store is unreachable or unsupported leaves no job behind.
-  const logger = cliLogger({ onEvent: () => {}, note: (t) => io.err(t), stop: () => {} }, opts.debug);
-  const conns = await ctx.openConnectors(loaded.plan, { signal: new AbortController().signal, logger });
-  let job: JobRecord;
-  try {
-    job = typeof opts.job === 'function' ? await opts.job() : opts.job;
-  } catch (e) {
-    await conns[Symbol.asyncDispose]();
-    throw e;
-  }
   const reporter: Reporter = reporterFor(io, opts.json);
+  const logger = cliLogger(reporter, opts.debug);
   const stop = new AbortController();
   const abort = new AbortController();
   // Every concurrent read, write and wait listens on these; dozens at once are normal, not a leak.
@@ -57,53 +50,53 @@ export async function executeJob(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  let summary: JobSummary | undefined;
-  let failure: unknown;
   let verifyCode: number | undefined;
+  let result: RunPlanJobResult;
   try {
-    summary = await runJob({
-      plan: loaded,
+    result = await runPlanJob({
+      loaded,
       store,
-      job,
-      source: conns.source,
-      sink: conns.sink,
+      job: opts.job,
+      openConnectors: ctx.openConnectors,
+      connectorCtx: { signal: new AbortController().signal, logger },
       stopSignal: stop.signal,
       abortSignal: abort.signal,
       onEvent: (e) => reporter.onEvent(e),
+      ...(opts.onJob ? { onJob: opts.onJob } : {}),
+      after: async (job, summary, conns) => {
+        reporter.stop();
+        if (!opts.json && io.isTTY) io.out(describeSummary(summary));
+        // Verification belongs to the run: a load is not done until it is proven (`verify: []` turns it off).
+        if (summary.status !== 'succeeded' || (loaded.plan.verify ?? []).length === 0 || stop.signal.aborted) return;
+        const v = await runVerification(ctx, {
+          plan: loaded.plan,
+          store,
+          jobId: job.id,
+          source: conns.source,
+          sink: conns.sink,
+          // The first Ctrl-C stops a verification at once: it has nothing to checkpoint.
+          connectorCtx: { signal: AbortSignal.any([stop.signal, abort.signal]), logger },
+          reporter,
+          json: opts.json,
+        });
+        verifyCode = v.code;
+      },
     });
-    reporter.stop();
-    if (!opts.json && io.isTTY) io.out(describeSummary(summary));
-    // Verification belongs to the run: a load is not done until it is proven (`verify: []` turns it off).
-    if (summary.status === 'succeeded' && (loaded.plan.verify ?? []).length > 0 && !stop.signal.aborted) {
-      const v = await runVerification(ctx, {
-        plan: loaded.plan,
-        store,
-        jobId: job.id,
-        source: conns.source,
-        sink: conns.sink,
-        // The first Ctrl-C stops a verification at once: it has nothing to checkpoint.
-        connectorCtx: { signal: AbortSignal.any([stop.signal, abort.signal]), logger },
-        reporter,
-        json: opts.json,
-      });
-      verifyCode = v.code;
-    }
-  } catch (e) {
-    failure = e;
   } finally {
-    await conns[Symbol.asyncDispose]();
     reporter.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 
-  if (summary && summary.status === 'succeeded' && failure !== undefined) {
+  const { job, summary } = result;
+  if (summary && summary.status === 'succeeded' && result.afterFailure !== undefined) {
     // The load succeeded; only verification failed or was interrupted.
-    const code = reportError(io, failure, opts.debug);
+    const code = reportError(io, result.afterFailure, opts.debug);
     io.err(`  then: \`ferry verify ${job.id}\` verifies the job again`);
     return code;
   }
   if (summary) {
+    if (result.afterFailure !== undefined) reportError(io, result.afterFailure, opts.debug);
     if (summary.status === 'succeeded') return verifyCode ?? EXIT.OK;
     if (summary.status === 'interrupted') {
       io.err(`ferry: job ${job.id} interrupted; nothing is lost`);
@@ -116,23 +109,13 @@ export async function executeJob(
     io.err(`  then: \`ferry resume ${job.id}\` continues from the last checkpoint`);
     return err?.code === 'INTERRUPTED' ? EXIT.INTERRUPTED : EXIT.FAILED;
   }
+  const failure = result.failure;
   const code = reportError(io, failure, opts.debug);
   const locked = isFerryError(failure) && (failure.code === 'JOB_LOCKED' || failure.code === 'JOB_FINISHED');
-  if (!locked) {
-    // The job did not run to the end: leave it resumable, and say how unless the message already did.
-    try {
-      if ((await store.getJob(job.id))?.status === 'running') await store.setJobStatus(job.id, 'failed', messageOf(failure));
-    } catch {
-      // The state itself is what failed: the job stays `running` there, and resume takes its lease over.
-    }
-    const said = isFerryError(failure) && `${failure.message} ${failure.hint ?? ''}`.includes(`ferry resume ${job.id}`);
-    if (!said) io.err(`  then: \`ferry resume ${job.id}\` continues from the last checkpoint`);
-  }
+  // The job did not run to the end and was left resumable (runPlanJob): say how, unless the message already did.
+  const said = isFerryError(failure) && `${failure.message} ${failure.hint ?? ''}`.includes(`ferry resume ${job.id}`);
+  if (!locked && !said) io.err(`  then: \`ferry resume ${job.id}\` continues from the last checkpoint`);
   return code;
-}
-
-function messageOf(e: unknown): string {
-  return redact(e instanceof Error ? e.message : String(e));
 }
 
 export function describeSummary(s: JobSummary): string {
@@ -166,10 +149,4 @@ export function cliLogger(reporter: Reporter, debug: boolean): Logger {
 /** Who runs a job, for messages. */
 export function runnerName(): string {
   return `pid ${process.pid} on ${os.hostname()}`;
-}
-
-export function unfinishedJobError(job: JobRecord, planFile: string): FerryError {
-  return new FerryError('USAGE', `plan "${job.planName}" has an unfinished job ${job.id} (${job.status}, started ${job.createdAt})`, {
-    hint: `continue it with \`ferry resume ${job.id}\`, or start over with \`ferry run ${planFile} --new\``,
-  });
 }

@@ -2,8 +2,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { loadPlanFile } from '../plan/index.js';
 import { handler, type CliContext, type GlobalArgs } from './context.js';
 import { dryRun } from './dry-run.js';
-import { planRunningError } from '../state/index.js';
-import { executeJob, unfinishedJobError } from './execute.js';
+import { newJobOf } from '../engine/index.js';
+import { executeJob } from './execute.js';
 import { withStore } from './store.js';
 import { formatDiagnostics } from '../plan/index.js';
 
@@ -28,24 +28,15 @@ export function runCommand(ctx: CliContext): CommandModule<GlobalArgs, RunArgs> 
       if (loaded.warnings.length > 0) ctx.io.err(formatDiagnostics(loaded.warnings));
       if (args['dry-run']) return dryRun(ctx, loaded, Boolean(args.json) || !ctx.io.isTTY, Boolean(args.debug));
       return withStore(ctx, args, { create: true }, async (store) => {
-        const s = store!;
-        const unfinished = await s.findUnfinishedJob(loaded.plan.name, loaded.hash);
-        const holder = unfinished ? await s.runnerOf(unfinished.id) : undefined;
-        if (unfinished && holder) throw planRunningError(unfinished, holder);
-        if (unfinished && !args.new) throw unfinishedJobError(unfinished, args.plan);
-        // createJob refuses atomically too: a run started at the same instant, or another job of the plan running.
-        const createJob = async () => {
-          const job = await s.createJob({
-            planName: loaded.plan.name,
-            planHash: loaded.hash,
-            planPath: loaded.path ?? args.plan,
-            kind: loaded.plan.kind,
-            planText: loaded.storedText,
-          }, { claim: true });
-          ctx.io.err(`ferry: job ${job.id} started for plan "${job.planName}"`);
-          return job;
-        };
-        return executeJob(ctx, { loaded, store: s, job: createJob, json: Boolean(args.json) || !ctx.io.isTTY, debug: Boolean(args.debug) });
+        const createJob = await newJobOf(store!, loaded, { planFile: args.plan, allowNew: Boolean(args.new) });
+        return executeJob(ctx, {
+          loaded,
+          store: store!,
+          job: createJob,
+          onJob: (job) => ctx.io.err(`ferry: job ${job.id} started for plan "${job.planName}"`),
+          json: Boolean(args.json) || !ctx.io.isTTY,
+          debug: Boolean(args.debug),
+        });
       });
     }),
   };

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { EXIT, FerryError } from '../errors.js';
+import { EXIT } from '../errors.js';
+import { jobNotFound } from '../engine/index.js';
 import { handler, type CliContext, type GlobalArgs } from './context.js';
 import { jobView, type JobView } from './job-view.js';
 import { formatCount, printJson, table } from './output.js';
@@ -51,11 +52,7 @@ export function statusCommand(ctx: CliContext): CommandModule<GlobalArgs, Status
   };
 }
 
-export function jobNotFound(id: string): FerryError {
-  return new FerryError('JOB_NOT_FOUND', `no job "${id}" in this state database`, {
-    hint: '`ferry jobs` lists the jobs; pass --state PATH if the job ran with another state database',
-  });
-}
+export { jobNotFound };
 
 export function describeJob(v: JobView): string {
   const lines = [

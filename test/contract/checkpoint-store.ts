@@ -71,6 +71,24 @@ export function checkpointStoreContract(name: string, world: () => ContractWorld
       await store.close();
     });
 
+    it('a job created with claim holds its runner lock, and another job of the plan is refused while it lives', async () => {
+      const w = await world();
+      const store = await w.open(1111);
+      const other = await w.open(2222);
+      const first = await store.createJob(newJob(), { claim: true, ttlMs: TTL });
+      expect(await other.runnerOf(first.id)).toMatchObject({ pid: 1111 });
+      const refused = await rejection(other.createJob(newJob({ planHash: 'sha256:edited' }), { claim: true }));
+      expect(refused.code).toBe('PLAN_RUNNING');
+      expect(refused.message).toContain(`already running as job ${first.id}`);
+      // Another plan is not held back; the creator's own acquire keeps the claimed lease.
+      expect((await other.createJob(newJob({ planName: 'other' }), { claim: true })).status).toBe('running');
+      const lease = await store.acquireRunner(first.id, TTL);
+      await store.releaseRunner(lease);
+      expect((await other.createJob(newJob(), { claim: true })).planName).toBe('invoices');
+      await other.close();
+      await store.close();
+    });
+
     it('segments: recorded once; a second ensure keeps their progress', async () => {
       const { store, job, lease } = await fixture();
       await store.commit(lease, 'public.invoice#1/3', { cursor: 'c1', items: 10, bytes: 100, deadLetters: [], done: false });

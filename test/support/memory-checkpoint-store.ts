@@ -21,6 +21,7 @@ import type { Segment } from '../../src/core/stream.js';
 import type { PartialUpload } from '../../src/core/upload-ledger.js';
 import { FerryError } from '../../src/errors.js';
 import type { CrashSwitch } from './memory-crash.js';
+import { planRunningError } from '../../src/state/records.js';
 
 interface Lock {
   token: string;
@@ -113,9 +114,23 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return j;
   }
 
-  async createJob(job: NewJob): Promise<JobRecord> {
+  async createJob(job: NewJob, opts: { claim?: boolean; ttlMs?: number } = {}): Promise<JobRecord> {
     this.op('createJob');
-    return this.data.addJob(job, this.iso());
+    const now = this.now();
+    if (opts.claim === true) {
+      for (const [jobId, lock] of this.data.locks) {
+        const other = this.data.jobs.get(jobId);
+        if (other && other.planName === job.planName && (other.status === 'running' || other.status === 'interrupted') && lock.expiresAt > now) {
+          const { planText: _p, ...rec } = other;
+          throw planRunningError(rec, { ...lock.holder });
+        }
+      }
+    }
+    const rec = this.data.addJob(job, this.iso(now));
+    if (opts.claim === true) {
+      this.data.locks.set(rec.id, { token: `t${++this.data.seq}`, holder: { pid: this.pid, host: this.host, since: this.iso(now) }, expiresAt: now + (opts.ttlMs ?? 30_000) });
+    }
+    return rec;
   }
 
   async findUnfinishedJob(planName: string, planHash: string): Promise<JobRecord | undefined> {

@@ -10,9 +10,8 @@ import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FerryError } from '../../../src/errors.js';
 import { openStateStore, type SqliteStateStore } from '../../../src/state/index.js';
-import { caught, rejection, newJob, segments, tempDir } from './helpers.js';
+import { rejection, newJob, segments, tempDir } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FerryError } from '../../../src/errors.js';
 import { openStateStore, type SqliteStateStore } from '../../../src/state/index.js';
-import { caught, rejection, clock, newJob, segments, tempDir } from './helpers.js';
+import { rejection, clock, newJob, segments, tempDir } from './helpers.js';
 
 
 const T0 = Date.parse('2026-11-28T07:36:12.000Z');

@@ -2,7 +2,6 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FerryError } from '../../../src/errors.js';
 import {
   DEFAULT_STATE_PATH,
   LATEST_SCHEMA_VERSION,

@@ -11,7 +11,7 @@ import {
   openStateStore,
   type SqliteStateStore,
 } from '../../../src/state/index.js';
-import { caught, rejection, clock, memStore, newJob, segments, tempDir } from './helpers.js';
+import { rejection, clock, memStore, newJob, segments, tempDir } from './helpers.js';
 
 
 const SECRET_URL = 'postgres://ferry:s3cr3t-pw@db.internal:5432/app';
