@@ -6,13 +6,11 @@ import type { Sink } from '../core/sink.js';
 import type { Source } from '../core/source.js';
 import { EXIT, FerryError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
-import type { PlanVerifyRun, StateStore } from '../core/state-store.js';
+import type { StateStore } from '../core/state-store.js';
+import { verifyJob } from '../engine/index.js';
 import {
-  deadLettersByStream,
   formatVerifyReport,
   renderVerifyReport,
-  verifyRecordOf,
-  verifyStreams,
   type VerifyReport,
   type VerifyReportFormat,
   type VerifyReportMeta,
@@ -51,38 +49,22 @@ export interface VerificationInput {
  */
 export async function runVerification(ctx: CliContext, input: VerificationInput): Promise<{ report: VerifyReport; code: number }> {
   const { plan, store, jobId, reporter } = input;
-  const planStore = !jobId && input.planRun ? store : undefined;
-  const run: PlanVerifyRun | undefined =
-    planStore && input.planRun
-      ? { runId: await planStore.newPlanVerifyRunId(), planName: plan.name, planHash: input.planRun.hash, ...(input.planRun.path ? { planPath: path.resolve(ctx.io.cwd, input.planRun.path) } : {}) }
-      : undefined;
   // Fail on an unwritable --out before reading anything, not after an hour of verification.
   const outPath = input.out ? path.resolve(ctx.io.cwd, input.out.path) : undefined;
   if (outPath) checkWritable(outPath);
-
-  await using targetSource = await ctx.openTargetSource(plan, input.connectorCtx);
-  // Results are stored as they come, one after the other; the report waits for the last.
-  let saved: Promise<void> = Promise.resolve();
-  const save = (write: () => Promise<void>): void => {
-    saved = saved.then(write);
-    saved.catch(() => {}); // awaited below; not unhandled if the verification fails first
-  };
   reporter.note(`verifying: ${(plan.verify ?? []).map((v) => (typeof v === 'string' ? v : `sample(${v.sample})`)).join(', ')}`);
-  const report = await verifyStreams({
+  const { report, run } = await verifyJob({
     plan,
+    ...(store ? { store } : {}),
+    ...(jobId ? { jobId } : {}),
+    ...(input.planRun ? { planRun: { hash: input.planRun.hash, ...(input.planRun.path ? { path: path.resolve(ctx.io.cwd, input.planRun.path) } : {}) } } : {}),
     source: input.source,
-    targetSource,
     sink: input.sink,
-    ...(jobId && store ? { deadLettersByStream: deadLettersByStream(await store.deadLetters(jobId)) } : {}),
-    ...(input.maxDiffs !== undefined ? { reportKeys: input.maxDiffs } : {}),
+    openTargetSource: ctx.openTargetSource,
+    connectorCtx: input.connectorCtx,
+    ...(input.maxDiffs !== undefined ? { maxDiffs: input.maxDiffs } : {}),
     ...(input.readAll ? { readAll: true } : {}),
-    signal: input.connectorCtx.signal,
-    onResult: (r) => {
-      if (jobId && store) save(() => store.saveVerifyResult(jobId, verifyRecordOf(r)));
-      else if (planStore && run) save(() => planStore.savePlanVerifyResult(run, verifyRecordOf(r)));
-    },
   });
-  await saved;
 
   const meta: VerifyReportMeta = {
     plan: plan.name,

@@ -9,3 +9,4 @@ export { defaultTargetName, targetRefOf, type TargetNamer } from './stream-plan.
 export { openConnectors, openSink, openSource, type OpenConnectors } from './open-connectors.js';
 export { previewPlan, type StreamPreview } from './preview.js';
 export { jobNotFound, newJobOf, resumableJob, runPlanJob, unfinishedJobError, type RunPlanJobInput, type RunPlanJobResult } from './lifecycle.js';
+export { verifyJob, type VerifyJobInput } from './verify-job.js';
