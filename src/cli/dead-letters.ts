@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { EXIT } from '../errors.js';
 import { handler, type CliContext, type GlobalArgs } from './context.js';
 import { table, usageError } from './output.js';
-import { jobNotFound } from './status.js';
+import { jobNotFound } from '../engine/index.js';
 import { withStore } from './store.js';
 
 interface DeadLetterArgs extends GlobalArgs {

@@ -67,7 +67,7 @@ export async function executeJob(
         reporter.stop();
         if (!opts.json && io.isTTY) io.out(describeSummary(summary));
         // Verification belongs to the run: a load is not done until it is proven (`verify: []` turns it off).
-        if (summary.status !== 'succeeded' || (loaded.plan.verify ?? []).length === 0 || stop.signal.aborted) return;
+        if ((loaded.plan.verify ?? []).length === 0 || stop.signal.aborted) return;
         const v = await runVerification(ctx, {
           plan: loaded.plan,
           store,
@@ -89,26 +89,14 @@ export async function executeJob(
   }
 
   const { job, summary } = result;
-  if (summary && summary.status === 'succeeded' && result.afterFailure !== undefined) {
+  if (summary && result.afterFailure !== undefined) {
     // The load succeeded; only verification failed or was interrupted.
     const code = reportError(io, result.afterFailure, opts.debug);
     io.err(`  then: \`ferry verify ${job.id}\` verifies the job again`);
     return code;
   }
-  if (summary) {
-    if (result.afterFailure !== undefined) reportError(io, result.afterFailure, opts.debug);
-    if (summary.status === 'succeeded') return verifyCode ?? EXIT.OK;
-    if (summary.status === 'interrupted') {
-      io.err(`ferry: job ${job.id} interrupted; nothing is lost`);
-      io.err(`  fix: continue it with \`ferry resume ${job.id}\``);
-      return EXIT.INTERRUPTED;
-    }
-    const err = summary.error;
-    io.err(redact(`ferry: job ${job.id} failed: ${err?.message ?? 'unknown error'}`));
-    if (err?.hint) io.err(redact(`  fix: ${err.hint}`));
-    io.err(`  then: \`ferry resume ${job.id}\` continues from the last checkpoint`);
-    return err?.code === 'INTERRUPTED' ? EXIT.INTERRUPTED : EXIT.FAILED;
-  }
+  // runJob returns a summary only for a job that succeeded; every other end is a failure, reported below.
+  if (summary) return verifyCode ?? EXIT.OK;
   const failure = result.failure;
   const code = reportError(io, failure, opts.debug);
   const locked = isFerryError(failure) && (failure.code === 'JOB_LOCKED' || failure.code === 'JOB_FINISHED');

@@ -52,7 +52,6 @@ export function statusCommand(ctx: CliContext): CommandModule<GlobalArgs, Status
   };
 }
 
-export { jobNotFound };
 
 export function describeJob(v: JobView): string {
   const lines = [

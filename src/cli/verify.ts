@@ -8,7 +8,7 @@ import { handler, type CliContext, type GlobalArgs } from './context.js';
 import { cliLogger } from './execute.js';
 import { usageError } from './output.js';
 import { reporterFor, type Reporter } from './progress.js';
-import { jobNotFound } from './status.js';
+import { jobNotFound } from '../engine/index.js';
 import { runVerification } from './verification.js';
 import type { StateStore } from '../core/state-store.js';
 import { isFerryError } from '../errors.js';

@@ -2,7 +2,7 @@
  * A job's life as every front end runs it (the CLI today; a worker or a scheduler next), so that none of them
  * re-decides it: a new job of a plan is refused while one of the plan runs or is unfinished, and recorded only once
  * both connectors opened (an unreachable store leaves no job behind); a resume is refused for a finished job or one
- * a live runner holds, and re-reads the plan stored with the job; a run that ends without a summary is left
+ * a live runner holds, and re-reads the plan stored with the job; a failed run never leaves its job `running`: it is
  * `failed`, which is resumable. Printing, signals and verification reports stay with the caller.
  */
 import type { CheckpointStore, JobRecord } from '../core/checkpoint.js';
@@ -83,23 +83,24 @@ export interface RunPlanJobInput {
   abortSignal?: AbortSignal;
   /** Told the job as soon as it exists (before the run). */
   onJob?: (job: JobRecord) => void;
-  /** After a run that returned a summary, with the connectors still open (verification). Its failure is `afterFailure`. */
+  /** After a run that succeeded, with the connectors still open (verification). Its failure is `afterFailure`. */
   after?: (job: JobRecord, summary: JobSummary, conns: OpenConnectors) => Promise<void>;
 }
 
 export interface RunPlanJobResult {
   job: JobRecord;
-  /** Absent when the run failed before it could summarise (lease lost, state unusable, a connector failing at once). */
+  /** The run's summary when it succeeded (runJob throws for every other end: failed, interrupted, lease lost). */
   summary?: JobSummary;
-  /** What ended the run without a summary. */
+  /** What ended a run that did not succeed. */
   failure?: unknown;
   /** What `after` threw, the run itself having summarised. */
   afterFailure?: unknown;
 }
 
 /**
- * Open the connectors, create (or take) the job, run it, run `after`, close the connectors, and mark a run that
- * ended without a summary `failed` (resumable) unless another runner owns the job. Throws only when nothing ran:
+ * Open the connectors, create (or take) the job, run it, run `after`, close the connectors, and mark a job that a
+ * failed run left `running` (the state failing under it) as `failed`, which is resumable, unless another runner owns
+ * the job. Throws only when nothing ran:
  * the connectors or the job could not be opened.
  */
 export async function runPlanJob(input: RunPlanJobInput): Promise<RunPlanJobResult> {
@@ -141,7 +142,7 @@ export async function runPlanJob(input: RunPlanJobInput): Promise<RunPlanJobResu
   return result;
 }
 
-/** A run that never summarised leaves its job `failed` (resumable), unless the job is another runner's or finished. */
+/** A run that failed with its job still `running` leaves it `failed` (resumable), unless the job is another runner's. */
 async function markFailed(store: CheckpointStore, job: JobRecord, failure: unknown): Promise<void> {
   if (isFerryError(failure) && (failure.code === 'JOB_LOCKED' || failure.code === 'JOB_FINISHED')) return;
   try {

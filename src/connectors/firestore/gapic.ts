@@ -21,14 +21,14 @@ export class Gapic {
     private readonly headers: Record<string, string>,
   ) {}
 
-  private async options(database: string): Promise<{ otherArgs: { headers: Record<string, string> } }> {
+  private options(database: string): { otherArgs: { headers: Record<string, string> } } {
     return { otherArgs: { headers: { 'google-cloud-resource-prefix': database, ...this.headers } } };
   }
 
   readonly commit: Committer = async (writes) => {
     const database = await this.database();
     const documents = `${database}/documents`;
-    await this.client.commit({ database, writes: writes.map((w) => toWrite(documents, w)) }, { ...(await this.options(database)), retry: null });
+    await this.client.commit({ database, writes: writes.map((w) => toWrite(documents, w)) }, { ...this.options(database), retry: null });
   };
 
   /**
@@ -46,7 +46,7 @@ export class Gapic {
     };
     const points: string[] = [];
     // The async form follows page tokens itself; `autoPaginate: false` only keeps gax from warning about it.
-    for await (const cursor of this.client.partitionQueryAsync(request, { ...(await this.options(database)), autoPaginate: false })) {
+    for await (const cursor of this.client.partitionQueryAsync(request, { ...this.options(database), autoPaginate: false })) {
       if (signal.aborted) throw signal.reason;
       const ref = cursor.values?.[0]?.referenceValue;
       if (ref?.startsWith(`${documents}/`)) points.push(ref.slice(documents.length + 1));
