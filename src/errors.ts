@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'PLAN_RUNNING' // a job of the same plan is running: a second one is refused
   | 'JOB_NOT_FOUND'
   | 'JOB_FINISHED' // resume of a job that already ended
+  | 'JOB_FAILED' // another worker of the job failed it; this one stopped
   | 'TOO_MANY_REJECTED' // on_error.max_rejected exceeded
   | 'INTERRUPTED' // Ctrl-C / SIGTERM; resumable
   | 'VERIFY_DIFFERS'

@@ -4,6 +4,7 @@ import type { FerryRecord } from '../core/record.js';
 import type { Source } from '../core/source.js';
 import { openConnectors, openSource, type OpenConnectors } from '../engine/index.js';
 import type { Plan } from '../plan/types.js';
+import { isPostgresUrl } from '../state/index.js';
 import { reportError, type Io } from './output.js';
 
 /** Global options every command sees. */
@@ -23,10 +24,13 @@ export interface CliContext {
   exitCode: number;
 }
 
-/** `--state`, else FERRY_STATE, else state/ferry.db under the working directory. */
+/**
+ * `--state`, else FERRY_STATE, else state/ferry.db under the working directory: a SQLite file path (resolved), or a
+ * `postgres://` URL of the shared state (kept as given; pass its password by FERRY_STATE or PGPASSWORD, not argv).
+ */
 export function statePath(ctx: CliContext, args: GlobalArgs): string {
   const p = args.state ?? ctx.io.env.FERRY_STATE ?? path.join('state', 'ferry.db');
-  return path.resolve(ctx.io.cwd, p);
+  return isPostgresUrl(p) ? p : path.resolve(ctx.io.cwd, p);
 }
 
 /** JSON when asked, or when stdout is not a terminal (pipes, CI logs). */

@@ -26,6 +26,9 @@ export async function executeJob(
     onJob?: (job: JobRecord) => void;
     json: boolean;
     debug: boolean;
+    /** One of several workers (`ferry worker`). */
+    shared?: boolean;
+    leaseTtlMs?: number;
   },
 ): Promise<number> {
   const { io } = ctx;
@@ -63,6 +66,8 @@ export async function executeJob(
       abortSignal: abort.signal,
       onEvent: (e) => reporter.onEvent(e),
       ...(opts.onJob ? { onJob: opts.onJob } : {}),
+      ...(opts.shared ? { shared: true } : {}),
+      ...(opts.leaseTtlMs !== undefined ? { leaseTtlMs: opts.leaseTtlMs } : {}),
       after: async (job, summary, conns) => {
         reporter.stop();
         if (!opts.json && io.isTTY) io.out(describeSummary(summary));
@@ -96,6 +101,9 @@ export async function executeJob(
     return code;
   }
   // runJob returns a summary only for a job that succeeded; every other end is a failure, reported below.
+  if (summary?.finishedHere === false) {
+    io.err(`ferry: every segment of job ${job.id} is done; another worker finishes the job and verifies it (\`ferry status ${job.id}\`)`);
+  }
   if (summary) return verifyCode ?? EXIT.OK;
   const failure = result.failure;
   const code = reportError(io, failure, opts.debug);

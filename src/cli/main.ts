@@ -12,6 +12,9 @@ import { demoCommand } from './demo.js';
 import { connectorsCommand } from './connectors.js';
 import { verifyCommand } from './verify.js';
 import { reportsCommand } from './reports.js';
+import { workerCommand } from './worker.js';
+import { jobCommand } from './job.js';
+import { deployCommand } from './deploy.js';
 
 /** Parse and run one ferry command; returns the process exit code (0, 1, 2 or 130). */
 export async function main(
@@ -36,6 +39,9 @@ export async function main(
     .command(planCommand(ctx))
     .command(runCommand(ctx))
     .command(resumeCommand(ctx))
+    .command(workerCommand(ctx))
+    .command(jobCommand(ctx))
+    .command(deployCommand(ctx))
     .command(verifyCommand(ctx))
     .command(statusCommand(ctx))
     .command(jobsCommand(ctx))

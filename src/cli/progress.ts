@@ -121,6 +121,9 @@ export class TtyProgress implements Reporter {
         break;
       case 'dead-letter':
         break;
+      case 'segment.lease':
+        this.note(`${e.segmentId}: ${e.reason}`);
+        break;
       case 'job.done':
         this.refreshOverall();
         break;

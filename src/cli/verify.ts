@@ -58,10 +58,10 @@ export function verifiersFromArgs(args: Pick<VerifyArgs, 'with' | 'checksum' | '
  */
 async function withVerifyStore<T>(ctx: CliContext, args: VerifyArgs, isPlan: boolean, fn: (store: StateStore | undefined) => Promise<T>): Promise<T> {
   let store: StateStore | undefined;
-  if (!isPlan) store = openStore(ctx, args, { create: false });
+  if (!isPlan) store = await openStore(ctx, args, { create: false });
   else {
     try {
-      store = openStore(ctx, args, { create: true });
+      store = await openStore(ctx, args, { create: true });
     } catch (e) {
       if (!isFerryError(e) || e.code !== 'STATE') throw e;
       ctx.io.err(`ferry: note: the results are not kept in the state DB: ${e.message}`);

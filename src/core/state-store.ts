@@ -68,6 +68,8 @@ export interface CheckpointRecord {
   rejected: number;
   at: string;
   atMs: number;
+  /** The fence of the lease that made this commit (core/checkpoint.ts SegmentLease). */
+  fence: number;
 }
 
 export interface JobTotals {

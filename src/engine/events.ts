@@ -44,6 +44,11 @@ export interface JobSummary {
   error?: { code: string; message: string; hint?: string };
   /** The sink's account of this run beyond counts (objects skipped, hashes that proved copies...). */
   target?: SinkRunReport;
+  /**
+   * Succeeded jobs: whether this runner did the job's finish step (whole-stream work, then the status), so it is the
+   * one to verify. Another worker finishing leaves it false.
+   */
+  finishedHere?: boolean;
 }
 
 interface Base {
@@ -96,6 +101,14 @@ export type ProgressEvent =
         retryability: 'transient' | 'throttled' | 'partial';
       })
   | (Base & SegmentRef & { type: 'dead-letter'; key: string; reason: string })
+  | (Base &
+      SegmentRef & {
+        /** `takeover`: this runner claimed a segment whose runner's lease lapsed; `lost`: another took it from this one. */
+        type: 'segment.lease';
+        change: 'takeover' | 'lost';
+        fence: number;
+        reason: string;
+      })
   | (Base & { type: 'job.done'; summary: JobSummary });
 
 export type ProgressEventType = ProgressEvent['type'];

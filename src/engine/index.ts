@@ -8,5 +8,5 @@ export { DEFAULT_LEASE_TTL_MS } from './lease-keeper.js';
 export { defaultTargetName, targetRefOf, type TargetNamer } from './stream-plan.js';
 export { openConnectors, openSink, openSource, type OpenConnectors } from './open-connectors.js';
 export { previewPlan, type StreamPreview } from './preview.js';
-export { jobNotFound, newJobOf, resumableJob, runPlanJob, unfinishedJobError, type RunPlanJobInput, type RunPlanJobResult } from './lifecycle.js';
+export { createWorkerJob, jobNotFound, newJobOf, resumableJob, runPlanJob, unfinishedJobError, type RunPlanJobInput, type RunPlanJobResult } from './lifecycle.js';
 export { verifyJob, type VerifyJobInput } from './verify-job.js';

@@ -5,7 +5,7 @@
  * renewal is less than 2/3 of a ttl old: beyond that another runner could take over before we renew, so we stop.
  * After a loss the runner must stop without committing: another runner may own the job's progress now.
  */
-import type { CheckpointStore, RunnerLease } from '../core/checkpoint.js';
+import type { CheckpointStore, RunnerEnd, RunnerLease } from '../core/checkpoint.js';
 import { FerryError, retryabilityOf } from '../errors.js';
 
 export const DEFAULT_LEASE_TTL_MS = 30_000;
@@ -24,20 +24,26 @@ export class LeaseKeeper {
     private readonly ttlMs: number,
     private readonly onLost: (e: FerryError) => void,
     private readonly now: () => number,
+    private readonly onRenewed: (() => Promise<void> | void) | undefined,
   ) {
     this.leaseValue = lease;
     this.lastRenewal = now();
   }
 
-  /** Take the lease (throws JOB_LOCKED naming the holder) and start renewing it. */
+  /**
+   * Take the lease (throws JOB_LOCKED naming the holder) and start renewing it. `shared`: join as one of several
+   * workers. `onRenewed` runs after each good renewal (the runner reads job-wide decisions there).
+   */
   static async acquire(
     store: CheckpointStore,
     jobId: string,
     ttlMs: number,
     onLost: (e: FerryError) => void,
     now: () => number = Date.now,
+    opts: { shared?: boolean; onRenewed?: () => Promise<void> | void } = {},
   ): Promise<LeaseKeeper> {
-    const keeper = new LeaseKeeper(store, await store.acquireRunner(jobId, ttlMs), ttlMs, onLost, now);
+    const lease = await store.acquireRunner(jobId, ttlMs, opts.shared ? { shared: true } : undefined);
+    const keeper = new LeaseKeeper(store, lease, ttlMs, onLost, now, opts.onRenewed);
     keeper.timer = setInterval(() => void keeper.renew(), Math.max(1, Math.floor(ttlMs / 3)));
     // Renewal must not keep a finished process alive.
     keeper.timer.unref?.();
@@ -67,6 +73,7 @@ export class LeaseKeeper {
       if (this.lostError || !this.timer) return;
       this.leaseValue = renewed;
       this.lastRenewal = this.now();
+      await Promise.resolve(this.onRenewed?.()).catch(() => {});
     } catch (e) {
       if (this.lostError || !this.timer) return;
       if (retryabilityOf(e) !== 'terminal' && this.now() - this.lastRenewal < (this.ttlMs * 2) / 3) return;
@@ -79,15 +86,19 @@ export class LeaseKeeper {
     }
   }
 
-  /** Stop renewing and give the lease back (not after a loss: it is no longer ours). */
-  async release(): Promise<void> {
+  /**
+   * Stop renewing and give the lease back (not after a loss: it is no longer ours), with the job's status `end` in
+   * the same transaction. Throws only when `end` could not be recorded; a plain release never does (the lease
+   * expires on its own).
+   */
+  async release(end?: RunnerEnd): Promise<void> {
     this.stopTimer();
     await this.renewing;
     if (this.lostError) return;
     try {
-      await this.store.releaseRunner(this.leaseValue);
-    } catch {
-      // The lease expires on its own; a failed release must not hide the job's real outcome.
+      await this.store.releaseRunner(this.leaseValue, end);
+    } catch (e) {
+      if (end) throw e;
     }
   }
 

@@ -9,7 +9,7 @@ import type { CheckpointStore, JobRecord } from '../core/checkpoint.js';
 import type { ConnectorContext } from '../core/connector.js';
 import { FerryError, isFerryError, redact } from '../errors.js';
 import { loadJobPlan, loadPlanText, type LoadedPlan } from '../plan/index.js';
-import { planRunningError } from '../state/records.js';
+import { planRunningError } from '../core/state-errors.js';
 import type { JobSummary, ProgressEvent } from './events.js';
 import type { OpenConnectors } from './open-connectors.js';
 import { runJob } from './runner.js';
@@ -47,10 +47,47 @@ export async function newJobOf(store: CheckpointStore, loaded: LoadedPlan, opts:
 }
 
 /**
+ * A job record for workers to run (`ferry job create`, the one-off step before `ferry worker`s start): refused like
+ * a new run while the plan has a running or unfinished job (unless `allowNew`), planned for `workers` workers. A
+ * chosen `id` that exists already with this plan is given back as it is, so a retried create is harmless.
+ */
+export async function createWorkerJob(
+  store: CheckpointStore,
+  loaded: LoadedPlan,
+  opts: { planFile: string; allowNew: boolean; workers: number; id?: string },
+): Promise<{ job: JobRecord; existed: boolean }> {
+  if (opts.id !== undefined) {
+    const existing = await store.getJob(opts.id);
+    if (existing && existing.planHash === loaded.hash) return { job: existing, existed: true };
+    if (existing) {
+      throw new FerryError('USAGE', `job ${opts.id} exists already, for another plan or version ("${existing.planName}", ${existing.planHash.slice(0, 19)})`, {
+        hint: 'choose another id, or leave --id out',
+      });
+    }
+  }
+  const unfinished = await store.findUnfinishedJob(loaded.plan.name, loaded.hash);
+  const holder = unfinished ? await store.runnerOf(unfinished.id) : undefined;
+  if (unfinished && holder) throw planRunningError(unfinished, holder);
+  if (unfinished && !opts.allowNew) throw unfinishedJobError(unfinished, opts.planFile);
+  const job = await store.createJob({
+    planName: loaded.plan.name,
+    planHash: loaded.hash,
+    planPath: loaded.path ?? opts.planFile,
+    kind: loaded.plan.kind,
+    planText: loaded.storedText,
+    workers: opts.workers,
+    ...(opts.id !== undefined ? { id: opts.id } : {}),
+  });
+  return { job, existed: false };
+}
+
+/**
  * The job `jobId` and its plan, ready to resume: JOB_NOT_FOUND, JOB_FINISHED (it succeeded) or JOB_LOCKED (a live
  * runner has it) before anything connects. The plan is the text stored with the job, `${env:...}` expanded from `env`.
+ * `shared` (a worker joining other workers): live workers do not refuse it; the state refuses it beside an exclusive
+ * runner when it joins.
  */
-export async function resumableJob(store: CheckpointStore, jobId: string, env: Env): Promise<{ job: JobRecord; loaded: LoadedPlan }> {
+export async function resumableJob(store: CheckpointStore, jobId: string, env: Env, opts: { shared?: boolean } = {}): Promise<{ job: JobRecord; loaded: LoadedPlan }> {
   const job = await store.getJob(jobId);
   if (!job) throw jobNotFound(jobId);
   if (job.status === 'succeeded') {
@@ -58,10 +95,13 @@ export async function resumableJob(store: CheckpointStore, jobId: string, env: E
       hint: `start a new job with \`ferry run ${job.planPath ?? 'PLAN'} --new\``,
     });
   }
-  const holder = await store.runnerOf(job.id);
+  const holder = opts.shared ? undefined : await store.runnerOf(job.id);
   if (holder) {
-    throw new FerryError('JOB_LOCKED', `job ${job.id} is being run by pid ${holder.pid} on host ${holder.host} since ${holder.since}`, {
-      hint: "wait for it to finish, or stop that process (Ctrl-C); a killed runner's lock is taken over automatically",
+    const by = holder.shared ? `workers, among them pid ${holder.pid} on host ${holder.host}` : `pid ${holder.pid} on host ${holder.host} since ${holder.since}`;
+    throw new FerryError('JOB_LOCKED', `job ${job.id} is being run by ${by}`, {
+      hint: holder.shared
+        ? `add a worker with \`ferry worker ${job.id}\`, or wait for the workers to finish`
+        : "wait for it to finish, or stop that process (Ctrl-C); a killed runner's lock is taken over automatically",
     });
   }
   const text = await store.getPlanText(job.id);
@@ -83,8 +123,15 @@ export interface RunPlanJobInput {
   abortSignal?: AbortSignal;
   /** Told the job as soon as it exists (before the run). */
   onJob?: (job: JobRecord) => void;
-  /** After a run that succeeded, with the connectors still open (verification). Its failure is `afterFailure`. */
+  /**
+   * After a run that succeeded and that finished the job (a worker whose part is done while another finishes skips
+   * it), with the connectors still open: verification. Its failure is `afterFailure`.
+   */
   after?: (job: JobRecord, summary: JobSummary, conns: OpenConnectors) => Promise<void>;
+  /** Run as one of several workers (`ferry worker`). */
+  shared?: boolean;
+  /** Runner lease time-to-live (default 30 s): how long a dead worker's segments wait before another takes them. */
+  leaseTtlMs?: number;
 }
 
 export interface RunPlanJobResult {
@@ -125,8 +172,10 @@ export async function runPlanJob(input: RunPlanJobInput): Promise<RunPlanJobResu
       ...(input.stopSignal ? { stopSignal: input.stopSignal } : {}),
       ...(input.abortSignal ? { abortSignal: input.abortSignal } : {}),
       ...(input.onEvent ? { onEvent: input.onEvent } : {}),
+      ...(input.shared ? { shared: true } : {}),
+      ...(input.leaseTtlMs !== undefined ? { leaseTtlMs: input.leaseTtlMs } : {}),
     });
-    if (input.after) {
+    if (input.after && result.summary.finishedHere !== false) {
       try {
         await input.after(job, result.summary, conns);
       } catch (e) {
@@ -144,7 +193,7 @@ export async function runPlanJob(input: RunPlanJobInput): Promise<RunPlanJobResu
 
 /** A run that failed with its job still `running` leaves it `failed` (resumable), unless the job is another runner's. */
 async function markFailed(store: CheckpointStore, job: JobRecord, failure: unknown): Promise<void> {
-  if (isFerryError(failure) && (failure.code === 'JOB_LOCKED' || failure.code === 'JOB_FINISHED')) return;
+  if (isFerryError(failure) && (failure.code === 'JOB_LOCKED' || failure.code === 'JOB_FINISHED' || failure.code === 'JOB_FAILED')) return;
   try {
     if ((await store.getJob(job.id))?.status === 'running') {
       await store.setJobStatus(job.id, 'failed', redact(failure instanceof Error ? failure.message : String(failure)));

@@ -1,6 +1,8 @@
-import { setMaxListeners } from 'node:events';
 /**
- * The job runner: lease → plan segments → prepare targets → run segments in parallel → final status.
+ * The job runner, one per process taking part in a job: lease → prepare (once per job) → claim segments and run
+ * them, `concurrency` at a time → finish (once per job) → status. Alone (`ferry run`, `ferry resume`: an exclusive
+ * runner) or as one of several workers (`shared`, `ferry worker`) on any machines: the state decides who prepares,
+ * who runs which segment (a claim with a fencing token) and who finishes, so each happens once.
  *
  * Outcomes (the job's status in the store, and what `runJob` does):
  * - every segment done → `succeeded`, resolves with the summary;
@@ -11,11 +13,15 @@ import { setMaxListeners } from 'node:events';
  *   (dead letters included); `failed`; rejects TOO_MANY_REJECTED (a resume with a raised limit continues);
  * - any other failure → the other segments stop gracefully; `failed`; rejects with the error;
  * - runner lease lost → stops at once, writes nothing more to the store (the job is someone else's now);
- *   rejects JOB_LOCKED.
+ *   rejects JOB_LOCKED. A segment taken over by another worker (this one stalled past its lease) is dropped: its late
+ *   commit was refused by the fence, the rest of the run goes on;
+ * - a worker whose job another worker failed stops gracefully; rejects JOB_FAILED. A worker that stops while others
+ *   still run leaves the job `running` to them; the last one out sets the status.
  * In every case the `job.done` event carries the summary, and `ferry resume` continues exactly where the committed
  * cursors say. The caller owns the source and sink (and disposes them).
  */
-import type { CheckpointStore, DeadLetter, JobRecord, SegmentState } from '../core/checkpoint.js';
+import { setMaxListeners } from 'node:events';
+import type { CheckpointStore, DeadLetter, JobRecord, RunnerEnd, SegmentLease, SegmentState } from '../core/checkpoint.js';
 import type { FerryRecord } from '../core/record.js';
 import type { Sink, SinkRunReport } from '../core/sink.js';
 import type { Source } from '../core/source.js';
@@ -28,7 +34,6 @@ import { addTotals, safeEmitter, ZERO, type JobSummary, type ProgressEvent, type
 import { DEFAULT_LEASE_TTL_MS, LeaseKeeper } from './lease-keeper.js';
 import { linkedAbort } from './linked-abort.js';
 import { RateLimiter, rateLimitsOf, type RateLimiterOptions } from './rate-limiter.js';
-import { runPool } from './segment-scheduler.js';
 import { runSegment, type SegmentContext, type SegmentOutcome } from './segment-runner.js';
 import { stateUploadLedger } from './upload-ledger.js';
 import { effectiveMode, hasProgress, planStreams, type StreamWork, type TargetNamer } from './stream-plan.js';
@@ -61,6 +66,10 @@ export interface RunJobOptions {
   now?: () => number;
   /** AIMD tuning of the rate limiter. */
   aimd?: Omit<RateLimiterOptions, 'limits' | 'now' | 'onChange'>;
+  /** Join as one of several workers (`ferry worker`) rather than as the job's only runner. */
+  shared?: boolean;
+  /** How often a runner with nothing to claim looks again while other runners hold segments. Default min(ttl/3, 2 s). */
+  pollMs?: number;
 }
 
 function isLoaded(p: Plan | LoadedPlan): p is LoadedPlan {
@@ -97,6 +106,9 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
   const maxRejected = typeof plan.on_error?.max_rejected === 'number' ? plan.on_error.max_rejected : DEFAULT_MAX_REJECTED;
   const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...opts.backoff };
   const sleep = opts.sleep ?? defaultSleep;
+  const ttlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  const pollMs = opts.pollMs ?? Math.max(50, Math.min(2000, Math.floor(ttlMs / 3)));
+  const shared = opts.shared === true;
 
   if (job.status === 'succeeded') {
     throw new FerryError('JOB_FINISHED', `job ${job.id} already succeeded`, { hint: 'start a new job with `ferry run`' });
@@ -105,17 +117,29 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
 
   // Hard abort: the caller's, or ours when the lease is lost.
   const hard = linkedAbort(opts.abortSignal);
+  let stopReason: 'graceful' | 'failed' | undefined;
+  let failure: unknown;
+  // Another worker failed the job: read from the state at every renewal, and this worker drains.
+  let failedElsewhere: FerryError | undefined;
+  const onRenewed = async (): Promise<void> => {
+    if (!shared || failedElsewhere || failure !== undefined) return;
+    const now = await store.getJob(job.id);
+    if (now?.status === 'failed') {
+      failedElsewhere = new FerryError('JOB_FAILED', `job ${job.id} was failed by another worker${now.error ? `: ${now.error}` : ''}; this worker stopped`, {
+        hint: `see \`ferry status ${job.id}\`; once the cause is fixed, \`ferry worker ${job.id}\` (or \`ferry resume\`) continues`,
+      });
+      stopReason ??= 'graceful';
+    }
+  };
   // Lease first: nothing (not even listing streams) happens for a job another runner holds.
   let keeper: LeaseKeeper;
   try {
-    keeper = await LeaseKeeper.acquire(store, job.id, opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, (e) => hard.abort(e));
+    keeper = await LeaseKeeper.acquire(store, job.id, ttlMs, (e) => hard.abort(e), now, { shared, onRenewed });
   } catch (e) {
     hard.dispose();
     throw e;
   }
 
-  let stopReason: 'graceful' | 'failed' | undefined;
-  let failure: unknown;
   const fail = (e: unknown): void => {
     // Errors raised by an abort are its consequence, not a failure of their own.
     if (failure === undefined && !hard.signal.aborted) failure = e;
@@ -136,6 +160,15 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
   setMaxListeners(0, countAbort.signal);
   let limiter: RateLimiter | undefined;
   let allDone = false;
+  let finish: 'here' | 'elsewhere' | undefined;
+  /** This runner holds the finish step's claim (and completes it); `done` means an earlier run finished it. */
+  let finishClaimed = false;
+
+  const tooManyError = (rejected: number, lastKey: string | undefined): FerryError =>
+    new FerryError('TOO_MANY_REJECTED', `${rejected} ${rejected === 1 ? 'item' : 'items'} rejected, over on_error.max_rejected (${maxRejected})`, {
+      hint: `inspect them with \`ferry dead-letters ${job.id}\`; if they are acceptable, \`ferry resume ${job.id} --max-rejected N\``,
+      details: { rejected, maxRejected, lastKey },
+    });
 
   try {
     await store.setJobStatus(job.id, 'running');
@@ -147,18 +180,46 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
       });
     }
 
-    const works = await planStreams({ plan, store, jobId: job.id, source, sink, desiredSegments: concurrency, signal: hard.signal, targetName: opts.targetName });
+    // Prepare, once per job: split the streams and prepare the targets (a `replace` wipes a target only here, before
+    // any worker writes). The other runners wait for it, then plan from the recorded segments and prepare their sink
+    // for writing without wiping.
+    const sinkRun = { uploads: stateUploadLedger(store, () => keeper.lease) };
+    let prepareHere = false;
+    for (;;) {
+      const step = await store.claimStep(keeper.lease, 'prepare');
+      if (step !== 'busy') {
+        prepareHere = step === 'claimed';
+        break;
+      }
+      if (stopReason !== undefined || hard.signal.aborted) break;
+      await sleep(pollMs, hard.signal);
+    }
+    if (stopReason !== undefined && !prepareHere) throw new FerryError('INTERRUPTED', `job ${job.id} interrupted before it started`);
+
+    const works = await planStreams({
+      plan,
+      store,
+      jobId: job.id,
+      source,
+      sink,
+      desiredSegments: concurrency * Math.max(1, job.workers ?? 1),
+      signal: hard.signal,
+      targetName: opts.targetName,
+    });
     for (const work of works) {
       const totals = work.segments.reduce<Totals>((t, s) => addTotals(t, { items: s.items, bytes: s.bytes, rejected: s.rejected }), { ...ZERO });
       Object.assign(jobTotals, addTotals(jobTotals, totals));
       tallies.push({ work, totals, run: { ...ZERO }, count: undefined, doneSegments: work.segments.filter((s) => s.status === 'done').length });
     }
     const tallyOf = new Map(tallies.map((t) => [t.work, t]));
+    const pairKey = (stream: string, target: string): string => `${stream}\u0000${target}`;
+    const workOf = new Map(works.map((w) => [pairKey(w.source.name, w.target), w]));
     const todo = tallies.filter((t) => t.doneSegments < t.work.segments.length);
 
     await store.appendEvent(job.id, 'job.started', {
       resumed,
       pid: process.pid,
+      ...(shared ? { worker: true } : {}),
       streams: works.length,
       segments: works.reduce((n, w) => n + w.segments.length, 0),
       doneSegments: tallies.reduce((n, t) => n + t.doneSegments, 0),
@@ -178,15 +239,15 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
       }
     }
 
-    // Prepare each target once; a target that already holds this job's progress is never wiped.
+    // Each target prepared once by this runner; a target that already holds progress is never wiped.
     const prepared = new Set<string>();
-    const sinkRun = { uploads: stateUploadLedger(store, () => keeper.lease) };
     for (const t of todo) {
       if (prepared.has(t.work.target)) continue;
       prepared.add(t.work.target);
       const all = tallies.filter((x) => x.work.target === t.work.target).flatMap((x) => x.work.segments);
-      await sink.prepare(t.work.targetRef, effectiveMode(t.work.mode, hasProgress(all)), hard.signal, sinkRun);
+      await sink.prepare(t.work.targetRef, effectiveMode(t.work.mode, !prepareHere || hasProgress(all)), hard.signal, sinkRun);
     }
+    if (prepareHere) await store.completeStep(keeper.lease, 'prepare');
 
     const rl = new RateLimiter({
       limits: rateLimitsOf(limits),
@@ -207,7 +268,6 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
       maxRetries,
       backoff,
       sleep,
-      lease: () => keeper.lease,
       stopping: () => stopReason !== undefined,
       hard: hard.signal,
       emit,
@@ -228,50 +288,121 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
           jobTotals: { ...jobTotals },
           ...(t.count === undefined ? {} : { streamCount: t.count }),
         });
+        if (deadLetters.length === 0 || tooMany) return;
+        const lastKey = deadLetters[deadLetters.length - 1]!.key;
         const rejected = deadLettersBefore + runTotals.rejected;
-        if (rejected > maxRejected && !tooMany) {
-          tooMany = new FerryError('TOO_MANY_REJECTED', `${rejected} ${rejected === 1 ? 'item' : 'items'} rejected, over on_error.max_rejected (${maxRejected})`, {
-            hint: `inspect them with \`ferry dead-letters ${job.id}\`; if they are acceptable, \`ferry resume ${job.id} --max-rejected N\``,
-            details: { rejected, maxRejected, lastKey: deadLetters.length ? deadLetters[deadLetters.length - 1]!.key : undefined },
-          });
+        if (rejected > maxRejected) {
+          tooMany = tooManyError(rejected, lastKey);
           fail(tooMany);
+        } else if (shared) {
+          // The limit is the job's: count every worker's dead letters in the state.
+          store.countDeadLetters(job.id).then(
+            (n) => {
+              if (n > maxRejected && !tooMany) {
+                tooMany = tooManyError(n, lastKey);
+                fail(tooMany);
+              }
+            },
+            () => {},
+          );
         }
       },
     };
 
-    const tasks = todo.flatMap((t) => t.work.segments.filter((s) => s.status !== 'done').map((seg) => ({ t, seg })));
-    // Segment totals in events are cumulative: keep a live copy per segment.
-    const results = await runPool(
-      tasks,
-      concurrency,
-      async ({ t, seg }): Promise<SegmentOutcome> => {
-        const live = { ...seg };
-        const wrapped: SegmentContext = {
-          ...ctx,
-          committed: (work, _s, delta, dls) => {
-            live.items += delta.items;
-            live.bytes += delta.bytes;
-            live.rejected += delta.rejected;
-            ctx.committed(work, live, delta, dls);
-          },
-        };
-        try {
-          const outcome = await runSegment(wrapped, t.work, live);
-          if (outcome === 'done') t.doneSegments += 1;
-          else await markSegment(store, keeper, job.id, seg.id, 'pending');
-          return outcome;
-        } catch (e) {
-          fail(e);
-          await markSegment(store, keeper, job.id, seg.id, hard.signal.aborted ? 'pending' : 'failed');
-          throw e;
+    // Claim, run, repeat: `concurrency` slots. A slot with nothing to claim waits while another runner holds
+    // unfinished segments (they come free if it dies), and ends once every segment is done or none is held.
+    const failedHere = new Set<string>();
+    const othersHoldWork = async (): Promise<boolean> =>
+      (await store.listSegments(job.id)).some((s) => s.status !== 'done' && s.holder !== undefined && !failedHere.has(s.id) && !isMe(s.holder, keeper));
+    const slot = async (): Promise<void> => {
+      while (stopReason === undefined && !hard.signal.aborted) {
+        const claimed = await store.claimSegment(keeper.lease, { skip: [...failedHere] });
+        if (!claimed) {
+          if (!(await othersHoldWork())) return;
+          await sleep(pollMs, hard.signal).catch(() => {});
+          continue;
         }
-      },
-      () => stopReason === undefined && !hard.signal.aborted,
-    );
-    allDone = results.length === tasks.length && results.every((r) => r.status === 'fulfilled' && r.value === 'done');
-    // Whole-stream work (an object mirror's deletes) once every segment of every stream is durable.
-    if (allDone && sink.finishStream) {
-      for (const t of tallies) await sink.finishStream(t.work.targetRef, { source, stream: t.work.source }, hard.signal);
+        const work = workOf.get(pairKey(claimed.segment.stream, claimed.segment.target));
+        if (!work) {
+          failedHere.add(claimed.segment.id);
+          await store.releaseSegment(claimed.lease, 'pending').catch(() => {});
+          fail(new FerryError('NOT_FOUND', `segment ${claimed.segment.id} belongs to no stream this plan lists now`, { hint: 'the plan or the source changed since the job started; start a new job' }));
+          return;
+        }
+        if (claimed.tookOverFrom) {
+          const from = claimed.tookOverFrom;
+          emit({ type: 'segment.lease', segmentId: claimed.segment.id, stream: work.source.name, target: work.target, change: 'takeover', fence: claimed.lease.fence, reason: `took the segment over from pid ${from.pid} on ${from.host}, whose lease lapsed` });
+        }
+        await runClaimed(claimed.segment, claimed.lease, work);
+      }
+    };
+    const runClaimed = async (seg: SegmentState, lease: SegmentLease, work: StreamWork): Promise<void> => {
+      const t = tallyOf.get(work)!;
+      // The claim's view is the latest committed one (another worker may have moved it): re-base the tallies on it.
+      const known = work.segments.find((s) => s.id === seg.id);
+      if (known) {
+        const delta = { items: seg.items - known.items, bytes: seg.bytes - known.bytes, rejected: seg.rejected - known.rejected };
+        t.totals = addTotals(t.totals, delta);
+        Object.assign(jobTotals, addTotals(jobTotals, delta));
+        Object.assign(known, { items: seg.items, bytes: seg.bytes, rejected: seg.rejected, cursor: seg.cursor });
+      }
+      const live = { ...seg };
+      const wrapped: SegmentContext = {
+        ...ctx,
+        committed: (w, _s, delta, dls) => {
+          live.items += delta.items;
+          live.bytes += delta.bytes;
+          live.rejected += delta.rejected;
+          if (known) Object.assign(known, { items: live.items, bytes: live.bytes, rejected: live.rejected });
+          ctx.committed(w, live, delta, dls);
+        },
+      };
+      try {
+        const outcome = await runSegment(wrapped, work, live, lease);
+        if (outcome === 'done') {
+          t.doneSegments += 1;
+          if (known) known.status = 'done';
+        } else await releaseSegment(store, keeper, lease, 'pending');
+      } catch (e) {
+        if (isFenced(e) && !hard.signal.aborted) {
+          // This runner stalled past its lease and another took the segment over: its late batch was refused.
+          emit({ type: 'segment.lease', segmentId: seg.id, stream: work.source.name, target: work.target, change: 'lost', fence: lease.fence, reason: 'another runner took the segment over while this one stalled; its last batch was not committed' });
+          await store.appendEvent(job.id, 'segment.lost', { segmentId: seg.id, fence: lease.fence, pid: process.pid }).catch(() => {});
+          return;
+        }
+        failedHere.add(seg.id);
+        fail(e);
+        await releaseSegment(store, keeper, lease, hard.signal.aborted ? 'pending' : 'failed');
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, slot));
+
+    const segments = await store.listSegments(job.id);
+    allDone = stopReason === undefined && !hard.signal.aborted && segments.length > 0 && segments.every((s) => s.status === 'done');
+    if (allDone) {
+      const step = await store.claimStep(keeper.lease, 'finish');
+      if (step === 'claimed') {
+        // Whole-stream work (an object mirror's deletes) once every segment of every stream is durable.
+        if (sink.finishStream) {
+          for (const t of tallies) await sink.finishStream(t.work.targetRef, { source, stream: t.work.source }, hard.signal);
+        }
+        finish = 'here';
+        finishClaimed = true;
+      } else {
+        // `done`: a runner finished and died before the status; this one records it.
+        finish = step === 'done' ? 'here' : 'elsewhere';
+      }
+      // Totals as the state has them: every worker's.
+      const fresh = new Map(segments.map((s) => [s.id, s]));
+      Object.assign(jobTotals, ZERO);
+      for (const t of tallies) {
+        t.totals = t.work.segments.reduce<Totals>((sum, s) => {
+          const f = fresh.get(s.id) ?? s;
+          return addTotals(sum, { items: f.items, bytes: f.bytes, rejected: f.rejected });
+        }, { ...ZERO });
+        t.doneSegments = t.work.segments.length;
+        Object.assign(jobTotals, addTotals(jobTotals, t.totals));
+      }
     }
   } catch (e) {
     fail(e);
@@ -283,7 +414,6 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
 
   // Decide the outcome.
   const lost = keeper.lost;
-  await keeper.release();
   hard.dispose();
   let status: JobSummary['status'];
   let error: unknown;
@@ -293,11 +423,14 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
   } else if (failure !== undefined) {
     status = 'failed';
     error = failure;
-  } else if (opts.abortSignal?.aborted || (stopReason === 'graceful' && !allDone) || (!allDone && hard.signal.aborted)) {
-    status = 'interrupted';
-    error = new FerryError('INTERRUPTED', `job ${job.id} interrupted; \`ferry resume ${job.id}\` continues where it stopped`);
+  } else if (failedElsewhere) {
+    status = 'failed';
+    error = failedElsewhere;
   } else if (allDone) {
     status = 'succeeded';
+  } else if (opts.abortSignal?.aborted || stopReason === 'graceful' || hard.signal.aborted) {
+    status = 'interrupted';
+    error = new FerryError('INTERRUPTED', `job ${job.id} interrupted; \`ferry resume ${job.id}\` continues where it stopped`);
   } else {
     status = 'failed';
     error = new FerryError('INTERNAL', `job ${job.id} ended with unfinished segments and no error`);
@@ -311,34 +444,60 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
     durationMs: now() - started,
     streams: tallies.map((t) => ({ ...streamInfo(t), run: { ...t.run } })),
     ...(error === undefined ? {} : { error: errorInfo(error) }),
+    ...(status === 'succeeded' ? { finishedHere: finish === 'here' } : {}),
   };
   const targetReport = safeReport(sink);
   if (targetReport) summary.target = targetReport;
 
   if (!lost) {
+    // The status this runner leaves: a success only from the finisher; a failure always (the other workers read it
+    // and drain); an interruption only from the last runner out, unless the job was failed meanwhile.
+    const end: RunnerEnd | undefined =
+      status === 'succeeded'
+        ? finish === 'here'
+          ? { status: 'succeeded' }
+          : undefined
+        : failedElsewhere
+          ? undefined
+          : status === 'failed'
+            ? { status: 'failed', error: errorInfo(error).message }
+            : { status: 'interrupted', error: errorInfo(error).message, onlyIfLast: shared };
     try {
       // The event first, the status last: if the process dies in between, the job is still resumable and the
       // resume writes both again, instead of a `succeeded` job with no record of how it ended.
-      await store.appendEvent(job.id, 'job.finished', {
+      await store.appendEvent(job.id, end ? 'job.finished' : 'worker.finished', {
         status,
         items: summary.items,
         bytes: summary.bytes,
         rejected: summary.rejected,
         run: summary.run,
         durationMs: summary.durationMs,
+        ...(shared ? { pid: process.pid } : {}),
         ...(summary.error ? { error: summary.error } : {}),
         ...(summary.target ? { target: summary.target.data } : {}),
       });
-      await store.setJobStatus(job.id, status, error === undefined ? undefined : errorInfo(error).message);
+      if (finishClaimed) await store.completeStep(keeper.lease, 'finish');
+      await keeper.release(end);
     } catch (e) {
       // The state store failing now leaves the job `running` with a stale lease: resumable, and the original
       // outcome is the more useful error. A success that cannot be recorded is not a success.
+      await keeper.release().catch(() => {});
       if (error === undefined) error = e;
     }
+  } else {
+    await keeper.release();
   }
   emit({ type: 'job.done', summary });
   if (error !== undefined) throw error;
   return summary;
+}
+
+function isMe(holder: { pid: number; host: string }, keeper: LeaseKeeper): boolean {
+  return holder.pid === keeper.lease.holder.pid && holder.host === keeper.lease.holder.host;
+}
+
+function isFenced(e: unknown): boolean {
+  return isFerryError(e) && e.code === 'JOB_LOCKED' && e.details?.['fenced'] === true;
 }
 
 /** The sink's account of this run; a sink that fails to give one must not turn a finished job into a failed one. */
@@ -361,12 +520,11 @@ function streamInfo(t: StreamTally): StreamInfo {
   };
 }
 
-async function markSegment(store: CheckpointStore, keeper: LeaseKeeper, jobId: string, segmentId: string, status: 'pending' | 'failed'): Promise<void> {
+async function releaseSegment(store: CheckpointStore, keeper: LeaseKeeper, lease: SegmentLease, status: 'pending' | 'failed'): Promise<void> {
   if (keeper.lost) return;
   try {
-    await store.setSegmentStatus(jobId, segmentId, status);
+    await store.releaseSegment(lease, status);
   } catch {
-    // Informational only: resume looks at `done`, not at this.
+    // The lease lapses with the runner's; a claim then finds the segment free anyway.
   }
 }
-

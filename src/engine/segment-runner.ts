@@ -8,7 +8,7 @@
  * hides behind the write), and pulls the source again only when that batch is committed: at most
  * 2 × batch_size items per segment, whatever the stream's length.
  */
-import type { CheckpointStore, DeadLetter, RunnerLease, SegmentState } from '../core/checkpoint.js';
+import type { CheckpointStore, DeadLetter, SegmentLease, SegmentState } from '../core/checkpoint.js';
 import type { FerryRecord } from '../core/record.js';
 import type { Sink } from '../core/sink.js';
 import type { Source } from '../core/source.js';
@@ -31,8 +31,6 @@ export interface SegmentContext {
   maxRetries: number;
   backoff: BackoffOptions;
   sleep: Sleep;
-  /** The current runner lease (renewals replace it). */
-  lease(): RunnerLease;
   /** Graceful stop requested (Ctrl-C, max_rejected reached, another segment failed): pull no new batch. */
   stopping(): boolean;
   /** Hard abort: passed to every source and sink call. */
@@ -44,10 +42,10 @@ export interface SegmentContext {
 
 export type SegmentOutcome = 'done' | 'stopped';
 
-export async function runSegment(ctx: SegmentContext, work: StreamWork, seg: SegmentState): Promise<SegmentOutcome> {
+/** Runs `seg`, claimed as `lease` (the claim marked it running); every commit carries the lease's fence. */
+export async function runSegment(ctx: SegmentContext, work: StreamWork, seg: SegmentState, lease: SegmentLease): Promise<SegmentOutcome> {
   const ref = { segmentId: seg.id, stream: work.source.name, target: work.target };
   const totals: Totals = { items: seg.items, bytes: seg.bytes, rejected: seg.rejected };
-  await ctx.store.setSegmentStatus(ctx.jobId, seg.id, 'running');
   ctx.emit({ type: 'segment.start', ...ref, index: seg.index, total: seg.total, resumed: seg.cursor !== undefined, totals: { ...totals } });
 
   let cursor: Cursor | undefined = seg.cursor;
@@ -94,7 +92,7 @@ export async function runSegment(ctx: SegmentContext, work: StreamWork, seg: Seg
       if (ctx.hard.aborted) throw abortedError(ctx.hard);
       const deadLetters = [...mapDeadLetters, ...outcome.deadLetters];
       const delta: Totals = { items: outcome.accepted, bytes: outcome.bytes, rejected: deadLetters.length };
-      await ctx.store.commit(ctx.lease(), seg.id, { cursor: batch.cursor, items: delta.items, bytes: delta.bytes, deadLetters, done: false });
+      await ctx.store.commit(lease, { cursor: batch.cursor, items: delta.items, bytes: delta.bytes, deadLetters, done: false });
       cursor = batch.cursor;
       totals.items += delta.items;
       totals.bytes += delta.bytes;
@@ -110,7 +108,7 @@ export async function runSegment(ctx: SegmentContext, work: StreamWork, seg: Seg
   }
 
   if (ctx.hard.aborted) throw abortedError(ctx.hard);
-  await ctx.store.commit(ctx.lease(), seg.id, { cursor, items: 0, bytes: 0, deadLetters: [], done: true });
+  await ctx.store.commit(lease, { cursor, items: 0, bytes: 0, deadLetters: [], done: true });
   await ctx.store.appendEvent(ctx.jobId, 'segment.done', { segmentId: seg.id, stream: ref.stream, target: ref.target, ...totals });
   ctx.emit({ type: 'segment.done', ...ref, totals: { ...totals } });
   return 'done';

@@ -1,9 +1,9 @@
 /**
  * What every state backend does the same way to what it stores: JSON text (bigint-safe), secrets redacted from
- * event data, dead-letter payloads bounded; and the refusal of a second job of a running plan.
+ * event data, dead-letter payloads bounded.
  */
-import { FerryError, redact } from '../errors.js';
-import { MAX_DEAD_LETTER_PAYLOAD, type JobRecord, type RunnerHolder } from '../core/checkpoint.js';
+import { redact } from '../errors.js';
+import { MAX_DEAD_LETTER_PAYLOAD } from '../core/checkpoint.js';
 
 export { MAX_DEAD_LETTER_PAYLOAD };
 
@@ -39,14 +39,4 @@ export function defaultIsProcessAlive(pid: number): boolean {
   }
 }
 
-/** A second job of a plan refused while one runs (exit 2), naming the running job and its runner. */
-export function planRunningError(job: JobRecord, holder: RunnerHolder): FerryError {
-  return new FerryError(
-    'PLAN_RUNNING',
-    `plan "${job.planName}" is already running as job ${job.id} (pid ${holder.pid} on host ${holder.host}, since ${holder.since}); ferry runs one job of a plan at a time on a state`,
-    {
-      hint: `watch it with \`ferry status ${job.id}\`, or stop that runner first (Ctrl-C); a killed runner's lock is taken over at once on its host, else when its lease expires`,
-      details: { jobId: job.id, holder },
-    },
-  );
-}
+export { planRunningError } from '../core/state-errors.js';

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { CheckpointStore, NewJob, RunnerLease } from '../../src/core/checkpoint.js';
 import { FerryError } from '../../src/errors.js';
 import { stateUploadLedger } from '../../src/engine/upload-ledger.js';
+import { claimed } from '../support/claimed.js';
 
 export interface ContractWorld {
   /** A store over this world's state, as the process `pid` (default: one fixed pid) sees it. */
@@ -91,7 +92,7 @@ export function checkpointStoreContract(name: string, world: () => ContractWorld
 
     it('segments: recorded once; a second ensure keeps their progress', async () => {
       const { store, job, lease } = await fixture();
-      await store.commit(lease, 'public.invoice#1/3', { cursor: 'c1', items: 10, bytes: 100, deadLetters: [], done: false });
+      await store.commit(await claimed(store, lease, 'public.invoice#1/3'), { cursor: 'c1', items: 10, bytes: 100, deadLetters: [], done: false });
       await store.ensureSegments(job.id, segmentsOf('public.invoice', 3));
       const segs = await store.listSegments(job.id);
       expect(segs.map((s) => [s.id, s.index, s.total, s.target, s.status, s.cursor, s.items])).toEqual([
@@ -100,17 +101,18 @@ export function checkpointStoreContract(name: string, world: () => ContractWorld
         ['public.invoice#2/3', 2, 3, 'Invoices', 'pending', undefined, 0],
       ]);
       expect(segs[0]!.spec).toEqual({ from: 0 });
-      await store.setSegmentStatus(job.id, 'public.invoice#2/3', 'failed');
-      expect((await store.listSegments(job.id))[2]!.status).toBe('failed');
-      expect((await rejection(store.setSegmentStatus(job.id, 'nope', 'done'))).code).toBe('NOT_FOUND');
+      // Given back by its claimant as failed: recorded, lease free.
+      const third = await claimed(store, lease, 'public.invoice#2/3');
+      await store.releaseSegment(third, 'failed');
+      expect((await store.listSegments(job.id))[2]).toMatchObject({ status: 'failed', holder: undefined, fence: 1 });
       await store.close();
     });
 
     it('commits add up, move the cursor, keep the dead letters, and end a segment once', async () => {
       const { store, job, lease } = await fixture();
       const seg = 'public.invoice#0/3';
-      await store.commit(lease, seg, { cursor: 'c1', items: 10, bytes: 100, deadLetters: [], done: false });
-      await store.commit(lease, seg, {
+      await store.commit(await claimed(store, lease, seg), { cursor: 'c1', items: 10, bytes: 100, deadLetters: [], done: false });
+      await store.commit(await claimed(store, lease, seg), {
         cursor: 'c2',
         items: 5,
         bytes: 50,
@@ -121,7 +123,7 @@ export function checkpointStoreContract(name: string, world: () => ContractWorld
         done: false,
       });
       // A commit without a cursor (the last, empty one) keeps the one before.
-      await store.commit(lease, seg, { cursor: undefined, items: 0, bytes: 0, deadLetters: [], done: true });
+      await store.commit(await claimed(store, lease, seg), { cursor: undefined, items: 0, bytes: 0, deadLetters: [], done: true });
       expect((await store.listSegments(job.id))[0]).toMatchObject({ cursor: 'c2', items: 15, bytes: 150, rejected: 2, status: 'done' });
       expect(await store.countDeadLetters(job.id)).toBe(2);
       const dead = await store.deadLetters(job.id);
@@ -134,14 +136,16 @@ export function checkpointStoreContract(name: string, world: () => ContractWorld
       expect((await store.deadLetters(job.id, { limit: 1 })).map((d) => d.key)).toEqual(['id=7']);
       expect((await store.deadLetters(job.id, { afterId: dead[0]!.id })).map((d) => d.key)).toEqual(['id=9']);
       // A done segment takes no more commits (they would count twice), and an unknown one none at all.
-      await rejection(store.commit(lease, seg, { cursor: 'c3', items: 1, bytes: 1, deadLetters: [], done: false }));
-      expect((await rejection(store.commit(lease, 'nope', { cursor: 'x', items: 1, bytes: 1, deadLetters: [], done: false }))).code).toBe('NOT_FOUND');
+      await rejection(store.commit(await claimed(store, lease, seg), { cursor: 'c3', items: 1, bytes: 1, deadLetters: [], done: false }));
+      expect((await rejection(claimed(store, lease, 'nope'))).code).toBe('NOT_FOUND');
       expect((await store.listSegments(job.id))[0]).toMatchObject({ cursor: 'c2', items: 15 });
       await store.close();
     });
 
     it('leases: one runner at a time; renewed; released; after expiry taken over, and the old holder can neither commit nor renew', async () => {
       const { w, store, job, lease } = await fixture();
+      const seg = 'public.invoice#0/3';
+      const stale = await claimed(store, lease, seg);
       const other = await w.open(2222);
       expect((await rejection(other.acquireRunner(job.id, TTL))).code).toBe('JOB_LOCKED');
       expect(await other.runnerOf(job.id)).toMatchObject({ pid: 1111 });
@@ -158,14 +162,13 @@ export function checkpointStoreContract(name: string, world: () => ContractWorld
       const taken: RunnerLease = await other.acquireRunner(job.id, TTL);
       expect(taken.token).not.toBe(lease.token);
       expect(await store.runnerOf(job.id)).toMatchObject({ pid: 2222 });
-      const seg = 'public.invoice#0/3';
-      expect((await rejection(store.commit(lease, seg, { cursor: 'stale', items: 1, bytes: 1, deadLetters: [], done: false }))).code).toBe('JOB_LOCKED');
+      expect((await rejection(store.commit(stale, { cursor: 'stale', items: 1, bytes: 1, deadLetters: [], done: false }))).code).toBe('JOB_LOCKED');
       expect((await rejection(store.renewRunner(lease, TTL))).code).toBe('JOB_LOCKED');
-      expect((await store.listSegments(job.id))[0]).toMatchObject({ cursor: undefined, items: 0 });
+      expect((await store.listSegments(job.id))[0]).toMatchObject({ cursor: undefined, items: 0, holder: undefined });
       // The old holder's release does not free the new holder's lease.
       await store.releaseRunner(lease);
       expect(await store.runnerOf(job.id)).toMatchObject({ pid: 2222 });
-      await other.commit(taken, seg, { cursor: 'new', items: 1, bytes: 1, deadLetters: [], done: false });
+      await other.commit(await claimed(other, taken, seg), { cursor: 'new', items: 1, bytes: 1, deadLetters: [], done: false });
       await other.releaseRunner(taken);
       expect(await store.runnerOf(job.id)).toBeUndefined();
       expect((await store.acquireRunner(job.id, TTL)).holder.pid).toBe(1111);
@@ -230,6 +233,125 @@ export function checkpointStoreContract(name: string, world: () => ContractWorld
       expect((await ledger.orphans(S3, 'dst/')).map((u) => u.id).sort()).toEqual(['u2', 'u7']);
       await other.close();
       await store.close();
+    });
+    it('segment leases: claims in order with a fence; a lapsed worker\'s segment is taken over and its late commit refused, even after it claims again', async () => {
+      const { w, store, job } = await fixture();
+      await store.releaseRunner(await store.acquireRunner(job.id, TTL));
+      const a = await store.acquireRunner(job.id, TTL, { shared: true });
+      const other = await w.open(2222);
+      const b = await other.acquireRunner(job.id, TTL, { shared: true });
+      expect((await store.runnersOf(job.id)).map((h) => [h.pid, h.shared]).sort()).toEqual([
+        [1111, true],
+        [2222, true],
+      ]);
+      const c0 = (await store.claimSegment(a))!;
+      const c1 = (await other.claimSegment(b))!;
+      expect([c0.segment.id, c0.lease.fence, c0.segment.status, c1.segment.id, c1.lease.fence]).toEqual(['public.invoice#0/3', 1, 'running', 'public.invoice#1/3', 1]);
+      expect(c0.tookOverFrom).toBeUndefined();
+      await store.commit(c0.lease, { cursor: 'a1', items: 1, bytes: 1, deadLetters: [], done: false });
+      expect((await other.listSegments(job.id))[0]).toMatchObject({ holder: { pid: 1111 }, cursor: 'a1', fence: 1 });
+
+      // a stalls past its lease; b renews, then claims a's segments.
+      w.advance(TTL / 2);
+      await other.renewRunner(b, TTL);
+      w.advance(TTL / 2 + 1);
+      const t0 = (await other.claimSegment(b))!;
+      expect([t0.segment.id, t0.lease.fence, t0.segment.cursor, t0.tookOverFrom?.pid]).toEqual(['public.invoice#0/3', 2, 'a1', 1111]);
+      const e = await rejection(store.commit(c0.lease, { cursor: 'a2-late', items: 1, bytes: 1, deadLetters: [], done: false }));
+      expect(e.code).toBe('JOB_LOCKED');
+      expect(e.details?.['fenced']).toBe(true);
+      await other.commit(t0.lease, { cursor: 'b1', items: 2, bytes: 2, deadLetters: [], done: false });
+      // a wakes, renews (nobody removed it) and claims the last segment: its old claim on #0 stays refused.
+      await store.renewRunner(a, TTL);
+      const c2 = (await store.claimSegment(a))!;
+      expect(c2.segment.id).toBe('public.invoice#2/3');
+      expect((await rejection(store.commit(c0.lease, { cursor: 'a3-late', items: 1, bytes: 1, deadLetters: [], done: false }))).details?.['fenced']).toBe(true);
+      expect(await store.claimSegment(a)).toBeUndefined();
+      const segs = await store.listSegments(job.id);
+      expect(segs.map((s) => [s.id, s.cursor, s.items, s.fence, s.holder?.pid])).toEqual([
+        ['public.invoice#0/3', 'b1', 3, 2, 2222],
+        ['public.invoice#1/3', undefined, 0, 1, 2222],
+        ['public.invoice#2/3', undefined, 0, 1, 1111],
+      ]);
+      // The history records which fence made each commit.
+      const hist = (await (store as unknown as { checkpoints?: (id: string) => Promise<{ segmentId: string; cursor?: string; fence: number }[]> }).checkpoints?.(job.id)) ?? [];
+      if (hist.length) expect(hist.filter((h) => h.segmentId === 'public.invoice#0/3').map((h) => [h.cursor, h.fence])).toEqual([['a1', 1], ['b1', 2]]);
+      await other.close();
+      await store.close();
+    });
+
+    it('runners: workers join together; an exclusive runner is refused beside them and they beside it; leaving frees segments and sets the status once', async () => {
+      const { w, store, job, lease } = await fixture();
+      const other = await w.open(2222);
+      expect((await rejection(other.acquireRunner(job.id, TTL, { shared: true }))).code).toBe('JOB_LOCKED');
+      await store.releaseRunner(lease);
+      const a = await store.acquireRunner(job.id, TTL, { shared: true });
+      const b = await other.acquireRunner(job.id, TTL, { shared: true });
+      const third = await w.open(3333);
+      expect((await rejection(third.acquireRunner(job.id, TTL))).message).toMatch(/is being run by workers, among them pid (1111|2222)/);
+      const held = (await other.claimSegment(b))!;
+      // b leaves first, interrupted "only if last": a still runs, so the job stays running; b's segment is free.
+      await other.releaseRunner(b, { status: 'interrupted', onlyIfLast: true });
+      expect((await store.getJob(job.id))?.status).toBe('running');
+      expect((await store.listSegments(job.id)).find((s) => s.id === held.segment.id)).toMatchObject({ status: 'pending', holder: undefined });
+      expect((await store.claimSegment(a))!.segment.id).toBe(held.segment.id);
+      // a is the last: its interruption is recorded. A second release is a no-op.
+      await store.releaseRunner(a, { status: 'interrupted', error: 'stopped', onlyIfLast: true });
+      expect(await store.getJob(job.id)).toMatchObject({ status: 'interrupted', error: 'stopped' });
+      await store.releaseRunner(a, { status: 'failed' });
+      expect((await store.getJob(job.id))?.status).toBe('interrupted');
+      expect(await store.runnersOf(job.id)).toEqual([]);
+      await third.close();
+      await other.close();
+      await store.close();
+    });
+
+    it('job steps: claimed by one runner, busy for the others while it lives, taken over once it lapses, done once', async () => {
+      const { w, store, job, lease } = await fixture();
+      await store.releaseRunner(lease);
+      const a = await store.acquireRunner(job.id, TTL, { shared: true });
+      const other = await w.open(2222);
+      const b = await other.acquireRunner(job.id, TTL, { shared: true });
+      expect(await store.claimStep(a, 'prepare')).toBe('claimed');
+      expect(await store.claimStep(a, 'prepare')).toBe('claimed');
+      expect(await other.claimStep(b, 'prepare')).toBe('busy');
+      await store.completeStep(a, 'prepare');
+      expect(await other.claimStep(b, 'prepare')).toBe('done');
+      expect(await other.claimStep(b, 'finish')).toBe('claimed');
+      expect(await store.claimStep(a, 'finish')).toBe('busy');
+      w.advance(TTL + 1);
+      await store.renewRunner(a, TTL);
+      expect(await store.claimStep(a, 'finish')).toBe('claimed');
+      expect((await rejection(other.completeStep(b, 'finish'))).code).toBe('JOB_LOCKED');
+      await store.completeStep(a, 'finish');
+      expect(await store.claimStep(a, 'finish')).toBe('done');
+      await other.close();
+      await store.close();
+    });
+
+    it('concurrent claims from several stores never hand out a segment twice', async () => {
+      const w = await world();
+      const setup = await w.open(1000);
+      const job = await setup.createJob(newJob({ planName: 'concurrent' }));
+      await setup.ensureSegments(job.id, segmentsOf('public.invoice', 12));
+      const stores = await Promise.all([1, 2, 3, 4].map((i) => w.open(1000 + i)));
+      const leases = await Promise.all(stores.map((s) => s.acquireRunner(job.id, TTL, { shared: true })));
+      const got = await Promise.all(
+        stores.map(async (s, i) => {
+          const ids: string[] = [];
+          for (;;) {
+            const c = await s.claimSegment(leases[i]!);
+            if (!c) return ids;
+            ids.push(c.segment.id);
+          }
+        }),
+      );
+      const all = got.flat();
+      expect(all).toHaveLength(12);
+      expect(new Set(all).size).toBe(12);
+      expect((await setup.listSegments(job.id)).every((x) => x.fence === 1 && x.status === 'running')).toBe(true);
+      for (const s of stores) await s.close();
+      await setup.close();
     });
   });
 }

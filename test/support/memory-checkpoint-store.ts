@@ -1,19 +1,23 @@
 /**
- * An in-memory CheckpointStore with the same semantics as the SQLite one where the engine can tell: commits refuse
- * a stale lease token and a done segment, `ensureSegments` keeps existing progress, leases expire on the store's
+ * An in-memory CheckpointStore with the same semantics as the SQL one where the engine can tell: commits refuse
+ * a runner lease that is gone, a fence that grew and a done segment, `ensureSegments` keeps existing progress, leases expire on the store's
  * clock. The data lives in a separate object so a "restarted process" (a new store over the same data) sees what
  * the crashed one committed, and nothing else.
  */
 import type {
   CheckpointStore,
+  ClaimedSegment,
   CommitInput,
   DeadLetterRecord,
   JobEvent,
   JobRecord,
   JobStatus,
+  JobStep,
   NewJob,
+  RunnerEnd,
   RunnerHolder,
   RunnerLease,
+  SegmentLease,
   SegmentState,
   SegmentStatus,
 } from '../../src/core/checkpoint.js';
@@ -23,16 +27,23 @@ import { FerryError } from '../../src/errors.js';
 import type { CrashSwitch } from './memory-crash.js';
 import { planRunningError } from '../../src/state/records.js';
 
-interface Lock {
+interface Runner {
+  jobId: string;
   token: string;
   holder: RunnerHolder;
   expiresAt: number;
+  shared: boolean;
 }
+
+type MemorySegment = SegmentState & { owner: string | undefined };
 
 export class MemoryStoreData {
   jobs = new Map<string, JobRecord & { planText: string }>();
-  segments = new Map<string, Map<string, SegmentState>>();
-  locks = new Map<string, Lock>();
+  segments = new Map<string, Map<string, MemorySegment>>();
+  /** Runner leases by token. */
+  runners = new Map<string, Runner>();
+  /** Job steps by `${jobId}\u0000${step}`. */
+  steps = new Map<string, { owner: string; done: boolean }>();
   deadLetters: DeadLetterRecord[] = [];
   events: JobEvent[] = [];
   verify: { jobId: string; stream: string; verifier: string; outcome: string; report: unknown; at: string }[] = [];
@@ -43,7 +54,7 @@ export class MemoryStoreData {
 
   /** A new running job, at once (what createJob does; the world's constructor needs it synchronously). */
   addJob(job: NewJob, at: string): JobRecord {
-    const id = `job-${++this.seq}`;
+    const id = job.id ?? `job-${++this.seq}`;
     const rec = {
       id,
       planName: job.planName,
@@ -55,6 +66,7 @@ export class MemoryStoreData {
       updatedAt: at,
       finishedAt: undefined,
       error: undefined,
+      workers: job.workers ?? 1,
       planText: job.planText,
     };
     this.jobs.set(id, rec);
@@ -114,21 +126,35 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return j;
   }
 
+  private live(r: Runner, now = this.now()): boolean {
+    return r.expiresAt > now;
+  }
+
+  private runnersOfJob(jobId: string): Runner[] {
+    return [...this.data.runners.values()].filter((r) => r.jobId === jobId);
+  }
+
+  private lost(lease: RunnerLease, doing: string): FerryError {
+    return new FerryError('JOB_LOCKED', `cannot ${doing}: the lease on job ${lease.jobId} is gone`);
+  }
+
   async createJob(job: NewJob, opts: { claim?: boolean; ttlMs?: number } = {}): Promise<JobRecord> {
     this.op('createJob');
     const now = this.now();
     if (opts.claim === true) {
-      for (const [jobId, lock] of this.data.locks) {
-        const other = this.data.jobs.get(jobId);
-        if (other && other.planName === job.planName && (other.status === 'running' || other.status === 'interrupted') && lock.expiresAt > now) {
+      for (const r of this.data.runners.values()) {
+        const other = this.data.jobs.get(r.jobId);
+        if (other && other.planName === job.planName && (other.status === 'running' || other.status === 'interrupted') && this.live(r, now)) {
           const { planText: _p, ...rec } = other;
-          throw planRunningError(rec, { ...lock.holder });
+          throw planRunningError(rec, { ...r.holder });
         }
       }
     }
+    if (job.id !== undefined && this.data.jobs.has(job.id)) throw new FerryError('USAGE', `a job ${job.id} already exists`);
     const rec = this.data.addJob(job, this.iso(now));
     if (opts.claim === true) {
-      this.data.locks.set(rec.id, { token: `t${++this.data.seq}`, holder: { pid: this.pid, host: this.host, since: this.iso(now) }, expiresAt: now + (opts.ttlMs ?? 30_000) });
+      const token = `t${++this.data.seq}`;
+      this.data.runners.set(token, { jobId: rec.id, token, holder: { pid: this.pid, host: this.host, since: this.iso(now) }, expiresAt: now + (opts.ttlMs ?? 30_000), shared: false });
     }
     return rec;
   }
@@ -158,6 +184,10 @@ export class MemoryCheckpointStore implements CheckpointStore {
 
   async setJobStatus(jobId: string, status: JobStatus, error?: string): Promise<void> {
     this.op('setJobStatus');
+    this.writeStatus(jobId, status, error);
+  }
+
+  private writeStatus(jobId: string, status: JobStatus, error?: string): void {
     const j = this.job(jobId);
     j.status = status;
     j.error = error;
@@ -165,40 +195,58 @@ export class MemoryCheckpointStore implements CheckpointStore {
     j.finishedAt = status === 'succeeded' || status === 'failed' ? j.updatedAt : undefined;
   }
 
-  async acquireRunner(jobId: string, ttlMs: number): Promise<RunnerLease> {
+  async acquireRunner(jobId: string, ttlMs: number, opts: { shared?: boolean } = {}): Promise<RunnerLease> {
     this.op('acquireRunner');
     this.job(jobId);
+    const shared = opts.shared === true;
     const now = this.now();
-    const lock = this.data.locks.get(jobId);
-    if (lock && lock.expiresAt > now && !(lock.holder.pid === this.pid && lock.holder.host === this.host)) {
-      throw new FerryError('JOB_LOCKED', `job ${jobId} is being run by pid ${lock.holder.pid} on host ${lock.holder.host}`);
+    const rows = this.runnersOfJob(jobId);
+    const mine = rows.find((r) => r.holder.pid === this.pid && r.holder.host === this.host);
+    const live = rows.filter((r) => r !== mine && this.live(r, now));
+    const blocking = shared ? live.find((r) => !r.shared) : live[0];
+    if (blocking) {
+      const by = blocking.shared ? 'is being run by workers, among them' : 'is being run by';
+      throw new FerryError('JOB_LOCKED', `job ${jobId} ${by} pid ${blocking.holder.pid} on host ${blocking.holder.host}`);
     }
-    const token = lock && lock.holder.pid === this.pid && lock.holder.host === this.host ? lock.token : `t${++this.data.seq}`;
-    const holder = lock?.token === token ? lock.holder : { pid: this.pid, host: this.host, since: this.iso(now) };
-    const next = { token, holder, expiresAt: now + ttlMs };
-    this.data.locks.set(jobId, next);
-    return { jobId, ...clone(next) };
+    for (const r of rows) if (r !== mine && !this.live(r, now)) this.data.runners.delete(r.token);
+    const token = mine?.token ?? `t${++this.data.seq}`;
+    const next: Runner = { jobId, token, holder: mine?.holder ?? { pid: this.pid, host: this.host, since: this.iso(now) }, expiresAt: now + ttlMs, shared };
+    next.holder = { ...next.holder, shared };
+    this.data.runners.set(token, next);
+    return { jobId, token, holder: clone(next.holder), expiresAt: next.expiresAt, shared };
   }
 
   async renewRunner(lease: RunnerLease, ttlMs: number): Promise<RunnerLease> {
     this.op('renewRunner');
     this.opts.onRenew?.(lease);
-    const lock = this.data.locks.get(lease.jobId);
-    if (!lock || lock.token !== lease.token) throw new FerryError('JOB_LOCKED', `lease of job ${lease.jobId} was taken over`);
-    lock.expiresAt = this.now() + ttlMs;
-    return { ...lease, expiresAt: lock.expiresAt };
+    const r = this.data.runners.get(lease.token);
+    if (!r) throw this.lost(lease, 'renew the lease');
+    r.expiresAt = this.now() + ttlMs;
+    return { ...lease, expiresAt: r.expiresAt };
   }
 
-  async releaseRunner(lease: RunnerLease): Promise<void> {
+  async releaseRunner(lease: RunnerLease, end?: RunnerEnd): Promise<void> {
     this.op('releaseRunner');
-    const lock = this.data.locks.get(lease.jobId);
-    if (lock?.token === lease.token) this.data.locks.delete(lease.jobId);
+    if (!this.data.runners.delete(lease.token)) return;
+    for (const s of this.data.segments.get(lease.jobId)?.values() ?? []) {
+      if (s.owner !== lease.token) continue;
+      s.owner = undefined;
+      if (s.status === 'running') s.status = 'pending';
+    }
+    if (!end) return;
+    if (end.onlyIfLast && (this.job(lease.jobId).status !== 'running' || this.runnersOfJob(lease.jobId).some((r) => this.live(r)))) return;
+    this.writeStatus(lease.jobId, end.status, end.error);
   }
 
   async runnerOf(jobId: string): Promise<RunnerHolder | undefined> {
+    return (await this.runnersOf(jobId))[0];
+  }
+
+  async runnersOf(jobId: string): Promise<RunnerHolder[]> {
     this.op('runnerOf');
-    const lock = this.data.locks.get(jobId);
-    return lock && lock.expiresAt > this.now() ? { ...lock.holder } : undefined;
+    return this.runnersOfJob(jobId)
+      .filter((r) => this.live(r))
+      .map((r) => ({ ...r.holder }));
   }
 
   async ensureSegments(jobId: string, segments: readonly (Segment & { target: string })[]): Promise<void> {
@@ -221,38 +269,70 @@ export class MemoryCheckpointStore implements CheckpointStore {
         bytes: 0,
         rejected: 0,
         updatedAt: this.iso(),
+        fence: 0,
+        holder: undefined,
+        owner: undefined,
       });
     }
+  }
+
+  private view(s: MemorySegment): SegmentState {
+    const { owner, ...rest } = clone(s);
+    const r = owner === undefined ? undefined : this.data.runners.get(owner);
+    return { ...rest, holder: r && this.live(r) ? { ...r.holder } : undefined };
   }
 
   async listSegments(jobId: string): Promise<SegmentState[]> {
     this.op('listSegments');
     const map = this.data.segments.get(jobId);
     if (!map) return [];
-    return [...map.values()]
-      .sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.index - b.index))
-      .map((s) => clone(s));
+    return [...map.values()].sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.index - b.index)).map((s) => this.view(s));
   }
 
-  async setSegmentStatus(jobId: string, segmentId: string, status: SegmentStatus): Promise<void> {
-    this.op('setSegmentStatus');
-    const s = this.data.segments.get(jobId)?.get(segmentId);
-    if (!s) throw new FerryError('NOT_FOUND', `job ${jobId} has no segment ${segmentId}`);
+  async claimSegment(lease: RunnerLease, opts: { skip?: readonly string[] } = {}): Promise<ClaimedSegment | undefined> {
+    this.op('claimSegment');
+    if (!this.data.runners.has(lease.token)) throw this.lost(lease, 'claim a segment');
+    const now = this.now();
+    const free = (s: MemorySegment): boolean => {
+      if (s.status === 'done' || opts.skip?.includes(s.id)) return false;
+      if (s.owner === undefined || s.owner === lease.token) return s.owner === undefined;
+      const r = this.data.runners.get(s.owner);
+      return !r || !this.live(r, now);
+    };
+    const all = [...(this.data.segments.get(lease.jobId)?.values() ?? [])].sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.index - b.index));
+    const s = all.find(free);
+    if (!s) return undefined;
+    const previous = s.owner === undefined ? undefined : this.data.runners.get(s.owner);
+    s.owner = lease.token;
+    s.fence += 1;
+    s.status = 'running';
+    return { lease: { ...lease, segmentId: s.id, fence: s.fence }, segment: this.view(s), ...(previous ? { tookOverFrom: { ...previous.holder } } : {}) };
+  }
+
+  async releaseSegment(lease: SegmentLease, status: Exclude<SegmentStatus, 'done' | 'running'>): Promise<void> {
+    this.op('releaseSegment');
+    const s = this.data.segments.get(lease.jobId)?.get(lease.segmentId);
+    if (!s || s.owner !== lease.token || s.fence !== lease.fence || s.status === 'done') return;
+    s.owner = undefined;
     s.status = status;
   }
 
-  async commit(lease: RunnerLease, segmentId: string, input: CommitInput): Promise<void> {
+  async commit(lease: SegmentLease, input: CommitInput): Promise<void> {
     this.op('commit');
-    const lock = this.data.locks.get(lease.jobId);
-    if (!lock || lock.token !== lease.token) throw new FerryError('JOB_LOCKED', `stale lease: cannot commit ${segmentId}`);
+    const { segmentId } = lease;
+    if (!this.data.runners.has(lease.token)) throw new FerryError('JOB_LOCKED', `stale lease: cannot commit ${segmentId}`);
     const s = this.data.segments.get(lease.jobId)?.get(segmentId);
     if (!s) throw new FerryError('NOT_FOUND', `job ${lease.jobId} has no segment ${segmentId}`);
     if (s.status === 'done') throw new FerryError('INTERNAL', `segment ${segmentId} is already done; refusing a commit`);
+    if (s.fence !== lease.fence || s.owner !== lease.token) {
+      throw new FerryError('JOB_LOCKED', `segment ${segmentId} was claimed by another runner`, { details: { fenced: true, segmentId } });
+    }
     if (input.cursor !== undefined) s.cursor = input.cursor;
     s.items += input.items;
     s.bytes += input.bytes;
     s.rejected += input.deadLetters.length;
     s.status = input.done ? 'done' : 'running';
+    if (input.done) s.owner = undefined;
     const at = this.iso();
     s.updatedAt = at;
     for (const d of input.deadLetters) {
@@ -260,6 +340,27 @@ export class MemoryCheckpointStore implements CheckpointStore {
     }
     this.data.commits.push({ segmentId, input: clone(input) });
     this.opts.onCommit?.(segmentId, input);
+  }
+
+  async claimStep(lease: RunnerLease, step: JobStep): Promise<'claimed' | 'done' | 'busy'> {
+    this.op('claimStep');
+    if (!this.data.runners.has(lease.token)) throw this.lost(lease, `claim the ${step} step`);
+    const key = `${lease.jobId}\u0000${step}`;
+    const row = this.data.steps.get(key);
+    if (row?.done) return 'done';
+    if (row && row.owner !== lease.token) {
+      const owner = this.data.runners.get(row.owner);
+      if (owner && this.live(owner)) return 'busy';
+    }
+    this.data.steps.set(key, { owner: lease.token, done: false });
+    return 'claimed';
+  }
+
+  async completeStep(lease: RunnerLease, step: JobStep): Promise<void> {
+    this.op('completeStep');
+    const row = this.data.steps.get(`${lease.jobId}\u0000${step}`);
+    if (!row || row.owner !== lease.token) throw this.lost(lease, `complete the ${step} step`);
+    row.done = true;
   }
 
   async deadLetters(jobId: string, opts: { limit?: number; segmentId?: string; afterId?: number } = {}): Promise<DeadLetterRecord[]> {
@@ -288,8 +389,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
 
   async recordUpload(lease: RunnerLease, store: string, upload: PartialUpload): Promise<void> {
     this.op('recordUpload');
-    const lock = this.data.locks.get(lease.jobId);
-    if (!lock || lock.token !== lease.token) throw new FerryError('JOB_LOCKED', `lease of job ${lease.jobId} was taken over`);
+    if (!this.data.runners.has(lease.token)) throw this.lost(lease, 'record a partial upload');
     this.data.uploads = this.data.uploads.filter((u) => !(u.store === store && u.name === upload.name && u.id === upload.id));
     this.data.uploads.push({ store, ...upload, jobId: lease.jobId, owner: lease.token, startedAt: this.iso() });
   }
@@ -304,8 +404,8 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return this.data.uploads
       .filter((u) => u.store === store && u.name.startsWith(prefix))
       .filter((u) => {
-        const lock = this.data.locks.get(u.jobId);
-        return !lock || lock.token !== u.owner || lock.expiresAt <= now;
+        const r = this.data.runners.get(u.owner);
+        return !r || !this.live(r, now);
       })
       .map((u) => ({
         name: u.name,

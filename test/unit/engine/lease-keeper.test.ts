@@ -4,7 +4,7 @@ import { LeaseKeeper } from '../../../src/engine/lease-keeper.js';
 import { FerryError } from '../../../src/errors.js';
 
 function fakeStore(renew: () => void) {
-  const lease: RunnerLease = { jobId: 'j', token: 't', holder: { pid: 1, host: 'h', since: '' }, expiresAt: 0 };
+  const lease: RunnerLease = { jobId: 'j', token: 't', holder: { pid: 1, host: 'h', since: '' }, expiresAt: 0, shared: false };
   const released: RunnerLease[] = [];
   const store = {
     acquireRunner: () => lease,

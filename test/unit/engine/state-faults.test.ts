@@ -28,7 +28,7 @@ it('a full state disk fails the job with the reason and the fix; a resume with r
   const first = openStateStore(path, { pid: 910_001, host: 'test', isProcessAlive: () => false });
   const job = await first.createJob({ planName: plan.name, planHash: 'h', kind: 'migration', planText: '' });
   // The file may grow by a few pages only: checkpoint history and events fill them within the job.
-  const db = (first as unknown as { db: Database.Database }).db;
+  const db = (first as unknown as { db: { database: Database.Database } }).db.database;
   db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 4}`);
 
   const err = await runJob({ plan, job, store: first, source: new MemorySource({ streams: STREAMS }), sink: new MemorySink({ data }), ...instant }).then(

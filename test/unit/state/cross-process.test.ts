@@ -12,6 +12,7 @@ import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openStateStore, type SqliteStateStore } from '../../../src/state/index.js';
 import { rejection, newJob, segments, tempDir } from './helpers.js';
+import { claimed } from '../../support/claimed.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -22,7 +23,7 @@ const SEG = 'public.invoice#0/1';
 /** Transpile src/errors.ts, the core contract and src/state/** into `out` so a plain `node` process can import them. */
 function transpileStateModule(out: string): string {
   const state = (readdirSync(join(repo, 'src/state'), { recursive: true }) as string[]).map((f) => `src/state/${f}`);
-  const files = ['src/errors.ts', 'src/core/checkpoint.ts', ...state];
+  const files = ['src/errors.ts', 'src/core/checkpoint.ts', 'src/core/state-errors.ts', 'src/util/network-errors.ts', ...state];
   for (const rel of files.filter((f) => f.endsWith('.ts'))) {
     const js = ts.transpileModule(readFileSync(join(repo, rel), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
@@ -197,7 +198,7 @@ describe('runner lock across processes', () => {
     const lease = await store.acquireRunner(jobId, TTL); // the lease has not expired: the holder is gone
     const take = (await store.events(jobId)).find((e) => e.type === 'runner.takeover');
     expect(take?.data).toMatchObject({ previous: { pid: child.pid }, reason: 'holder-gone' });
-    await store.commit(lease, SEG, { cursor: 'c3', items: 1, bytes: 1, deadLetters: [], done: true });
+    await store.commit(await claimed(store, lease, SEG), { cursor: 'c3', items: 1, bytes: 1, deadLetters: [], done: true });
     expect((await store.listSegments(jobId))[0]).toMatchObject({ cursor: 'c3', items: 3, status: 'done' });
   });
 });

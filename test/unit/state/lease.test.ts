@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStateStore, type SqliteStateStore } from '../../../src/state/index.js';
 import { rejection, clock, newJob, segments, tempDir } from './helpers.js';
+import { claimed } from '../../support/claimed.js';
 
 
 const T0 = Date.parse('2026-11-28T07:36:12.000Z');
@@ -46,10 +47,10 @@ describe('runner lease across two connections', () => {
     const e = (await rejection(() => b.acquireRunner(jobId, TTL)));
     expect(e.code).toBe('JOB_LOCKED');
     expect(e.message).toBe(`job ${jobId} is being run by pid 1111 on host host-a since 2026-11-28T07:36:12.000Z`);
-    expect(e.hint).toMatch(/^wait for it to finish, or stop it; a killed runner's lock expires after 20 s/);
-    expect(e.details?.holder).toEqual({ pid: 1111, host: 'host-a', since: '2026-11-28T07:36:12.000Z' });
+    expect(e.hint).toMatch(/^wait for it to finish, or stop it; a killed runner's lease expires after 20 s/);
+    expect(e.details?.holder).toMatchObject({ pid: 1111, host: 'host-a', since: '2026-11-28T07:36:12.000Z' });
     expect(e.retry).toBe('terminal');
-    expect(await b.runnerOf(jobId)).toEqual({ pid: 1111, host: 'host-a', since: '2026-11-28T07:36:12.000Z' });
+    expect(await b.runnerOf(jobId)).toMatchObject({ pid: 1111, host: 'host-a', since: '2026-11-28T07:36:12.000Z' });
   });
 
   it('acquire by the same pid on the same host is idempotent (same token, longer lease)', async () => {
@@ -59,7 +60,7 @@ describe('runner lease across two connections', () => {
     expect(again.token).toBe(first.token);
     expect(again.holder.since).toBe(first.holder.since);
     expect(again.expiresAt).toBe(T0 + 5_000 + TTL);
-    await a.commit(first, SEG, step('c1'));
+    await a.commit(await claimed(a, first, SEG), step('c1'));
     expect((await a.events(jobId)).filter((e) => e.type === 'runner.takeover')).toHaveLength(0);
   });
 
@@ -77,7 +78,7 @@ describe('runner lease across two connections', () => {
     const lease = await a.acquireRunner(jobId, TTL);
     c.advance(TTL + 1);
     expect(await a.runnerOf(jobId)).toBeUndefined();
-    await a.commit(lease, SEG, step('c1'));
+    await a.commit(await claimed(a, lease, SEG), step('c1'));
     const renewed = await a.renewRunner(lease, TTL);
     expect(renewed.expiresAt).toBe(c.now() + TTL);
     expect((await rejection(() => b.acquireRunner(jobId, TTL))).code).toBe('JOB_LOCKED');
@@ -85,11 +86,11 @@ describe('runner lease across two connections', () => {
 
   it('after expiry the other runner takes over; the old holder can no longer commit or renew', async () => {
     const old = await a.acquireRunner(jobId, TTL);
-    await a.commit(old, SEG, step('c1'));
+    await a.commit(await claimed(a, old, SEG), step('c1'));
     c.advance(TTL);
     const lease = await b.acquireRunner(jobId, TTL);
     expect(lease.token).not.toBe(old.token);
-    expect(lease.holder).toEqual({ pid: 2222, host: 'host-b', since: '2026-11-28T07:36:42.000Z' });
+    expect(lease.holder).toMatchObject({ pid: 2222, host: 'host-b', since: '2026-11-28T07:36:42.000Z' });
 
     const takeovers = (await b.events(jobId)).filter((e) => e.type === 'runner.takeover');
     expect(takeovers).toHaveLength(1);
@@ -99,7 +100,7 @@ describe('runner lease across two connections', () => {
       by: { pid: 2222, host: 'host-b' },
     });
 
-    const e = (await rejection(() => a.commit(old, SEG, step('stale'))));
+    const e = (await rejection(async () => a.commit(await claimed(a, old, SEG), step('stale'))));
     expect(e.code).toBe('JOB_LOCKED');
     expect(e.message).toContain('pid 2222 on host host-b');
     expect((await a.listSegments(jobId))[0]).toMatchObject({ cursor: 'c1', items: 1 });
@@ -107,7 +108,7 @@ describe('runner lease across two connections', () => {
     // a stale release does not drop the new holder's lock
     await a.releaseRunner(old);
     expect(await a.runnerOf(jobId)).toMatchObject({ pid: 2222 });
-    await b.commit(lease, SEG, step('c2'));
+    await b.commit(await claimed(b, lease, SEG), step('c2'));
     expect((await b.listSegments(jobId))[0]).toMatchObject({ cursor: 'c2', items: 2 });
     expect((await rejection(() => a.acquireRunner(jobId, TTL))).code).toBe('JOB_LOCKED');
   });

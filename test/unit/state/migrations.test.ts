@@ -34,7 +34,7 @@ describe('state migrations', () => {
     const modes = ['', '-journal'].map((suffix) => statSync(path + suffix).mode & 0o777);
     // No WAL index: a mapped -shm file truncated under a running job would kill it with SIGBUS.
     expect(existsSync(`${path}-shm`)).toBe(false);
-    const own = (store as unknown as { db: Database.Database }).db;
+    const own = (store as unknown as { db: { database: Database.Database } }).db.database;
     expect([own.pragma('journal_mode', { simple: true }), own.pragma('synchronous', { simple: true }), own.pragma('mmap_size', { simple: true })]).toEqual(['truncate', 2, 0]);
     await store.close();
     expect(existsSync(path)).toBe(true);
@@ -49,7 +49,7 @@ describe('state migrations', () => {
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
       .pluck()
       .all() as string[];
-    for (const t of ['jobs', 'segments', 'checkpoints', 'dead_letters', 'verify_results', 'events', 'runner_locks']) {
+    for (const t of ['jobs', 'segments', 'checkpoints', 'dead_letters', 'verify_results', 'events', 'runners']) {
       expect(tables).toContain(t);
     }
     const rows = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
@@ -74,7 +74,7 @@ describe('state migrations', () => {
 
   it('turn foreign keys on and set a busy timeout for the connection', async () => {
     const store = openStateStore(join(dir, 'ferry.db'), { busyTimeoutMs: 1234 });
-    const db = (store as unknown as { db: Database.Database }).db;
+    const db = (store as unknown as { db: { database: Database.Database } }).db.database;
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('busy_timeout', { simple: true })).toBe(1234);
     await store.close();

@@ -12,6 +12,7 @@ import {
   type SqliteStateStore,
 } from '../../../src/state/index.js';
 import { rejection, clock, memStore, newJob, segments, tempDir } from './helpers.js';
+import { claimed } from '../../support/claimed.js';
 
 
 const SECRET_URL = 'postgres://ferry:s3cr3t-pw@db.internal:5432/app';
@@ -170,12 +171,14 @@ describe('SqliteStateStore: segments and commits', () => {
       bytes: 0,
       rejected: 0,
       updatedAt: '2026-11-28T07:36:12.000Z',
+      fence: 0,
+      holder: undefined,
     });
   });
 
   it('ensureSegments is idempotent and keeps progress', async () => {
-    await store.commit(lease, 'public.invoice#0/3', { cursor: '{"id":42}', items: 42, bytes: 4200, deadLetters: [], done: false });
-    await store.setSegmentStatus(jobId, 'public.invoice#2/3', 'failed');
+    await store.commit(await claimed(store, lease, 'public.invoice#0/3'), { cursor: '{"id":42}', items: 42, bytes: 4200, deadLetters: [], done: false });
+    await store.releaseSegment(await claimed(store, lease, 'public.invoice#2/3'), 'failed');
     c.advance(5000);
     await store.ensureSegments(jobId, [
       ...segments('public.invoice', 3).map((s) => ({ ...s, spec: { changed: true } })),
@@ -194,17 +197,17 @@ describe('SqliteStateStore: segments and commits', () => {
     expect(segs[0]).toMatchObject({ target: 'Customers', status: 'pending' });
   });
 
-  it('setSegmentStatus refuses an unknown segment', async () => {
-    await store.setSegmentStatus(jobId, 'public.invoice#0/3', 'running');
-    expect((await store.listSegments(jobId))[0]!.status).toBe('running');
-    expect((await rejection(() => store.setSegmentStatus(jobId, 'nope', 'done'))).code).toBe('NOT_FOUND');
+  it('a claim marks the segment running under this runner; an unknown segment cannot be claimed', async () => {
+    await claimed(store, lease, 'public.invoice#0/3');
+    expect((await store.listSegments(jobId))[0]).toMatchObject({ status: 'running', fence: 1, holder: { pid: process.pid } });
+    expect((await rejection(() => claimed(store, lease, 'nope'))).code).toBe('NOT_FOUND');
   });
 
   it('commit moves the cursor, adds totals, marks done, and appends history', async () => {
     const seg = 'public.invoice#0/3';
-    await store.commit(lease, seg, { cursor: 'c1', items: 10, bytes: 100, deadLetters: [], done: false });
+    await store.commit(await claimed(store, lease, seg), { cursor: 'c1', items: 10, bytes: 100, deadLetters: [], done: false });
     c.advance(1000);
-    await store.commit(lease, seg, {
+    await store.commit(await claimed(store, lease, seg), {
       cursor: 'c2',
       items: 5,
       bytes: 50,
@@ -212,7 +215,7 @@ describe('SqliteStateStore: segments and commits', () => {
       done: false,
     });
     c.advance(1000);
-    await store.commit(lease, seg, { cursor: undefined, items: 0, bytes: 0, deadLetters: [], done: true });
+    await store.commit(await claimed(store, lease, seg), { cursor: undefined, items: 0, bytes: 0, deadLetters: [], done: true });
 
     const s = (await store.listSegments(jobId))[0]!;
     expect(s).toMatchObject({ cursor: 'c2', items: 15, bytes: 150, rejected: 1, status: 'done' });
@@ -234,19 +237,19 @@ describe('SqliteStateStore: segments and commits', () => {
 
   it('commit refuses a segment that is already done (it would count twice)', async () => {
     const seg = 'public.invoice#1/3';
-    await store.commit(lease, seg, { cursor: 'c', items: 1, bytes: 1, deadLetters: [], done: true });
-    const e = (await rejection(() => store.commit(lease, seg, { cursor: 'd', items: 1, bytes: 1, deadLetters: [], done: true })));
+    await store.commit(await claimed(store, lease, seg), { cursor: 'c', items: 1, bytes: 1, deadLetters: [], done: true });
+    const e = (await rejection(async () => store.commit(await claimed(store, lease, seg), { cursor: 'd', items: 1, bytes: 1, deadLetters: [], done: true })));
     expect(e.code).toBe('INTERNAL');
     expect((await store.listSegments(jobId))[1]).toMatchObject({ cursor: 'c', items: 1 });
-    expect((await rejection(() => store.commit(lease, 'nope', { cursor: 'x', items: 1, bytes: 1, deadLetters: [], done: false }))).code).toBe('NOT_FOUND');
+    expect((await rejection(async () => store.commit(await claimed(store, lease, 'nope'), { cursor: 'x', items: 1, bytes: 1, deadLetters: [], done: false }))).code).toBe('NOT_FOUND');
   });
 
   it('commit is atomic: a failing dead-letter insert rolls back cursor, totals and history', async () => {
     const seg = 'public.invoice#0/3';
-    await store.commit(lease, seg, { cursor: 'c1', items: 10, bytes: 100, deadLetters: [], done: false });
+    await store.commit(await claimed(store, lease, seg), { cursor: 'c1', items: 10, bytes: 100, deadLetters: [], done: false });
     const bad = { stream: 'public.invoice', key: null as unknown as string, reason: 'invalid' };
-    const e = await rejection(() =>
-      store.commit(lease, seg, {
+    const e = await rejection(async () =>
+      store.commit(await claimed(store, lease, seg), {
         cursor: 'c2',
         items: 5,
         bytes: 50,
@@ -259,28 +262,28 @@ describe('SqliteStateStore: segments and commits', () => {
     expect(await store.countDeadLetters(jobId)).toBe(0);
     expect(await store.checkpoints(jobId)).toHaveLength(1);
     // and the store is still usable afterwards
-    await store.commit(lease, seg, { cursor: 'c2', items: 5, bytes: 50, deadLetters: [], done: false });
+    await store.commit(await claimed(store, lease, seg), { cursor: 'c2', items: 5, bytes: 50, deadLetters: [], done: false });
     expect((await store.listSegments(jobId))[0]).toMatchObject({ cursor: 'c2', items: 15 });
   });
 
   it('commit refuses a lease that no longer holds the job, writing nothing', async () => {
     await store.releaseRunner(lease);
-    const e = await rejection(() =>
-      store.commit(lease, 'public.invoice#0/3', { cursor: 'c1', items: 1, bytes: 1, deadLetters: [], done: false }),
+    const e = await rejection(async () =>
+      store.commit(await claimed(store, lease, 'public.invoice#0/3'), { cursor: 'c1', items: 1, bytes: 1, deadLetters: [], done: false }),
     );
     expect(e.code).toBe('JOB_LOCKED');
-    expect(e.message).toMatch(/lost the lock/);
+    expect(e.message).toMatch(/lost its lease/);
     expect((await store.listSegments(jobId))[0]).toMatchObject({ cursor: undefined, items: 0 });
     const forged = { ...lease, token: 'forged' };
     const again = await store.acquireRunner(jobId, 30_000);
-    expect((await rejection(() => store.commit(forged, 'public.invoice#0/3', { cursor: 'x', items: 1, bytes: 1, deadLetters: [], done: false }))).code).toBe('JOB_LOCKED');
-    await store.commit(again, 'public.invoice#0/3', { cursor: 'c1', items: 1, bytes: 1, deadLetters: [], done: false });
+    expect((await rejection(async () => store.commit(await claimed(store, forged, 'public.invoice#0/3'), { cursor: 'x', items: 1, bytes: 1, deadLetters: [], done: false }))).code).toBe('JOB_LOCKED');
+    await store.commit(await claimed(store, again, 'public.invoice#0/3'), { cursor: 'c1', items: 1, bytes: 1, deadLetters: [], done: false });
   });
 
   it('keeps the checkpoint history bounded per segment', async () => {
     for (let i = 1; i <= 10; i++) {
-      await store.commit(lease, 'public.invoice#0/3', { cursor: `c${i}`, items: 1, bytes: 1, deadLetters: [], done: false });
-      await store.commit(lease, 'public.invoice#1/3', { cursor: `c${i}`, items: 1, bytes: 1, deadLetters: [], done: false });
+      await store.commit(await claimed(store, lease, 'public.invoice#0/3'), { cursor: `c${i}`, items: 1, bytes: 1, deadLetters: [], done: false });
+      await store.commit(await claimed(store, lease, 'public.invoice#1/3'), { cursor: `c${i}`, items: 1, bytes: 1, deadLetters: [], done: false });
     }
     expect((await store.checkpoints(jobId, { segmentId: 'public.invoice#0/3' })).map((h) => h.seq)).toEqual([8, 9, 10]);
     expect(await store.checkpoints(jobId)).toHaveLength(6);
@@ -301,7 +304,7 @@ describe('SqliteStateStore: dead letters, events, verify results', () => {
   it('dead letters round-trip; reasons are redacted; huge payloads are truncated', async () => {
     const lease = await store.acquireRunner(jobId, 10_000);
     const huge = 'x'.repeat(MAX_DEAD_LETTER_PAYLOAD * 2);
-    await store.commit(lease, 'public.invoice#0/2', {
+    await store.commit(await claimed(store, lease, 'public.invoice#0/2'), {
       cursor: 'a',
       items: 3,
       bytes: 30,
@@ -311,7 +314,7 @@ describe('SqliteStateStore: dead letters, events, verify results', () => {
       ],
       done: false,
     });
-    await store.commit(lease, 'public.invoice#1/2', {
+    await store.commit(await claimed(store, lease, 'public.invoice#1/2'), {
       cursor: 'b',
       items: 0,
       bytes: 0,

@@ -4,5 +4,6 @@ import { m0001 } from './0001-initial.js';
 import { m0002 } from './0002-dry-run-reports.js';
 import { m0003 } from './0003-plan-verify-results.js';
 import { m0004 } from './0004-partial-uploads.js';
+import { m0005 } from './0005-worker-leases.js';
 
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005];

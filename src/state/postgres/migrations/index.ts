@@ -1,0 +1,5 @@
+/** The PostgreSQL state's migrations, in order; append only (see ../migrate.ts). */
+import type { PgMigration } from '../migrate.js';
+import { m0001 } from './0001-initial.js';
+
+export const PG_MIGRATIONS: readonly PgMigration[] = [m0001];
