@@ -1,4 +1,4 @@
-import type { CheckpointStore, JobRecord, SegmentState } from '../core/checkpoint.js';
+import type { CheckpointStore, JobRecord, RunnerHolder, SegmentState } from '../core/checkpoint.js';
 
 /** What `ferry status` and `ferry jobs` show of a job, in JSON and on a terminal. */
 export interface JobView {
@@ -6,8 +6,10 @@ export interface JobView {
   plan: string;
   kind: string;
   status: string;
-  /** The live runner, if the job is running; absent when the runner is gone (killed). */
-  runner?: { pid: number; host: string; since: string };
+  /** The (first) live runner, if the job is running; absent when the runner is gone (killed). */
+  runner?: RunnerHolder;
+  /** Every live runner: one for `ferry run`, one per worker for a job run by `ferry worker`s. */
+  runners?: RunnerHolder[];
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
@@ -23,7 +25,8 @@ export interface JobView {
 
 export async function jobView(store: CheckpointStore, job: JobRecord, segs?: SegmentState[]): Promise<JobView> {
   const segments = segs ?? (await store.listSegments(job.id));
-  const runner = await store.runnerOf(job.id);
+  const runners = await store.runnersOf(job.id);
+  const runner = runners[0];
   const view: JobView = {
     id: job.id,
     plan: job.planName,
@@ -42,7 +45,10 @@ export async function jobView(store: CheckpointStore, job: JobRecord, segs?: Seg
     bytes: segments.reduce((a, s) => a + s.bytes, 0),
     deadLetters: await store.countDeadLetters(job.id),
   };
-  if (runner) view.runner = runner;
+  if (runner) {
+    view.runner = runner;
+    view.runners = runners;
+  }
   const verification = await latestVerification(store, job.id);
   if (verification) view.verification = verification;
   if (job.finishedAt) view.finishedAt = job.finishedAt;

@@ -3,11 +3,13 @@ import { FerryError } from '../errors.js';
 import { jobNotFound, resumableJob } from '../engine/index.js';
 import { handler, type CliContext, type GlobalArgs } from './context.js';
 import { executeJob } from './execute.js';
+import { LEASE_TTL_OPTION, leaseTtlOf } from './lease-ttl.js';
 import { withStore } from './store.js';
 
 interface ResumeArgs extends GlobalArgs {
   job: string;
   maxRejected?: number;
+  'lease-ttl'?: number;
 }
 
 /**
@@ -22,7 +24,7 @@ export function resumeCommand(ctx: CliContext): CommandModule<GlobalArgs, Resume
       y.positional('job', { type: 'string', demandOption: true, describe: 'job id' }).option('max-rejected', {
         type: 'number',
         describe: "raise the job's on_error.max_rejected (the plan stored with the job is otherwise used as it was)",
-      }) as Argv<ResumeArgs>,
+      }).option('lease-ttl', LEASE_TTL_OPTION) as Argv<ResumeArgs>,
     handler: handler<ResumeArgs>(ctx, (args) =>
       withStore(ctx, args, { create: false }, async (store) => {
         if (!store) throw jobNotFound(args.job);
@@ -33,7 +35,8 @@ export function resumeCommand(ctx: CliContext): CommandModule<GlobalArgs, Resume
           loaded.plan.on_error = { ...loaded.plan.on_error, max_rejected: args.maxRejected };
         }
         ctx.io.err(`ferry: resuming job ${job.id} of plan "${job.planName}"`);
-        return executeJob(ctx, { loaded, store, job, json: Boolean(args.json) || !ctx.io.isTTY, debug: Boolean(args.debug) });
+        const leaseTtlMs = leaseTtlOf(args['lease-ttl']);
+        return executeJob(ctx, { loaded, store, job, json: Boolean(args.json) || !ctx.io.isTTY, debug: Boolean(args.debug), ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}) });
       }),
     ),
   };

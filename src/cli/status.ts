@@ -28,13 +28,15 @@ export function statusCommand(ctx: CliContext): CommandModule<GlobalArgs, Status
             ctx.io.out(describeJob(view));
             ctx.io.out(
               table([
-                ['segment', 'target', 'status', 'items', 'rejected', 'cursor'],
+                ['segment', 'target', 'status', 'items', 'rejected', 'held by', 'last report', 'cursor'],
                 ...segments.map((s) => [
                   s.id,
                   s.target,
                   s.status,
                   formatCount(s.items),
                   formatCount(s.rejected),
+                  s.holder ? `pid ${s.holder.pid}@${s.holder.host}` : '-',
+                  s.holder ? lastReport(s.updatedAt, s.holder.heartbeatAt) : '-',
                   s.cursor === undefined ? '-' : truncate(s.cursor, 40),
                 ]),
               ]),
@@ -59,10 +61,17 @@ export function describeJob(v: JobView): string {
     `  segments ${v.segments.done}/${v.segments.total} done, items ${formatCount(v.items)}, dead letters ${formatCount(v.deadLetters)}`,
   ];
   if (v.verification) lines.push(`  verification: ${v.verification}`);
-  if (v.runner) lines.push(`  runner pid ${v.runner.pid} on ${v.runner.host} since ${v.runner.since}`);
+  for (const r of v.runners ?? []) {
+    lines.push(`  ${r.shared ? 'worker' : 'runner'} pid ${r.pid} on ${r.host} since ${r.since}${r.heartbeatAt ? `, last heartbeat ${r.heartbeatAt}` : ''}`);
+  }
   if (v.error) lines.push(`  error: ${v.error}`);
   if (v.next) lines.push(`  next: ${v.next}`);
   return lines.join('\n');
+}
+
+/** The later of a segment's last commit and its holder's last heartbeat. */
+function lastReport(committedAt: string, heartbeatAt: string | undefined): string {
+  return heartbeatAt && heartbeatAt > committedAt ? heartbeatAt : committedAt;
 }
 
 function truncate(s: string, n: number): string {

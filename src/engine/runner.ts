@@ -249,8 +249,11 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
     }
     if (prepareHere) await store.completeStep(keeper.lease, 'prepare');
 
+    // The plan's rates are the target's, for the whole job: each of N workers takes its share.
+    const share = shared ? Math.max(1, job.workers ?? 1) : 1;
+    const rates = Object.fromEntries(Object.entries(rateLimitsOf(limits)).map(([unit, v]) => [unit, v / share]));
     const rl = new RateLimiter({
-      limits: rateLimitsOf(limits),
+      limits: rates,
       now,
       onChange: (c) => emit({ type: 'throttle', ...c }),
       ...opts.aimd,
