@@ -391,9 +391,12 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
         }
         finish = 'here';
         finishClaimed = true;
+      } else if (step === 'done' && (await store.getJob(job.id))?.status !== 'succeeded') {
+        // A runner finished the whole-stream work and died before the status: this one records it (and verifies).
+        finish = 'here';
       } else {
-        // `done`: a runner finished and died before the status; this one records it.
-        finish = step === 'done' ? 'here' : 'elsewhere';
+        // Another runner finishes (busy) or finished (done, status recorded): it verifies, not this one.
+        finish = 'elsewhere';
       }
       // Totals as the state has them: every worker's.
       const fresh = new Map(segments.map((s) => [s.id, s]));
@@ -479,7 +482,11 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
         ...(summary.error ? { error: summary.error } : {}),
         ...(summary.target ? { target: summary.target.data } : {}),
       });
-      if (finishClaimed) await store.completeStep(keeper.lease, 'finish');
+      // The status before the step's `done`: a runner that finds the step done knows the job's end is recorded.
+      if (finishClaimed) {
+        await store.setJobStatus(job.id, 'succeeded');
+        await store.completeStep(keeper.lease, 'finish');
+      }
       await keeper.release(end);
     } catch (e) {
       // The state store failing now leaves the job `running` with a stale lease: resumable, and the original
