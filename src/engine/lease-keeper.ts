@@ -6,7 +6,7 @@
  * After a loss the runner must stop without committing: another runner may own the job's progress now.
  */
 import type { CheckpointStore, RunnerEnd, RunnerLease } from '../core/checkpoint.js';
-import { FerryError, retryabilityOf } from '../errors.js';
+import { FerryError, isFerryError, retryabilityOf } from '../errors.js';
 
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 
@@ -78,10 +78,19 @@ export class LeaseKeeper {
       if (this.lostError || !this.timer) return;
       if (retryabilityOf(e) !== 'terminal' && this.now() - this.lastRenewal < (this.ttlMs * 2) / 3) return;
       this.stopTimer();
-      this.lostError = new FerryError('JOB_LOCKED', `lost the runner lease of job ${this.leaseValue.jobId}: ${e instanceof Error ? e.message : String(e)}`, {
-        cause: e,
-        hint: 'another runner may have taken the job over; stopped without committing. Check `ferry status` before resuming',
-      });
+      const jobId = this.leaseValue.jobId;
+      const msg = e instanceof Error ? e.message : String(e);
+      // The store saying the lease is gone is a take-over; anything else is the state failing under a live lease.
+      this.lostError =
+        isFerryError(e) && e.code !== 'JOB_LOCKED'
+          ? new FerryError(e.code, `could not renew the runner lease of job ${jobId}, so it stopped without committing more: ${msg}`, {
+              cause: e,
+              hint: e.hint ?? 'fix the state database; nothing after the last checkpoint was recorded, and the job stays resumable',
+            })
+          : new FerryError('JOB_LOCKED', `lost the runner lease of job ${jobId}: ${msg}`, {
+              cause: e,
+              hint: 'another runner may have taken the job over; stopped without committing. Check `ferry status` before resuming',
+            });
       this.onLost(this.lostError);
     }
   }
