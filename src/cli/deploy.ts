@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { k8sManifests } from '../deploy/k8s.js';
 import { EXIT, FerryError } from '../errors.js';
 import { loadPlanFile } from '../plan/index.js';
-import { newJobId } from '../state/index.js';
+import { isJobId, newJobId } from '../state/index.js';
 import { handler, type CliContext, type GlobalArgs } from './context.js';
 import { workersOf } from './job.js';
 
@@ -55,7 +55,7 @@ function k8sCommand(ctx: CliContext): CommandModule<GlobalArgs, DeployArgs> {
       const workers = workersOf(args.workers);
       // Validate the plan as `ferry plan check` would; the manifests carry its text unexpanded.
       const loaded = await loadPlanFile(args.plan, { ...placeholderEnv(fs.readFileSync(args.plan, 'utf8')), ...ctx.io.env });
-      if (args.id !== undefined && !/^\d{8}-\d{6}-[0-9a-f]{6}$/.test(args.id)) throw new FerryError('USAGE', `--id "${args.id}" is not a job id (YYYYMMDD-HHMMSS-xxxxxx)`);
+      if (args.id !== undefined && !isJobId(args.id)) throw new FerryError('USAGE', `--id "${args.id}" is not a job id (YYYYMMDD-HHMMSS-xxxxxx)`);
       const docs = k8sManifests({
         jobId: args.id ?? newJobId(Date.now()),
         planName: loaded.plan.name,
