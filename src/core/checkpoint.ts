@@ -76,8 +76,11 @@ export interface ClaimedSegment {
   lease: SegmentLease;
   /** The segment as claimed: its committed cursor and totals. */
   segment: SegmentState;
-  /** The runner whose lease on the segment had lapsed, when this claim took it over. */
-  tookOverFrom?: RunnerHolder;
+  /**
+   * Set when this claim took the segment over from a runner whose lease had lapsed; `from` is that runner while its
+   * record is still there (a runner joining the job removes the records of lapsed ones).
+   */
+  takeover?: { from?: RunnerHolder };
 }
 
 /**

@@ -332,9 +332,10 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
           fail(new FerryError('NOT_FOUND', `segment ${claimed.segment.id} belongs to no stream this plan lists now`, { hint: 'the plan or the source changed since the job started; start a new job' }));
           return;
         }
-        if (claimed.tookOverFrom) {
-          const from = claimed.tookOverFrom;
-          emit({ type: 'segment.lease', segmentId: claimed.segment.id, stream: work.source.name, target: work.target, change: 'takeover', fence: claimed.lease.fence, reason: `took the segment over from pid ${from.pid} on ${from.host}, whose lease lapsed` });
+        if (claimed.takeover) {
+          const from = claimed.takeover.from;
+          const whose = from ? `pid ${from.pid} on ${from.host}, whose lease lapsed` : 'a runner whose lease lapsed';
+          emit({ type: 'segment.lease', segmentId: claimed.segment.id, stream: work.source.name, target: work.target, change: 'takeover', fence: claimed.lease.fence, reason: `took the segment over from ${whose}` });
         }
         await runClaimed(claimed.segment, claimed.lease, work);
       }

@@ -247,7 +247,7 @@ export function checkpointStoreContract(name: string, world: () => ContractWorld
       const c0 = (await store.claimSegment(a))!;
       const c1 = (await other.claimSegment(b))!;
       expect([c0.segment.id, c0.lease.fence, c0.segment.status, c1.segment.id, c1.lease.fence]).toEqual(['public.invoice#0/3', 1, 'running', 'public.invoice#1/3', 1]);
-      expect(c0.tookOverFrom).toBeUndefined();
+      expect(c0.takeover).toBeUndefined();
       await store.commit(c0.lease, { cursor: 'a1', items: 1, bytes: 1, deadLetters: [], done: false });
       expect((await other.listSegments(job.id))[0]).toMatchObject({ holder: { pid: 1111 }, cursor: 'a1', fence: 1 });
 
@@ -256,7 +256,7 @@ export function checkpointStoreContract(name: string, world: () => ContractWorld
       await other.renewRunner(b, TTL);
       w.advance(TTL / 2 + 1);
       const t0 = (await other.claimSegment(b))!;
-      expect([t0.segment.id, t0.lease.fence, t0.segment.cursor, t0.tookOverFrom?.pid]).toEqual(['public.invoice#0/3', 2, 'a1', 1111]);
+      expect([t0.segment.id, t0.lease.fence, t0.segment.cursor, t0.takeover?.from?.pid]).toEqual(['public.invoice#0/3', 2, 'a1', 1111]);
       const e = await rejection(store.commit(c0.lease, { cursor: 'a2-late', items: 1, bytes: 1, deadLetters: [], done: false }));
       expect(e.code).toBe('JOB_LOCKED');
       expect(e.details?.['fenced']).toBe(true);
@@ -276,6 +276,24 @@ export function checkpointStoreContract(name: string, world: () => ContractWorld
       // The history records which fence made each commit.
       const hist = (await (store as unknown as { checkpoints?: (id: string) => Promise<{ segmentId: string; cursor?: string; fence: number }[]> }).checkpoints?.(job.id)) ?? [];
       if (hist.length) expect(hist.filter((h) => h.segmentId === 'public.invoice#0/3').map((h) => [h.cursor, h.fence])).toEqual([['a1', 1], ['b1', 2]]);
+      await other.close();
+      await store.close();
+    });
+
+    it('a segment of a runner that died (kill -9) is a takeover even after a joining worker removed the dead runner', async () => {
+      const { w, store, job } = await fixture();
+      await store.releaseRunner(await store.acquireRunner(job.id, TTL));
+      const a = await store.acquireRunner(job.id, TTL, { shared: true });
+      const held = (await store.claimSegment(a))!;
+      await store.commit(held.lease, { cursor: 'a1', items: 1, bytes: 1, deadLetters: [], done: false });
+      w.advance(TTL + 1); // a never renews again
+      const other = await w.open(2222);
+      const b = await other.acquireRunner(job.id, TTL, { shared: true });
+      expect((await other.runnersOf(job.id)).map((h) => h.pid)).toEqual([2222]);
+      const t = (await other.claimSegment(b))!;
+      expect([t.segment.id, t.segment.cursor, t.lease.fence, t.takeover]).toEqual([held.segment.id, 'a1', 2, {}]);
+      const next = (await other.claimSegment(b))!;
+      expect(next.takeover).toBeUndefined();
       await other.close();
       await store.close();
     });

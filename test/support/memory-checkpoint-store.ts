@@ -302,11 +302,12 @@ export class MemoryCheckpointStore implements CheckpointStore {
     const all = [...(this.data.segments.get(lease.jobId)?.values() ?? [])].sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.index - b.index));
     const s = all.find(free);
     if (!s) return undefined;
-    const previous = s.owner === undefined ? undefined : this.data.runners.get(s.owner);
+    const owner = s.owner;
+    const previous = owner === undefined ? undefined : this.data.runners.get(owner);
     s.owner = lease.token;
     s.fence += 1;
     s.status = 'running';
-    return { lease: { ...lease, segmentId: s.id, fence: s.fence }, segment: this.view(s), ...(previous ? { tookOverFrom: { ...previous.holder } } : {}) };
+    return { lease: { ...lease, segmentId: s.id, fence: s.fence }, segment: this.view(s), ...(owner !== undefined ? { takeover: previous ? { from: { ...previous.holder } } : {} } : {}) };
   }
 
   async releaseSegment(lease: SegmentLease, status: Exclude<SegmentStatus, 'done' | 'running'>): Promise<void> {

@@ -482,7 +482,7 @@ export class SqlStateStore implements StateStore {
       return {
         lease: { ...lease, segmentId: row.id, fence },
         segment: toSegment({ ...row, fence, lease_owner: lease.token, status: 'running', updated_at: at }, holder),
-        ...(previous ? { tookOverFrom: toHolder(previous) } : {}),
+        ...(row.lease_owner !== null ? { takeover: previous ? { from: toHolder(previous) } : {} } : {}),
       };
     });
   }

@@ -4,19 +4,17 @@
  * woken (SIGCONT), its late commit is refused by the fencing token and it drops the segment. The job still ends
  * exactly the source set, and no segment's cursor ever moved backwards (read from the state).
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceEnv, uniqueName } from '../../support/clients.js';
 import { ferry, ferryAsync, workDir, writePlan } from '../../support/cli.js';
+import { machine, sharedState, stateAfter, type SharedState } from '../../support/shared-state.js';
 
 const ROWS = 30_000;
 let dir: string;
 let plan: string;
 let srcUrl: string;
-let stateUrl: string;
-let schema: string;
+let state: SharedState;
 
 beforeAll(async () => {
   dir = workDir('ferry-workers-');
@@ -33,10 +31,7 @@ beforeAll(async () => {
   await c.query('CREATE TABLE orders (order_id bigint PRIMARY KEY, customer text NOT NULL, amount numeric(12,2))');
   await c.query(`INSERT INTO orders SELECT g, 'customer ' || (g % 977), round((g * 1.37)::numeric, 2) FROM generate_series(1, ${ROWS}) g`);
   await c.end();
-  schema = `ferry_${db}`;
-  const s = new URL(serviceEnv('PGURL'));
-  s.searchParams.set('schema', schema);
-  stateUrl = s.toString();
+  state = sharedState(db);
   plan = writePlan(dir, 'orders', [
     'version: 1',
     'kind: migration',
@@ -53,29 +48,21 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  const c = new pg.Client({ connectionString: serviceEnv('PGURL') });
-  await c.connect();
-  await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await c.end();
+  await state?.drop();
 });
 
 describe('workers on a shared PostgreSQL state', () => {
   it('a stalled worker loses its segment to another; its late commit is refused by the fence; the result is exact', async () => {
-    const env = { WORKERS_PGURL: srcUrl, FERRY_STATE: stateUrl };
+    const env = { WORKERS_PGURL: srcUrl, FERRY_STATE: state.url };
     const created = ferry(['job', 'create', plan, '--workers', '2', '--json'], { cwd: dir, env });
     expect(created.code).toBe(0);
     const jobId = (JSON.parse(created.out) as { id: string }).id;
 
-    const machine = (name: string): string => {
-      const d = join(dir, name);
-      mkdirSync(d, { recursive: true });
-      return d;
-    };
     let aBatches = 0;
     let stopped = false;
     let resumed = false;
     const a = ferryAsync(['worker', jobId, '--json', '--lease-ttl', '2'], {
-      cwd: machine('a'),
+      cwd: machine(dir, 'a'),
       env,
       onLine: (line, proc) => {
         if (line.includes('"type":"batch"')) aBatches += 1;
@@ -87,7 +74,7 @@ describe('workers on a shared PostgreSQL state', () => {
     });
     while (aBatches < 1) await new Promise((r) => setTimeout(r, 100));
     const b = ferryAsync(['worker', jobId, '--json', '--lease-ttl', '2'], {
-      cwd: machine('b'),
+      cwd: machine(dir, 'b'),
       env,
       onLine: (line) => {
         // b has taken a's segment over: wake a, whose next commit carries the old fence.
@@ -107,23 +94,11 @@ describe('workers on a shared PostgreSQL state', () => {
     expect(rb.events.some((e) => e.type === 'verify.done' || e.type === 'job.done')).toBe(true);
 
     // The state: succeeded, the taken-over segment's fence grew, no cursor moved backwards.
-    const c = new pg.Client({ connectionString: serviceEnv('PGURL') });
-    await c.connect();
-    const job = await c.query(`SELECT status FROM "${schema}".jobs WHERE id = $1`, [jobId]);
-    expect(job.rows[0].status).toBe('succeeded');
-    const segs = await c.query(`SELECT id, fence, items, status FROM "${schema}".segments WHERE job_id = $1 ORDER BY id`, [jobId]);
-    expect(segs.rows.every((s: { status: string }) => s.status === 'done')).toBe(true);
-    expect(segs.rows.reduce((n: number, s: { items: string | number }) => n + Number(s.items), 0)).toBe(ROWS);
-    expect(Math.max(...segs.rows.map((s: { fence: string | number }) => Number(s.fence)))).toBeGreaterThanOrEqual(2);
-    const cps = await c.query(`SELECT segment_id, seq, cursor FROM "${schema}".checkpoints WHERE job_id = $1 ORDER BY segment_id, seq`, [jobId]);
-    await c.end();
-    const last = new Map<string, number>();
-    for (const r of cps.rows as { segment_id: string; cursor: string | null }[]) {
-      if (!r.cursor) continue;
-      const k = Number((JSON.parse(r.cursor) as unknown[])[0]);
-      expect(k, `segment ${r.segment_id}`).toBeGreaterThanOrEqual(last.get(r.segment_id) ?? -Infinity);
-      last.set(r.segment_id, k);
-    }
+    const after = await stateAfter(state, jobId, (cursor) => Number((cursor as unknown[])[0]));
+    expect(after.status).toBe('succeeded');
+    expect(after.segments.every((seg) => seg.status === 'done')).toBe(true);
+    expect(after.segments.reduce((n, seg) => n + seg.items, 0)).toBe(ROWS);
+    expect(Math.max(...after.segments.map((seg) => seg.fence))).toBeGreaterThanOrEqual(2);
 
     // Verified again from outside the workers: the target is exactly the source.
     const v = ferry(['verify', jobId, '--json'], { cwd: dir, env });
