@@ -5,7 +5,7 @@
  */
 import { Parser } from 'yargs/helpers';
 
-export const BENCHES = ['pg-dynamodb', 'dynamodb-firestore', 'objects', 'verify'] as const;
+export const BENCHES = ['pg-dynamodb', 'dynamodb-firestore', 'objects', 'verify', 'workers'] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 /** Options every bench takes. */
@@ -49,6 +49,18 @@ export interface VerifyBenchOptions {
   repeat: number;
 }
 
+/** `workers`: the same PostgreSQL → DynamoDB job by 1, 2, 4 workers on the PostgreSQL state, beside `ferry run`. */
+export interface WorkersOptions {
+  json: boolean;
+  rows: number;
+  /** Worker counts to run, each its own job. */
+  workers: number[];
+  /** limits.concurrency of each worker. */
+  concurrency: number;
+  batchSize: number;
+  repeat: number;
+}
+
 /** `objects`: S3 → GCS, ferry against `rclone copy`, a set of small objects and a set of large ones. */
 export interface ObjectsOptions {
   json: boolean;
@@ -78,6 +90,8 @@ export const DEFAULT_ROWS = 200_000;
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_BATCH_SIZE = 1000;
 export const DEFAULT_CEILING = [8, 16];
+
+export const DEFAULT_WORKERS = [1, 2, 4];
 
 export const DEFAULT_ITEMS = 100_000;
 export const DEFAULT_FIRESTORE_CEILING = [4, 8, 16];
@@ -114,9 +128,11 @@ benches:
   objects            S3 → GCS: a ferry job (child process, verification on) against \`rclone copy\` with as many
                      transfers, on the same S3 server and GCS server; a set of small objects and a set of large
                      ones, measured separately (objects/s and MB/s)
+  workers            PostgreSQL → DynamoDB by 1, 2 and 4 \`ferry worker\` processes on the shared PostgreSQL state,
+                     beside \`ferry run\` on SQLite, same table, same servers: the coordination's cost and scaling
 
 options:
-  --rows N           pg-dynamodb, verify: rows to generate and move (default ${DEFAULT_ROWS}; 200k and 1m are accepted)
+  --rows N           pg-dynamodb, verify, workers: rows to generate and move (default ${DEFAULT_ROWS}; 200k and 1m are accepted)
   --items N          dynamodb-firestore: items to load into DynamoDB and move (default ${DEFAULT_ITEMS}; 10k, 1m)
   --small N          objects: small objects in the source (default ${DEFAULT_SMALL}; 0 leaves the small set out)
   --small-kb K       objects: size of a small object in KiB (default ${DEFAULT_SMALL_KB})
@@ -127,6 +143,7 @@ options:
   --part-size-mb M   objects: ferry's GCS part_size_mb (default ${DEFAULT_BENCH_PART_SIZE_MB}, rclone's GCS chunk size; ferry's own
                      default is 8)
   --large-transfers N  objects: ferry's large_transfers (default: ferry's own, 4)
+  --workers A,B      workers: the worker counts to run (default ${DEFAULT_WORKERS.join(',')})
   --json             print one JSON object instead of the table
   --skip-naive       leave out the naive loop
   --naive-items N    dynamodb-firestore: the naive loop writes the first N documents only (default ${DEFAULT_NAIVE_ITEMS})
@@ -154,7 +171,8 @@ export type ParsedBenchArgs =
   | { help: false; bench: 'pg-dynamodb'; options: PgDynamoDbOptions }
   | { help: false; bench: 'dynamodb-firestore'; options: DynamoDbFirestoreOptions }
   | { help: false; bench: 'objects'; options: ObjectsOptions }
-  | { help: false; bench: 'verify'; options: VerifyBenchOptions };
+  | { help: false; bench: 'verify'; options: VerifyBenchOptions }
+  | { help: false; bench: 'workers'; options: WorkersOptions };
 
 /** `200000`, `200_000`, `200k`, `1m`, `1M` → a positive integer; anything else is a usage error. */
 export function parseCount(text: string, flag: string): number {
@@ -184,7 +202,8 @@ const TABLE_BENCHES: readonly BenchName[] = ['pg-dynamodb', 'dynamodb-firestore'
 
 /** Flags and whether they take a value; the ones that belong to some benches only say which. */
 const FLAGS: Record<string, { value: boolean; only?: readonly BenchName[] }> = {
-  '--rows': { value: true, only: ['pg-dynamodb', 'verify'] },
+  '--rows': { value: true, only: ['pg-dynamodb', 'verify', 'workers'] },
+  '--workers': { value: true, only: ['workers'] },
   '--items': { value: true, only: ['dynamodb-firestore'] },
   '--naive-items': { value: true, only: ['dynamodb-firestore'] },
   '--naive-seconds': { value: true, only: ['dynamodb-firestore'] },
@@ -252,16 +271,17 @@ export function parseBenchArgs(argv: readonly string[]): ParsedBenchArgs {
   if (!(BENCHES as readonly string[]).includes(name)) throw new BenchUsageError(`unknown bench "${name}"; known: ${BENCHES.join(', ')}`);
   const bench = name as BenchName;
 
-  const counts: Record<BenchName, string> = { 'pg-dynamodb': '--rows', 'dynamodb-firestore': '--items', objects: '--small and --large', verify: '--rows' };
+  const counts: Record<BenchName, string> = { 'pg-dynamodb': '--rows', 'dynamodb-firestore': '--items', objects: '--small and --large', verify: '--rows', workers: '--rows' };
   for (const flag of given.keys()) {
     const only = FLAGS[flag]!.only;
     if (only && !only.includes(bench)) {
       const counting = flag === '--rows' || flag === '--items' || flag === '--small' || flag === '--large';
-      throw new BenchUsageError(`${flag} is an option of ${only.join(' and ')}, not of ${bench}${counting ? ` (it counts ${counts[bench]})` : ''}`);
+      const of = only.length > 1 ? `${only.slice(0, -1).join(', ')} and ${only.at(-1)!}` : only[0]!;
+      throw new BenchUsageError(`${flag} is an option of ${of}, not of ${bench}${counting ? ` (it counts ${counts[bench]})` : ''}`);
     }
   }
   if (bench === 'objects') return { help: false, bench, options: parseObjectsOptions(given) };
-  if (given.has('--cpu-prof') && bench === 'verify') throw new BenchUsageError('--cpu-prof is not an option of verify');
+  if (given.has('--cpu-prof') && (bench === 'verify' || bench === 'workers')) throw new BenchUsageError(`--cpu-prof is not an option of ${bench}`);
 
   const common: CommonBenchOptions = {
     json: given.has('--json'),
@@ -290,6 +310,12 @@ export function parseBenchArgs(argv: readonly string[]): ParsedBenchArgs {
   if (bench === 'pg-dynamodb') return { help: false, bench, options: { rows: count('--rows', DEFAULT_ROWS), ...common } };
   if (bench === 'verify') {
     return { help: false, bench, options: { json: common.json, rows: count('--rows', DEFAULT_ROWS), concurrency: common.concurrency, batchSize: common.batchSize, repeat: common.repeat } };
+  }
+  if (bench === 'workers') {
+    const list = given.get('--workers');
+    const workers = list === undefined ? [...DEFAULT_WORKERS] : parseList(list, '--workers');
+    if (workers.some((w) => w > 64)) throw new BenchUsageError('--workers: at most 64 workers on one machine');
+    return { help: false, bench, options: { json: common.json, rows: count('--rows', DEFAULT_ROWS), workers, concurrency: common.concurrency, batchSize: common.batchSize, repeat: common.repeat } };
   }
   const items = count('--items', DEFAULT_ITEMS);
   const naiveItems = Math.min(items, count('--naive-items', DEFAULT_NAIVE_ITEMS));

@@ -14,6 +14,7 @@ import { formatObjects, runObjects } from './objects.js';
 import { formatPgDynamoDb, runPgDynamoDb } from './pg-dynamodb.js';
 import { benchServers, type BenchServers } from './servers.js';
 import { formatVerifyBench, runVerifyBench } from './verify.js';
+import { formatWorkers, runWorkers } from './workers.js';
 
 export interface BenchIo {
   out(text: string): void;
@@ -75,6 +76,12 @@ export async function benchMain(argv: readonly string[], io: BenchIo = processIo
       log(`PostgreSQL ${redactUrl(servers.pgUrl ?? '')}, DynamoDB ${servers.dynamodbServer}`);
       const result = await runVerifyBench(parsed.options, { ...run, servers });
       text = parsed.options.json ? JSON.stringify(result) : formatVerifyBench(result);
+      ok = result.ok;
+    } else if (parsed.bench === 'workers') {
+      servers = await benchServers(REPO_ROOT, io.env, log, ['postgres', 'dynamodb']);
+      log(`PostgreSQL ${redactUrl(servers.pgUrl ?? '')}, DynamoDB ${servers.dynamodbServer}`);
+      const result = await runWorkers(parsed.options, { ...run, servers });
+      text = parsed.options.json ? JSON.stringify(result) : formatWorkers(result);
       ok = result.ok;
     } else if (parsed.bench === 'objects') {
       servers = await benchServers(REPO_ROOT, io.env, log, ['s3', 'gcs']);

@@ -39,6 +39,19 @@ describe('bench command line', () => {
     expect(parseBenchArgs(['pg-dynamodb', '-h'])).toEqual({ help: true });
   });
 
+  it('workers: worker counts as a list, per-worker concurrency, no flags of other benches', () => {
+    expect(parseBenchArgs(['workers'])).toEqual({
+      help: false,
+      bench: 'workers',
+      options: { json: false, rows: DEFAULT_ROWS, workers: [1, 2, 4], concurrency: 4, batchSize: 1000, repeat: 1 },
+    });
+    expect(parseBenchArgs(['workers', '--workers', '1,3,3,8', '--rows', '50k', '--concurrency', '2', '--json'])).toMatchObject({ options: { workers: [1, 3, 8], rows: 50_000, concurrency: 2, json: true } });
+    expect(usage(['workers', '--workers', '100'])).toMatch(/--workers: at most 64/);
+    expect(usage(['pg-dynamodb', '--workers', '2'])).toMatch(/--workers is an option of workers, not of pg-dynamodb/);
+    expect(usage(['workers', '--skip-naive'])).toMatch(/--skip-naive is an option of pg-dynamodb/);
+    expect(usage(['workers', '--cpu-prof', '/tmp/p'])).toMatch(/--cpu-prof is not an option of workers/);
+  });
+
   it('reads counts with k and m suffixes and underscores', () => {
     expect([parseCount('200000', 'x'), parseCount('200_000', 'x'), parseCount('200k', 'x'), parseCount('1M', 'x')]).toEqual([200_000, 200_000, 200_000, 1_000_000]);
     for (const bad of ['0', '-5', '1.5', 'lots', '', '2g', '1e6']) expect(() => parseCount(bad, '--rows')).toThrow(BenchUsageError);

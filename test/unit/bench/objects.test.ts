@@ -64,7 +64,7 @@ describe('objects command line', () => {
   });
 
   it('keeps each bench to its own flags', () => {
-    expect(usage(['objects', '--rows', '10k'])).toMatch(/--rows is an option of pg-dynamodb and verify, not of objects \(it counts --small and --large\)/);
+    expect(usage(['objects', '--rows', '10k'])).toMatch(/--rows is an option of pg-dynamodb, verify and workers, not of objects \(it counts --small and --large\)/);
     expect(usage(['objects', '--ceiling', '8'])).toMatch(/--ceiling is an option of pg-dynamodb and dynamodb-firestore, not of objects/);
     expect(usage(['objects', '--skip-naive'])).toMatch(/--skip-naive is an option of pg-dynamodb and dynamodb-firestore/);
     expect(usage(['pg-dynamodb', '--small', '10'])).toMatch(/--small is an option of objects, not of pg-dynamodb \(it counts --rows\)/);
