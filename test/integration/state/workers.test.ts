@@ -15,6 +15,7 @@ let dir: string;
 let plan: string;
 let srcUrl: string;
 let state: SharedState;
+let planTwo: string;
 
 beforeAll(async () => {
   dir = workDir('ferry-workers-');
@@ -43,6 +44,18 @@ beforeAll(async () => {
     `    to: ${uniqueName('worders')}`,
     // One segment at a time per worker, slow enough to stop a worker in the middle of one.
     'limits: { concurrency: 1, batch_size: 200, items_per_second: 4000 }',
+    'verify: [count, checksum]',
+  ]);
+  planTwo = writePlan(dir, 'orders-local', [
+    'version: 1',
+    'kind: migration',
+    'name: orders-local-workers',
+    'source: { type: postgres, url: "${env:WORKERS_PGURL}" }',
+    'target: { type: dynamodb, endpoint: "${env:DYNAMODB_ENDPOINT}", region: "${env:AWS_REGION}", create: true }',
+    'streams:',
+    '  - from: public.orders',
+    `    to: ${uniqueName('wlocal')}`,
+    'limits: { concurrency: 2, batch_size: 200, items_per_second: 3000 }',
     'verify: [count, checksum]',
   ]);
 }, 120_000);
@@ -107,5 +120,43 @@ describe('workers on a shared PostgreSQL state', () => {
 
     const st = ferry(['status', jobId, '--json'], { cwd: dir, env });
     expect(JSON.parse(st.out)).toMatchObject({ status: 'succeeded', items: ROWS, segments: { total: 2, done: 2 } });
+  }, 180_000);
+
+  it('ferry run --workers 2: status shows each worker and the segment it holds; Ctrl-C drains both; ferry resume finishes the job exactly', async () => {
+    const env = { WORKERS_PGURL: srcUrl, FERRY_STATE: state.url };
+    let batches = 0;
+    const run = ferryAsync(['run', planTwo, '--workers', '2', '--json'], {
+      cwd: dir,
+      env,
+      onLine: (line) => {
+        if (line.includes('"type":"batch"')) batches += 1;
+      },
+    });
+    while (batches < 8) await new Promise((r) => setTimeout(r, 100));
+    const listed = ferry(['status', '--json'], { cwd: dir, env });
+    const jobId = (JSON.parse(listed.out) as { id: string; plan: string; status: string }[]).find((j) => j.plan === 'orders-local-workers' && j.status === 'running')!.id;
+    const st = ferry(['status', jobId], { cwd: dir, env });
+    expect(st.code, st.err).toBe(0);
+    const pids = [...st.out.matchAll(/^ {2}worker pid (\d+) on /gm)].map((m) => Number(m[1]));
+    expect(pids.length).toBe(2);
+    // Every running segment names one of the two workers as its holder, with its last report.
+    const rows = st.out.split('\n').filter((l) => / running /.test(l) && l.includes('#'));
+    expect(rows.length).toBeGreaterThanOrEqual(1);
+    for (const r of rows) expect(pids.some((pid) => r.includes(`pid ${pid}@`)), r).toBe(true);
+
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(r.err).toMatch(/2 workers started/);
+    const after = JSON.parse(ferry(['status', jobId, '--json'], { cwd: dir, env }).out) as { status: string; items: number };
+    expect(after.status).toBe('interrupted');
+    expect(after.items).toBeGreaterThan(0);
+    expect(after.items).toBeLessThan(ROWS);
+
+    const resumed = ferry(['resume', jobId, '--json'], { cwd: dir, env });
+    expect(resumed.code, resumed.err).toBe(0);
+    expect((resumed.events.find((e) => e.type === 'verify.done') as unknown as { report: { outcome: string } }).report.outcome).toBe('match');
+    expect(JSON.parse(ferry(['status', jobId, '--json'], { cwd: dir, env }).out)).toMatchObject({ status: 'succeeded', items: ROWS });
+    await stateAfter(state, jobId, (cursor) => Number((cursor as unknown[])[0]));
   }, 180_000);
 });

@@ -11,7 +11,7 @@ import {
   openStateStore,
   type Migration,
 } from '../../../src/state/index.js';
-import { caught, newJob, tempDir } from './helpers.js';
+import { caught, newJob, rejection, tempDir } from './helpers.js';
 
 
 describe('state migrations', () => {
@@ -116,6 +116,28 @@ describe('state migrations', () => {
     expect(migrate(db, 'mem', v2)).toEqual([]);
     expect(db.prepare('SELECT x FROM a').pluck().get()).toBe(7);
     db.close();
+  });
+
+  it('upgrade a version-4 state (one runner lock per job) to worker leases: the lock becomes a runner, segments keep their cursors', async () => {
+    const path = join(dir, 'v4.db');
+    const db = new Database(path);
+    expect(migrate(db, path, MIGRATIONS.filter((m) => m.version <= 4))).toEqual([1, 2, 3, 4]);
+    const at = new Date().toISOString();
+    db.prepare(`INSERT INTO jobs (id, plan_name, plan_hash, kind, plan_text, status, created_at, updated_at) VALUES ('job-v4', 'p', 'h', 'migration', 'x', 'running', ?, ?)`).run(at, at);
+    db.prepare(`INSERT INTO segments (job_id, id, stream, target, seg_index, seg_total, spec, cursor, status, items, created_at, updated_at)
+                VALUES ('job-v4', 's#0/1', 's', 't', 0, 1, '{}', 'k42', 'running', 42, ?, ?)`).run(at, at);
+    db.prepare(`INSERT INTO runner_locks (job_id, token, pid, host, since, expires_at) VALUES ('job-v4', 'tok-v4', 4242, 'old-host', ?, ?)`).run(at, Date.now() + 3_600_000);
+    db.close();
+
+    const store = openStateStore(path);
+    expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+    expect((await store.runnersOf('job-v4')).map((r) => [r.pid, r.host, r.shared])).toEqual([[4242, 'old-host', false]]);
+    expect(await store.getJob('job-v4')).toMatchObject({ status: 'running', workers: 1 });
+    const [seg] = await store.listSegments('job-v4');
+    expect(seg).toMatchObject({ id: 's#0/1', cursor: 'k42', items: 42, fence: 0, holder: undefined });
+    // The old runner still holds the job: a new exclusive runner is refused by its name.
+    expect((await rejection(() => store.acquireRunner('job-v4', 10_000))).message).toMatch(/pid 4242 on host old-host/);
+    await store.close();
   });
 
   it('refuse a file that is not a SQLite database, with a clear STATE error', () => {
