@@ -237,7 +237,7 @@ export async function runWorkers(opts: WorkersOptions, ctx: WorkersContext): Pro
 export function formatWorkers(r: WorkersResult): string {
   const label = (s: 'run' | number): string => (s === 'run' ? 'ferry run (SQLite state)' : `${s} worker${s === 1 ? '' : 's'} (PostgreSQL state)`);
   const rows = [
-    ['setup', 'round', 'seconds', 'items/s', 'checkpoints', 'CPU s (all processes)', 'counted'],
+    ['setup', 'round', 'seconds', 'items/s', 'checkpoints', 'ferry CPU s (all workers)', 'counted'],
     ...r.details.runs.map((x) => [label(x.setup), String(x.round), x.seconds.toFixed(2), n(x.items_per_s), String(x.checkpoints), x.cpu_seconds === null ? '-' : x.cpu_seconds.toFixed(1), x.ok ? n(x.counted) : `FAILED: ${x.error ?? ''}`]),
   ];
   return [

@@ -191,9 +191,13 @@ export async function runPlanJob(input: RunPlanJobInput): Promise<RunPlanJobResu
   return result;
 }
 
-/** A run that failed with its job still `running` leaves it `failed` (resumable), unless the job is another runner's. */
+/**
+ * A run that failed with its job still `running` leaves it `failed` (resumable), unless the job is another runner's,
+ * or the run was interrupted: the runner recorded that itself, and a worker leaving early leaves the others running.
+ */
 async function markFailed(store: CheckpointStore, job: JobRecord, failure: unknown): Promise<void> {
-  if (isFerryError(failure) && (failure.code === 'JOB_LOCKED' || failure.code === 'JOB_FINISHED' || failure.code === 'JOB_FAILED')) return;
+  const theirs = ['JOB_LOCKED', 'JOB_FINISHED', 'JOB_FAILED', 'INTERRUPTED'];
+  if (isFerryError(failure) && theirs.includes(failure.code)) return;
   try {
     if ((await store.getJob(job.id))?.status === 'running') {
       await store.setJobStatus(job.id, 'failed', redact(failure instanceof Error ? failure.message : String(failure)));

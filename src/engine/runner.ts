@@ -163,6 +163,8 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
   let finish: 'here' | 'elsewhere' | undefined;
   /** This runner holds the finish step's claim (and completes it); `done` means an earlier run finished it. */
   let finishClaimed = false;
+  /** Past the wait for the prepare step: an INTERRUPTED from here on is a real outcome of the work. */
+  let prepareStarted = false;
 
   const tooManyError = (rejected: number, lastKey: string | undefined): FerryError =>
     new FerryError('TOO_MANY_REJECTED', `${rejected} ${rejected === 1 ? 'item' : 'items'} rejected, over on_error.max_rejected (${maxRejected})`, {
@@ -195,6 +197,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
       await sleep(pollMs, hard.signal);
     }
     if (stopReason !== undefined && !prepareHere) throw new FerryError('INTERRUPTED', `job ${job.id} interrupted before it started`);
+    prepareStarted = true;
 
     const works = await planStreams({
       plan,
@@ -412,7 +415,8 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
       }
     }
   } catch (e) {
-    fail(e);
+    // Stopped while waiting for another runner's prepare step: an interruption like any other, not a failure.
+    if (!(stopReason !== undefined && isFerryError(e) && e.code === 'INTERRUPTED' && !prepareStarted)) fail(e);
   } finally {
     opts.stopSignal?.removeEventListener('abort', onStop);
     countAbort.abort();

@@ -148,8 +148,8 @@ describe('workers on a shared PostgreSQL state', () => {
     const r = await run.done;
     expect(r.code).toBe(130);
     expect(r.err).toMatch(/2 workers started/);
-    const after = JSON.parse(ferry(['status', jobId, '--json'], { cwd: dir, env }).out) as { status: string; items: number };
-    expect(after.status).toBe('interrupted');
+    const after = JSON.parse(ferry(['status', jobId, '--json'], { cwd: dir, env }).out) as { status: string; items: number; error?: string };
+    expect(after.status, `${after.error ?? ''}\n${r.err}`).toBe('interrupted');
     expect(after.items).toBeGreaterThan(0);
     expect(after.items).toBeLessThan(ROWS);
 
