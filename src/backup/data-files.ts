@@ -1,0 +1,101 @@
+/**
+ * A backup stream's data files: lines gzipped into parts of a bounded size, each part handed over complete with
+ * the facts its manifest entry needs (bytes, records, SHA-256, MD5), so the uploader writes it once and never
+ * rewrites it. Memory is one part's compressed bytes at most. Parts are numbered from the segment's own sequence,
+ * so a resumed segment writes new names instead of overwriting a part a killed run left behind.
+ */
+import { createHash } from 'node:crypto';
+import { constants, createGzip, type Gzip } from 'node:zlib';
+
+export interface DataPart {
+  /** `part-<segment>-<seq>`: the caller adds the directory and the extension. */
+  name: string;
+  body: Buffer;
+  records: number;
+  bytes: number;
+  sha256: string;
+  md5: string;
+}
+
+export interface PartWriterOptions {
+  /** Roll to a new part once this many compressed bytes are written (default 64 MiB). */
+  maxBytes?: number;
+  /** A stable, path-safe name of the segment (its index), and the first part number to use. */
+  segment: string;
+  firstSeq?: number;
+  /** gzip level (default 6, zlib's). */
+  level?: number;
+}
+
+export const DEFAULT_PART_BYTES = 64 * 2 ** 20;
+
+export class PartWriter {
+  private gzip: Gzip | undefined;
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private records = 0;
+  private seq: number;
+  private readonly maxBytes: number;
+
+  constructor(private readonly opts: PartWriterOptions) {
+    if (!/^[A-Za-z0-9._-]+$/.test(opts.segment)) throw new RangeError(`segment name "${opts.segment}" is not path-safe`);
+    this.seq = opts.firstSeq ?? 0;
+    this.maxBytes = opts.maxBytes ?? DEFAULT_PART_BYTES;
+  }
+
+  /** The next part's sequence number (a checkpoint stores it, so a resume continues the numbering). */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  /** Adds one line (without its newline); returns the part it completed, if the line made it reach the size. */
+  async write(line: string): Promise<DataPart | undefined> {
+    if (line.includes('\n')) throw new RangeError('a data line cannot hold a newline');
+    const gz = this.open();
+    this.records += 1;
+    // Awaiting zlib's callback keeps the compressed size known (it has emitted what it compressed), so the bound holds.
+    await new Promise<void>((resolve, reject) => gz.write(`${line}\n`, (e) => (e ? reject(e) : resolve())));
+    if (this.size < this.maxBytes) return undefined;
+    return this.finish();
+  }
+
+  /** Completes the current part (none when nothing was written since the last). */
+  async flush(): Promise<DataPart | undefined> {
+    return this.records === 0 ? undefined : this.finish();
+  }
+
+  private open(): Gzip {
+    if (this.gzip) return this.gzip;
+    const gz = createGzip({ level: this.opts.level ?? constants.Z_DEFAULT_COMPRESSION });
+    gz.on('data', (c: Buffer) => {
+      this.chunks.push(c);
+      this.size += c.length;
+    });
+    this.gzip = gz;
+    return gz;
+  }
+
+  private async finish(): Promise<DataPart> {
+    const gz = this.gzip!;
+    await new Promise<void>((resolve, reject) => {
+      gz.once('end', () => resolve());
+      gz.once('error', reject);
+      gz.end();
+    });
+    const body = Buffer.concat(this.chunks);
+    const part: DataPart = {
+      name: `part-${this.opts.segment}-${String(this.seq).padStart(5, '0')}`,
+      body,
+      records: this.records,
+      bytes: body.length,
+      sha256: createHash('sha256').update(body).digest('hex'),
+      md5: createHash('md5').update(body).digest('hex'),
+    };
+    this.gzip = undefined;
+    this.chunks = [];
+    this.size = 0;
+    this.records = 0;
+    this.seq += 1;
+    return part;
+  }
+}
