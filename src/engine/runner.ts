@@ -163,8 +163,8 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
   let finish: 'here' | 'elsewhere' | undefined;
   /** This runner holds the finish step's claim (and completes it); `done` means an earlier run finished it. */
   let finishClaimed = false;
-  /** Past the wait for the prepare step: an INTERRUPTED from here on is a real outcome of the work. */
-  let prepareStarted = false;
+  /** Leaves the work when stopped while another runner prepares: the outcome below says `interrupted`. */
+  const stoppedWaiting = new Error('stopped while waiting for the prepare step');
 
   const tooManyError = (rejected: number, lastKey: string | undefined): FerryError =>
     new FerryError('TOO_MANY_REJECTED', `${rejected} ${rejected === 1 ? 'item' : 'items'} rejected, over on_error.max_rejected (${maxRejected})`, {
@@ -196,8 +196,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
       if (stopReason !== undefined || hard.signal.aborted) break;
       await sleep(pollMs, hard.signal);
     }
-    if (stopReason !== undefined && !prepareHere) throw new FerryError('INTERRUPTED', `job ${job.id} interrupted before it started`);
-    prepareStarted = true;
+    if (stopReason !== undefined && !prepareHere) throw stoppedWaiting;
 
     const works = await planStreams({
       plan,
@@ -415,8 +414,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
       }
     }
   } catch (e) {
-    // Stopped while waiting for another runner's prepare step: an interruption like any other, not a failure.
-    if (!(stopReason !== undefined && isFerryError(e) && e.code === 'INTERRUPTED' && !prepareStarted)) fail(e);
+    if (e !== stoppedWaiting) fail(e);
   } finally {
     opts.stopSignal?.removeEventListener('abort', onStop);
     countAbort.abort();
