@@ -1,7 +1,8 @@
 /**
  * A backup stream's data files: lines gzipped into parts of a bounded size, each part handed over complete with
  * the facts its manifest entry needs (bytes, records, SHA-256, MD5), so the uploader writes it once and never
- * rewrites it. Memory is one part's compressed bytes at most. Parts are numbered from the segment's own sequence,
+ * rewrites it. Lines come a batch at a time (one zlib round trip per batch, not per record). Memory is about one
+ * part's compressed bytes. Parts are numbered from the segment's own sequence,
  * so a resumed segment writes new names instead of overwriting a part a killed run left behind.
  */
 import { createHash } from 'node:crypto';
@@ -48,13 +49,17 @@ export class PartWriter {
     return this.seq;
   }
 
-  /** Adds one line (without its newline); returns the part it completed, if the line made it reach the size. */
-  async write(line: string): Promise<DataPart | undefined> {
-    if (line.includes('\n')) throw new RangeError('a data line cannot hold a newline');
+  /**
+   * Adds a batch of lines (each without its newline) in one write; returns the part it completed, if the batch made
+   * it reach the size. A part may pass the size by one batch's compressed bytes.
+   */
+  async write(lines: readonly string[]): Promise<DataPart | undefined> {
+    if (lines.length === 0) return undefined;
+    if (lines.some((l) => l.includes('\n'))) throw new RangeError('a data line cannot hold a newline');
     const gz = this.open();
-    this.records += 1;
+    this.records += lines.length;
     // Awaiting zlib's callback keeps the compressed size known (it has emitted what it compressed), so the bound holds.
-    await new Promise<void>((resolve, reject) => gz.write(`${line}\n`, (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) => gz.write(`${lines.join('\n')}\n`, (e) => (e ? reject(e) : resolve())));
     if (this.size < this.maxBytes) return undefined;
     return this.finish();
   }
