@@ -74,6 +74,8 @@ export interface ExportSummaryInput {
   items: number;
   /** Sum of the items' DynamoDB sizes (the billed size of an export). */
   billedSizeBytes: number;
+  /** The server-side encryption the data files were written with, as the store reported it; none by default. */
+  sse?: { algorithm: 'AES256' | 'KMS'; kmsKeyId?: string };
 }
 
 /** manifest-summary.json, written last. */
@@ -89,8 +91,8 @@ export function manifestSummaryText(s: ExportSummaryInput): string {
     exportTime: s.exportTime.toISOString(),
     s3Bucket: s.bucket,
     s3Prefix: s.prefix,
-    s3SseAlgorithm: 'AES256',
-    s3SseKmsKeyId: null,
+    s3SseAlgorithm: s.sse?.algorithm ?? null,
+    s3SseKmsKeyId: s.sse?.kmsKeyId ?? null,
     manifestFilesS3Key: s.paths.files,
     billedSizeBytes: s.billedSizeBytes,
     itemCount: s.items,

@@ -67,6 +67,7 @@ describe('DynamoDB export layout', () => {
       exportType: 'FULL_EXPORT',
       s3Bucket: 'bk',
       s3Prefix: null,
+      s3SseAlgorithm: null,
     });
   });
 });
