@@ -123,6 +123,21 @@ export interface CommitInput {
   bytes: number;
   deadLetters: readonly DeadLetter[];
   done: boolean;
+  /**
+   * What the batch left in the target that the job must remember until it finishes (a backup's data files: name,
+   * records, hashes), JSON values from the sink's `WriteResult.outputs`; recorded in the commit's transaction, so
+   * an output is known exactly when the cursor after its records is.
+   */
+  outputs?: readonly unknown[];
+}
+
+/** One recorded output of a committed batch (`CommitInput.outputs`), in commit order. */
+export interface SegmentOutput {
+  segmentId: string;
+  /** The segment's source stream and target stream. */
+  stream: string;
+  target: string;
+  data: unknown;
 }
 
 export interface JobEvent {
@@ -203,6 +218,9 @@ export interface CheckpointStore {
   claimStep(lease: RunnerLease, step: JobStep): Promise<'claimed' | 'done' | 'busy'>;
   /** Mark a step this lease claimed done. */
   completeStep(lease: RunnerLease, step: JobStep): Promise<void>;
+
+  /** Every output committed batches recorded (`CommitInput.outputs`), in commit order. */
+  segmentOutputs(jobId: string): Promise<SegmentOutput[]>;
 
   deadLetters(jobId: string, opts?: { limit?: number; segmentId?: string; afterId?: number }): Promise<DeadLetterRecord[]>;
   countDeadLetters(jobId: string): Promise<number>;

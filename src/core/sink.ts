@@ -1,4 +1,5 @@
 import type { TargetState } from '../dry-run/report.js';
+import type { SegmentOutput } from './checkpoint.js';
 import type { Source } from './source.js';
 import type { StreamRef } from './stream.js';
 import type { UploadLedger } from './upload-ledger.js';
@@ -26,6 +27,11 @@ export interface WriteResult<T> {
   rejected: readonly Rejection<T>[];
   /** The target asked to wait this long before the next write. */
   retryAfterMs?: number;
+  /**
+   * What this write left in the target that the job must remember until it finishes (a backup's data files),
+   * JSON values; committed with the batch's cursor (CommitInput.outputs) and handed back by `SinkRun.outputs`.
+   */
+  outputs?: readonly unknown[];
 }
 
 /**
@@ -38,6 +44,10 @@ export type RateUnit = 'items' | 'bytes' | 'wcu' | 'ru' | 'writes' | 'requests';
 export interface SinkRun {
   /** Where partial uploads are recorded, so cleanup after a dead run aborts only ferry's own. */
   uploads: UploadLedger;
+  /** The job the run belongs to: stable across resumes and workers (a backup names its set after it). */
+  job?: { id: string; createdAt: string; planName: string; planHash: string };
+  /** Every output committed so far by any runner of the job (WriteResult.outputs), in commit order. */
+  outputs?(): Promise<SegmentOutput[]>;
 }
 
 export interface Sink<T> extends AsyncDisposable {
@@ -63,6 +73,11 @@ export interface Sink<T> extends AsyncDisposable {
    * records came from: for work only the whole stream allows (an object mirror deletes what the source lacks).
    */
   finishStream?(target: StreamRef, from: StreamOrigin<T>, signal: AbortSignal): Promise<void>;
+  /**
+   * Called once per job, after `finishStream` of every stream, by the runner that finishes the job: for work across
+   * streams (a backup's manifest, written last). Must be idempotent: a finisher that died may have done it already.
+   */
+  finishJob?(signal: AbortSignal): Promise<void>;
   /** What this run did beyond item counts (objects skipped, proofs...), for the job summary. */
   report?(): SinkRunReport;
   /** `ferry run --dry-run`: what a run would do to this stream, without writing anything. */

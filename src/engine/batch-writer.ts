@@ -42,6 +42,8 @@ export interface WriteOutcome {
   /** Their bytes. */
   bytes: number;
   deadLetters: DeadLetter[];
+  /** What the sink's writes left to remember (WriteResult.outputs), committed with the batch. */
+  outputs?: unknown[];
 }
 
 export interface BatchWriterOptions {
@@ -220,6 +222,7 @@ export class BatchWriter {
         }
         out.accepted += res.accepted;
         out.bytes += Math.max(0, bytes);
+        if (res.outputs && res.outputs.length > 0) (out.outputs ??= []).push(...res.outputs);
         if (res.retryAfterMs && res.retryAfterMs > 0) {
           this.pauseFor(res.retryAfterMs);
           this.limiter.throttled(`${ctx.target} asked to wait ${res.retryAfterMs} ms`);

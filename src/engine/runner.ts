@@ -23,7 +23,7 @@
 import { setMaxListeners } from 'node:events';
 import type { CheckpointStore, DeadLetter, JobRecord, RunnerEnd, SegmentLease, SegmentState } from '../core/checkpoint.js';
 import type { FerryRecord } from '../core/record.js';
-import type { Sink, SinkRunReport } from '../core/sink.js';
+import type { Sink, SinkRun, SinkRunReport } from '../core/sink.js';
 import type { Source } from '../core/source.js';
 import { FerryError, isFerryError, redact } from '../errors.js';
 import { PLAN_DEFAULTS } from '../plan/defaults.js';
@@ -185,7 +185,11 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
     // Prepare, once per job: split the streams and prepare the targets (a `replace` wipes a target only here, before
     // any worker writes). The other runners wait for it, then plan from the recorded segments and prepare their sink
     // for writing without wiping.
-    const sinkRun = { uploads: stateUploadLedger(store, () => keeper.lease) };
+    const sinkRun: SinkRun = {
+      uploads: stateUploadLedger(store, () => keeper.lease),
+      job: { id: job.id, createdAt: job.createdAt, planName: job.planName, planHash: job.planHash },
+      outputs: () => store.segmentOutputs(job.id),
+    };
     let prepareHere = false;
     for (;;) {
       const step = await store.claimStep(keeper.lease, 'prepare');
@@ -392,6 +396,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
         if (sink.finishStream) {
           for (const t of tallies) await sink.finishStream(t.work.targetRef, { source, stream: t.work.source }, hard.signal);
         }
+        await sink.finishJob?.(hard.signal);
         finish = 'here';
         finishClaimed = true;
       } else if (step === 'done' && (await store.getJob(job.id))?.status !== 'succeeded') {

@@ -92,7 +92,14 @@ export async function runSegment(ctx: SegmentContext, work: StreamWork, seg: Seg
       if (ctx.hard.aborted) throw abortedError(ctx.hard);
       const deadLetters = [...mapDeadLetters, ...outcome.deadLetters];
       const delta: Totals = { items: outcome.accepted, bytes: outcome.bytes, rejected: deadLetters.length };
-      await ctx.store.commit(lease, { cursor: batch.cursor, items: delta.items, bytes: delta.bytes, deadLetters, done: false });
+      await ctx.store.commit(lease, {
+        cursor: batch.cursor,
+        items: delta.items,
+        bytes: delta.bytes,
+        deadLetters,
+        done: false,
+        ...(outcome.outputs ? { outputs: outcome.outputs } : {}),
+      });
       cursor = batch.cursor;
       totals.items += delta.items;
       totals.bytes += delta.bytes;

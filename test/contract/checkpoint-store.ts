@@ -142,6 +142,32 @@ export function checkpointStoreContract(name: string, world: () => ContractWorld
       await store.close();
     });
 
+    it('outputs of committed batches are kept in commit order with their stream; a refused commit records none', async () => {
+      const { w, store, job } = await fixture();
+      await store.releaseRunner(await store.acquireRunner(job.id, TTL));
+      const a = await store.acquireRunner(job.id, TTL, { shared: true });
+      const c0 = (await store.claimSegment(a))!;
+      await store.commit(c0.lease, { cursor: 'a1', items: 2, bytes: 2, deadLetters: [], done: false, outputs: [{ path: 'p-0', records: 2 }] });
+      await store.commit(c0.lease, { cursor: 'a2', items: 3, bytes: 3, deadLetters: [], done: false, outputs: [{ path: 'p-1' }, { path: 'p-2', n: [1, 'x'] }] });
+      await store.commit(c0.lease, { cursor: 'a3', items: 0, bytes: 0, deadLetters: [], done: false });
+      expect(await store.segmentOutputs(job.id)).toEqual([
+        { segmentId: 'public.invoice#0/3', stream: 'public.invoice', target: 'Invoices', data: { path: 'p-0', records: 2 } },
+        { segmentId: 'public.invoice#0/3', stream: 'public.invoice', target: 'Invoices', data: { path: 'p-1' } },
+        { segmentId: 'public.invoice#0/3', stream: 'public.invoice', target: 'Invoices', data: { path: 'p-2', n: [1, 'x'] } },
+      ]);
+      // A stalled runner's late commit is fenced off, and its outputs with it.
+      w.advance(TTL + 1);
+      const other = await w.open(2222);
+      const b = await other.acquireRunner(job.id, TTL, { shared: true });
+      const t0 = (await other.claimSegment(b))!;
+      expect(t0.segment.id).toBe('public.invoice#0/3');
+      await rejection(store.commit(c0.lease, { cursor: 'late', items: 1, bytes: 1, deadLetters: [], done: false, outputs: [{ path: 'late' }] }));
+      expect((await other.segmentOutputs(job.id)).map((o) => (o.data as { path: string }).path)).toEqual(['p-0', 'p-1', 'p-2']);
+      expect(await other.segmentOutputs('19990101-000000-000000')).toEqual([]);
+      await store.close();
+      await other.close();
+    });
+
     it('leases: one runner at a time; renewed; released; after expiry taken over, and the old holder can neither commit nor renew', async () => {
       const { w, store, job, lease } = await fixture();
       const seg = 'public.invoice#0/3';

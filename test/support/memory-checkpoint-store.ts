@@ -18,6 +18,7 @@ import type {
   RunnerHolder,
   RunnerLease,
   SegmentLease,
+  SegmentOutput,
   SegmentState,
   SegmentStatus,
 } from '../../src/core/checkpoint.js';
@@ -45,6 +46,7 @@ export class MemoryStoreData {
   /** Job steps by `${jobId}\u0000${step}`. */
   steps = new Map<string, { owner: string; done: boolean }>();
   deadLetters: DeadLetterRecord[] = [];
+  outputs: { jobId: string; segmentId: string; data: string }[] = [];
   events: JobEvent[] = [];
   verify: { jobId: string; stream: string; verifier: string; outcome: string; report: unknown; at: string }[] = [];
   /** Every successful commit, in order (tests replay and audit them). */
@@ -339,6 +341,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
     for (const d of input.deadLetters) {
       this.data.deadLetters.push({ ...d, id: this.data.deadLetters.length + 1, jobId: lease.jobId, segmentId, createdAt: at });
     }
+    for (const o of input.outputs ?? []) this.data.outputs.push({ jobId: lease.jobId, segmentId, data: JSON.stringify(o) });
     this.data.commits.push({ segmentId, input: clone(input) });
     this.opts.onCommit?.(segmentId, input);
   }
@@ -370,6 +373,17 @@ export class MemoryCheckpointStore implements CheckpointStore {
       (d) => d.jobId === jobId && (opts.afterId === undefined || d.id > opts.afterId) && (opts.segmentId === undefined || d.segmentId === opts.segmentId),
     );
     return opts.limit === undefined ? all : all.slice(0, opts.limit);
+  }
+
+  async segmentOutputs(jobId: string): Promise<SegmentOutput[]> {
+    this.op('segmentOutputs');
+    const segs = this.data.segments.get(jobId);
+    return this.data.outputs
+      .filter((o) => o.jobId === jobId)
+      .map((o) => {
+        const s = segs?.get(o.segmentId);
+        return { segmentId: o.segmentId, stream: s?.stream ?? '', target: s?.target ?? '', data: JSON.parse(o.data) as unknown };
+      });
   }
 
   async countDeadLetters(jobId: string): Promise<number> {

@@ -30,6 +30,7 @@ import type {
   RunnerHolder,
   RunnerLease,
   SegmentLease,
+  SegmentOutput,
   SegmentState,
   SegmentStatus,
 } from '../../core/checkpoint.js';
@@ -542,6 +543,9 @@ export class SqlStateStore implements StateStore {
           [jobId, segmentId, d.stream, d.key, redact(d.reason), truncatePayload(d.payload), at],
         );
       }
+      for (const o of input.outputs ?? []) {
+        await q.run('INSERT INTO segment_outputs (job_id, segment_id, data, created_at) VALUES (?, ?, ?, ?)', [jobId, segmentId, JSON.stringify(o), at]);
+      }
       await q.run(
         `INSERT INTO checkpoints (job_id, segment_id, seq, cursor, items, bytes, rejected, at_ms, fence)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -667,6 +671,18 @@ export class SqlStateStore implements StateStore {
         ...(r.payload === null ? {} : { payload: r.payload }),
         createdAt: r.created_at,
       }));
+    });
+  }
+
+  async segmentOutputs(jobId: string): Promise<SegmentOutput[]> {
+    return this.read('read segment outputs', async (q) => {
+      const rows = await q.all<{ segment_id: string; stream: string; target: string; data: string }>(
+        `SELECT o.segment_id, s.stream, s.target, o.data FROM segment_outputs o
+           JOIN segments s ON s.job_id = o.job_id AND s.id = o.segment_id
+         WHERE o.job_id = ? ORDER BY o.id`,
+        [jobId],
+      );
+      return rows.map((r) => ({ segmentId: r.segment_id, stream: r.stream, target: r.target, data: JSON.parse(r.data) as unknown }));
     });
   }
 

@@ -5,5 +5,6 @@ import { m0002 } from './0002-dry-run-reports.js';
 import { m0003 } from './0003-plan-verify-results.js';
 import { m0004 } from './0004-partial-uploads.js';
 import { m0005 } from './0005-worker-leases.js';
+import { m0006 } from './0006-segment-outputs.js';
 
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006];
