@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'TOO_MANY_REJECTED' // on_error.max_rejected exceeded
   | 'INTERRUPTED' // Ctrl-C / SIGTERM; resumable
   | 'VERIFY_DIFFERS'
+  | 'DAMAGED' // a backup's file or manifest is not what was written (truncated, altered, missing)
   | 'STATE' // the state database is unusable
   | 'INTERNAL';
 

@@ -25,15 +25,21 @@ export interface ManifestStream {
   /** Ordered key fields and their types as the source states them (`bigint`, `S`, `string`, …). */
   key: { field: string; type: string }[];
   count: number;
-  /** The checksum verifier's digest of the stream's canonical records (order-independent), hex. */
+  /** The checksum verifier's digest of the stream's canonical records: their 128-bit digest sum (src/core/digest.ts), hex. */
   digest: string;
   bytes: number;
+  /**
+   * What the source said of the stream when it was listed (key columns and types, columns, key schema): a restore
+   * hands it to the target as the original source would, so a restored table is keyed as a migrated one.
+   */
+  source_meta?: Record<string, unknown>;
   files: ManifestFile[];
 }
 
 export interface BackupManifest {
   format: typeof MANIFEST_FORMAT;
-  set: { id: string; created_at: string; completed_at: string; snapshot_at: string };
+  /** `job`: the job that wrote the set (`ferry status JOB`). */
+  set: { id: string; job?: string; created_at: string; completed_at: string; snapshot_at: string };
   plan: { name: string; hash: string };
   ferry: { version: string };
   source: { type: string; name?: string };
@@ -60,7 +66,7 @@ const closed = (properties: Record<string, unknown>, optional: string[] = []): R
 
 const SCHEMA = closed({
   format: { const: MANIFEST_FORMAT },
-  set: closed({ id: { type: 'string', minLength: 1 }, created_at: TIME, completed_at: TIME, snapshot_at: TIME }),
+  set: closed({ id: { type: 'string', minLength: 1 }, job: { type: 'string', minLength: 1 }, created_at: TIME, completed_at: TIME, snapshot_at: TIME }, ['job']),
   plan: closed({ name: { type: 'string', minLength: 1 }, hash: { type: 'string', minLength: 1 } }),
   ferry: closed({ version: { type: 'string', minLength: 1 } }),
   source: closed({ type: { type: 'string', minLength: 1 }, name: { type: 'string' } }, ['name']),
@@ -70,15 +76,16 @@ const SCHEMA = closed({
     type: 'array',
     items: closed({
       name: { type: 'string', minLength: 1 },
-      key: { type: 'array', minItems: 1, items: closed({ field: { type: 'string', minLength: 1 }, type: { type: 'string', minLength: 1 } }) },
+      key: { type: 'array', items: closed({ field: { type: 'string', minLength: 1 }, type: { type: 'string', minLength: 1 } }) },
       count: COUNT,
-      digest: HEX(64),
+      digest: HEX(32),
       bytes: COUNT,
+      source_meta: { type: 'object' },
       files: {
         type: 'array',
         items: closed({ path: { type: 'string', minLength: 1, not: { pattern: '(^/|(^|/)\\.\\.(/|$))' } }, bytes: COUNT, records: COUNT, sha256: HEX(64), md5: HEX(32) }),
       },
-    }),
+    }, ['source_meta']),
   },
   sha256: HEX(64),
 });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ConnectorContext } from '../core/connector.js';
 import type { FerryRecord } from '../core/record.js';
 import type { Source } from '../core/source.js';
-import { openConnectors, openSource, type OpenConnectors } from '../engine/index.js';
+import { openConnectors, openTargetSource, type OpenConnectors } from '../engine/index.js';
 import type { Plan } from '../plan/types.js';
 import { isPostgresUrl } from '../state/index.js';
 import { reportError, type Io } from './output.js';
@@ -19,7 +19,7 @@ export interface CliContext {
   /** The registry's connectors; tests of the CLI's own behaviour (signals, exit codes) pass in-memory ones. */
   openConnectors: (plan: Plan, ctx: ConnectorContext) => Promise<OpenConnectors>;
   /** The target read back through its own connector, for verification. */
-  openTargetSource: (plan: Plan, ctx: ConnectorContext) => Promise<Source<FerryRecord>>;
+  openTargetSource: (plan: Plan, ctx: ConnectorContext, opts?: { jobId?: string }) => Promise<Source<FerryRecord>>;
   /** Set by the command's handler; main returns it. */
   exitCode: number;
 }
@@ -50,4 +50,4 @@ export function handler<A extends GlobalArgs>(ctx: CliContext, fn: (args: A) => 
 }
 
 export const defaultOpenConnectors = openConnectors;
-export const defaultOpenTargetSource = (plan: Plan, ctx: ConnectorContext): Promise<Source<FerryRecord>> => openSource(plan.target, ctx);
+export const defaultOpenTargetSource = (plan: Plan, ctx: ConnectorContext, opts?: { jobId?: string }): Promise<Source<FerryRecord>> => openTargetSource(plan, ctx, opts);

@@ -1,3 +1,4 @@
+import type { ObjectStore } from './object.js';
 import type { FerryRecord } from './record.js';
 import type { RateUnit, Sink } from './sink.js';
 import type { Source } from './source.js';
@@ -43,6 +44,8 @@ export interface ConnectorDescriptor {
    * `ferry plan check`, before any job exists: a name the store would refuse at run time is a plan error.
    */
   streamNameProblem?(role: 'source' | 'target', name: string): string | undefined;
+  /** An object store's bucket/container itself (kind `object`), for what is not a copy of objects: backup sets. */
+  openObjectStore?(options: Record<string, unknown>, ctx: ConnectorContext): Promise<ObjectStore>;
   /** Absent until the connector's source is implemented. */
   createSource?(options: Record<string, unknown>, ctx: ConnectorContext): Promise<Source<FerryRecord>>;
   createSink?(options: Record<string, unknown>, ctx: ConnectorContext): Promise<Sink<FerryRecord>>;

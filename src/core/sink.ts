@@ -77,7 +77,7 @@ export interface Sink<T> extends AsyncDisposable {
    * Called once per job, after `finishStream` of every stream, by the runner that finishes the job: for work across
    * streams (a backup's manifest, written last). Must be idempotent: a finisher that died may have done it already.
    */
-  finishJob?(signal: AbortSignal): Promise<void>;
+  finishJob?(run: SinkRun, signal: AbortSignal): Promise<void>;
   /** What this run did beyond item counts (objects skipped, proofs...), for the job summary. */
   report?(): SinkRunReport;
   /** `ferry run --dry-run`: what a run would do to this stream, without writing anything. */

@@ -11,6 +11,9 @@ import type { ConnectorContext } from '../core/connector.js';
 import type { FerryRecord } from '../core/record.js';
 import type { Sink } from '../core/sink.js';
 import type { Source } from '../core/source.js';
+import { BackupSink } from '../backup/backup-sink.js';
+import { BackupSetSource } from '../backup/set-source.js';
+import type { ObjectStore } from '../core/object.js';
 import { getConnector } from '../connectors/registry.js';
 import { FerryError } from '../errors.js';
 import type { ConnectionBlock, Limits, Plan } from '../plan/types.js';
@@ -18,6 +21,46 @@ import type { ConnectionBlock, Limits, Plan } from '../plan/types.js';
 function optionsOf(block: ConnectionBlock): Record<string, unknown> {
   const { type: _type, ...options } = block;
   return options;
+}
+
+/** The bucket/container of an object store's connection block, for a backup set. */
+export async function openObjectStore(block: ConnectionBlock, ctx: ConnectorContext, role: string): Promise<ObjectStore> {
+  const d = getConnector(block.type);
+  if (!d.openObjectStore) {
+    throw new FerryError('CONFIG', `a backup set lives in an object store (s3, gcs, azure-blob); the ${role} is ${block.type}`, {
+      hint: 'kind: backup writes to an object store, kind: restore reads from one',
+    });
+  }
+  return d.openObjectStore(optionsOf(block), ctx);
+}
+
+/** A restore's source: the backup set the plan's `restore:` names, in the source block's store. */
+export async function openBackupSetSource(plan: Plan, ctx: ConnectorContext): Promise<Source<FerryRecord>> {
+  const r = plan.restore;
+  if (!r) throw new FerryError('PLAN_INVALID', 'a restore needs `restore: { plan: <backup plan name> }`');
+  const store = await openObjectStore(plan.source, ctx, 'source');
+  return new BackupSetSource({ store, prefix: r.prefix ?? '', plan: r.plan }, { ...(r.set ? { set: r.set } : {}) }, ctx);
+}
+
+/** A backup's target: the set the job writes, in the target block's store. */
+export async function openBackupSink(plan: Plan, ctx: ConnectorContext): Promise<Sink<FerryRecord>> {
+  const store = await openObjectStore(plan.target, ctx, 'target');
+  const partMb = plan.backup?.part_size_mb;
+  return new BackupSink(
+    store,
+    { prefix: plan.backup?.prefix ?? '', create: plan.target['create'] === true, sourceType: plan.source.type, ...(partMb ? { partBytes: partMb * 2 ** 20 } : {}) },
+    ctx,
+  );
+}
+
+/**
+ * The target read back as a source, for verification: the target store's own source, or for a backup the set it
+ * wrote (`jobId`: that job's set; else the newest complete one).
+ */
+export async function openTargetSource(plan: Plan, ctx: ConnectorContext, opts: { jobId?: string } = {}): Promise<Source<FerryRecord>> {
+  if (plan.kind !== 'backup') return openSource(plan.target, ctx);
+  const store = await openObjectStore(plan.target, ctx, 'target');
+  return new BackupSetSource({ store, prefix: plan.backup?.prefix ?? '', plan: plan.name }, opts.jobId ? { jobId: opts.jobId } : {}, ctx);
 }
 
 export async function openSource(block: ConnectionBlock, ctx: ConnectorContext): Promise<Source<FerryRecord>> {
@@ -59,10 +102,10 @@ export interface OpenConnectors extends AsyncDisposable {
 
 /** Both ends of a plan; if the sink cannot be opened the already-open source is disposed. */
 export async function openConnectors(plan: Plan, ctx: ConnectorContext): Promise<OpenConnectors> {
-  const source = await openSource(plan.source, ctx);
+  const source = plan.kind === 'restore' ? await openBackupSetSource(plan, ctx) : await openSource(plan.source, ctx);
   let sink: Sink<FerryRecord>;
   try {
-    sink = await openSink(plan.target, ctx, plan.limits);
+    sink = plan.kind === 'backup' ? await openBackupSink(plan, ctx) : await openSink(plan.target, ctx, plan.limits);
   } catch (e) {
     await Promise.resolve(source[Symbol.asyncDispose]()).catch(() => {});
     throw e;

@@ -396,7 +396,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobSummary> {
         if (sink.finishStream) {
           for (const t of tallies) await sink.finishStream(t.work.targetRef, { source, stream: t.work.source }, hard.signal);
         }
-        await sink.finishJob?.(hard.signal);
+        await sink.finishJob?.(sinkRun, hard.signal);
         finish = 'here';
         finishClaimed = true;
       } else if (step === 'done' && (await store.getJob(job.id))?.status !== 'succeeded') {

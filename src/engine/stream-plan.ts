@@ -44,6 +44,15 @@ export const defaultTargetName: TargetNamer = (spec, source) => {
   return short;
 };
 
+/** A backup keeps each stream under its full source name (`public.invoice`), so a restore's `from:` finds it. */
+export const backupStreamName: TargetNamer = (spec, source) =>
+  typeof spec.to === 'string' && spec.to !== '' ? spec.to.replaceAll('${stream}', source.name) : source.name;
+
+/** The namer a plan's streams get when the caller passes none. */
+export function namerOf(plan: Plan, namer: TargetNamer | undefined): TargetNamer {
+  return namer ?? (plan.kind === 'backup' ? backupStreamName : defaultTargetName);
+}
+
 const ENGINE_KEYS = new Set(['from', 'to', 'segments', 'map', 'write']);
 
 /**
@@ -87,8 +96,9 @@ export async function listPlanStreams(
   plan: Plan,
   source: Source<FerryRecord>,
   signal: AbortSignal,
-  namer: TargetNamer = defaultTargetName,
+  namerIn?: TargetNamer,
 ): Promise<{ spec: StreamSpec; ref: StreamRef; target: string }[]> {
+  const namer = namerOf(plan, namerIn);
   const out: { spec: StreamSpec; ref: StreamRef; target: string }[] = [];
   for (const spec of plan.streams) {
     const refs = await source.streams(spec.from, signal, streamOptionsOf(spec));
@@ -104,7 +114,7 @@ export async function listPlanStreams(
 
 export async function planStreams(input: PlanStreamsInput): Promise<StreamWork[]> {
   const { plan, store, jobId, source, signal } = input;
-  const namer = input.targetName ?? defaultTargetName;
+  const namer = namerOf(input.plan, input.targetName);
   const pairKey = (stream: string, target: string): string => `${stream}\u0000${target}`;
 
   const recorded = new Map<string, SegmentState[]>();

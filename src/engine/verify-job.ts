@@ -21,7 +21,7 @@ export interface VerifyJobInput {
   planRun?: { hash: string; path?: string };
   source: Source<FerryRecord>;
   sink: Sink<FerryRecord>;
-  openTargetSource: (plan: Plan, ctx: ConnectorContext) => Promise<Source<FerryRecord>>;
+  openTargetSource: (plan: Plan, ctx: ConnectorContext, opts?: { jobId?: string }) => Promise<Source<FerryRecord>>;
   connectorCtx: ConnectorContext;
   /** Keys listed per kind of difference; default 100. */
   maxDiffs?: number;
@@ -36,7 +36,7 @@ export async function verifyJob(input: VerifyJobInput): Promise<{ report: Verify
     planStore && input.planRun
       ? { runId: await planStore.newPlanVerifyRunId(), planName: plan.name, planHash: input.planRun.hash, ...(input.planRun.path ? { planPath: input.planRun.path } : {}) }
       : undefined;
-  await using targetSource = await input.openTargetSource(plan, input.connectorCtx);
+  await using targetSource = await input.openTargetSource(plan, input.connectorCtx, jobId ? { jobId } : {});
   // Results are stored as they come, one after the other; the report waits for the last.
   let saved: Promise<void> = Promise.resolve();
   const save = (write: () => Promise<void>): void => {

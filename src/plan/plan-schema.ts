@@ -32,14 +32,16 @@ export function planJsonSchema(): JsonSchema {
 }
 
 /** The schema a plan with these (known) connectors is validated against; `undefined` = type unknown or missing. */
-export function exactPlanSchema(source: ConnectorDescriptor | undefined, target: ConnectorDescriptor | undefined): JsonSchema {
-  return buildPlanSchema({ editor: false, source, target });
+export function exactPlanSchema(source: ConnectorDescriptor | undefined, target: ConnectorDescriptor | undefined, kind?: unknown): JsonSchema {
+  return buildPlanSchema({ editor: false, source, target, kind: kind === 'backup' || kind === 'restore' ? kind : 'migration' });
 }
 
 interface Flavour {
   editor: boolean;
   source?: ConnectorDescriptor | undefined;
   target?: ConnectorDescriptor | undefined;
+  /** A backup's target and a restore's source are a backup set, not objects: their stream keys do not apply. */
+  kind?: 'migration' | 'backup' | 'restore';
 }
 
 function buildPlanSchema(f: Flavour): JsonSchema {
@@ -88,6 +90,33 @@ function buildPlanSchema(f: Flavour): JsonSchema {
         max_rejected: int('Dead letters (items the target refused for good) allowed before the job stops.', 0, undefined, 0),
       }),
       prices: pricesSchema(),
+      backup: object('kind: backup — how the backup set is written (docs/backups.md).', {
+        prefix: str('Key prefix in the target bucket under which sets are written: `<prefix>/<plan>/<UTC time>-<id>/`. Default "" (the bucket\'s root).', { pattern: '^[^\\\\]*$' }),
+        format: oneOfStrings(
+          ['ferry', 'dynamodb'],
+          '`ferry`: typed NDJSON, lossless for every type ferry maps. `dynamodb` (DynamoDB sources): also DynamoDB\'s own export layout (`AWSDynamoDB/<id>/…`), so Import from S3 can restore it.',
+          'ferry',
+        ),
+        part_size_mb: int('Data files are rolled at about this many compressed MiB (and at each read batch).', 1, 4096, 64),
+      }),
+      restore: object(
+        'kind: restore — which backup set to read.',
+        {
+          plan: str('The name of the backup plan whose sets to restore from.', { pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' }),
+          prefix: str('The backup plan\'s `backup.prefix`. Default "".'),
+          set: str('`latest` (the newest complete set) or a set\'s id or directory (`ferry backup list`). Default latest.'),
+        },
+        ['plan'],
+      ),
+      retention: object('kind: backup — which sets `ferry backup prune` keeps (restic-style: calendar rules ORed, UTC; the newest good set is always kept).', {
+        keep_last: int('The N newest complete sets.', 0),
+        keep_daily: int('The newest complete set of each of the last N days that have one.', 0),
+        keep_weekly: int('… of each of the last N ISO weeks.', 0),
+        keep_monthly: int('… of each of the last N months.', 0),
+        keep_yearly: int('… of each of the last N years.', 0),
+        min_age: str('Sets younger than this are always kept: a number and a unit, `36h`, `7d`, `2w`.', { pattern: '^\\d+(\\.\\d+)?\\s*(m|h|d|w)$' }),
+        incomplete_after: str('A set without a manifest (killed, or still running) is deleted once this old. Default 24h.', { pattern: '^\\d+(\\.\\d+)?\\s*(m|h|d|w)$' }),
+      }),
     },
     required: ['version', 'kind', 'name', 'source', 'target', 'streams'],
     additionalProperties: false,
@@ -123,7 +152,7 @@ function connectionBranch(c: ConnectorDescriptor): JsonSchema {
 }
 
 function streamSchema(f: Flavour): JsonSchema {
-  const objectSource = !f.editor && f.source?.kind === 'object';
+  const objectSource = !f.editor && f.source?.kind === 'object' && f.kind !== 'restore';
   const common: Record<string, JsonSchema> = {
     from: objectSource
       ? { type: 'string', description: 'Key prefix to copy ("" for the whole bucket).', 'x-expect': 'a string (a key prefix)' }
@@ -136,7 +165,8 @@ function streamSchema(f: Flavour): JsonSchema {
       'upsert',
     ),
   };
-  const documents = f.editor || f.source === undefined || f.target === undefined || (f.source.kind === 'document' && f.target.kind === 'document');
+  const documents =
+    f.editor || f.source === undefined || f.target === undefined || (f.source.kind === 'document' && f.target.kind === 'document') || f.kind === 'backup' || f.kind === 'restore';
   if (documents) common.map = fieldMapSchema();
 
   let storeKeys: Record<string, JsonSchema>;
@@ -144,7 +174,10 @@ function streamSchema(f: Flavour): JsonSchema {
   if (f.editor) {
     storeKeys = unionOfStreamKeys();
   } else {
-    storeKeys = { ...(f.source?.sourceStreamSchema ?? {}), ...(f.target?.targetStreamSchema ?? {}) };
+    storeKeys = {
+      ...(f.kind === 'restore' ? {} : (f.source?.sourceStreamSchema ?? {})),
+      ...(f.kind === 'backup' ? {} : (f.target?.targetStreamSchema ?? {})),
+    };
     // Without both stores we cannot tell a store's stream key from a typo; the unknown `type` is the error to fix.
     closed = f.source !== undefined && f.target !== undefined;
   }

@@ -24,12 +24,13 @@ let sharedAjv: Ajv | undefined;
 const validators = new Map<string, ValidateFunction>();
 
 /** Compiled once per (source type, target type) pair: 49 pairs at most, each compiled on first use. */
-function validatorFor(source: ConnectorDescriptor | undefined, target: ConnectorDescriptor | undefined): ValidateFunction {
-  const key = `${source?.type ?? '?'}→${target?.type ?? '?'}`;
+function validatorFor(source: ConnectorDescriptor | undefined, target: ConnectorDescriptor | undefined, kind: unknown): ValidateFunction {
+  const k = kind === 'backup' || kind === 'restore' ? kind : 'migration';
+  const key = `${k}:${source?.type ?? '?'}→${target?.type ?? '?'}`;
   let v = validators.get(key);
   if (!v) {
     sharedAjv ??= createPlanAjv();
-    v = sharedAjv.compile(exactPlanSchema(source, target));
+    v = sharedAjv.compile(exactPlanSchema(source, target, k));
     validators.set(key, v);
   }
   return v;
@@ -41,7 +42,7 @@ export function validatePlanData(
   target: ConnectorDescriptor | undefined,
   locator: YamlLocator,
 ): Diagnostic[] {
-  const validate = validatorFor(source, target);
+  const validate = validatorFor(source, target, (data as { kind?: unknown } | null)?.kind);
   if (validate(data)) return [];
   return explainErrors(validate.errors ?? [], data, locator, { source, target });
 }

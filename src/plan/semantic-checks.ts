@@ -59,6 +59,36 @@ export function crossChecks(
       ),
     );
   }
+  // A backup writes a set of a document store's records into an object store; a restore reads one back.
+  if (data.kind === 'backup') {
+    if (source?.kind === 'object') {
+      out.push(loc.diagnostic(loc.valueAt(['source', 'type']), ['source', 'type'], `a backup of objects (${source.type}) is a copy of the bucket: use kind: migration to another object store; kind: backup reads a document store (postgres, dynamodb, firestore)`));
+    }
+    if (target && target.kind !== 'object') {
+      out.push(loc.diagnostic(loc.valueAt(['target', 'type']), ['target', 'type'], `a backup is written to an object store (s3, gcs, azure-blob), not ${target.type}; use kind: migration to copy into ${target.type}`));
+    }
+    if (isRecord(data.backup) && data.backup.format === 'dynamodb' && source && source.type !== 'dynamodb') {
+      out.push(loc.diagnostic(loc.valueAt(['backup', 'format']), ['backup', 'format'], `format: dynamodb is DynamoDB's export layout, for a dynamodb source, not ${source.type}; use format: ferry`));
+    }
+  } else if ('backup' in data) {
+    out.push(loc.diagnostic(loc.keyAt(['backup']), ['backup'], `backup: applies to kind: backup, not ${String(data.kind)}`));
+  }
+  if (data.kind !== 'backup' && 'retention' in data) {
+    out.push(loc.diagnostic(loc.keyAt(['retention']), ['retention'], `retention: applies to kind: backup, not ${String(data.kind)}`));
+  }
+  if (data.kind === 'restore') {
+    if (source && source.kind !== 'object') {
+      out.push(loc.diagnostic(loc.valueAt(['source', 'type']), ['source', 'type'], `a restore reads a backup set from an object store (s3, gcs, azure-blob), not ${source.type}`));
+    }
+    if (target && target.kind !== 'document') {
+      out.push(loc.diagnostic(loc.valueAt(['target', 'type']), ['target', 'type'], `a restore writes into a document store (postgres, dynamodb, firestore), not ${target.type}`));
+    }
+    if (!('restore' in data)) {
+      out.push(loc.diagnostic(loc.containerAt([]), [], 'a restore needs `restore: { plan: <backup plan name> }` naming the backup to read (and `set:`, default latest)'));
+    }
+  } else if ('restore' in data) {
+    out.push(loc.diagnostic(loc.keyAt(['restore']), ['restore'], `restore: applies to kind: restore, not ${String(data.kind)}`));
+  }
   // Limits are in the target's own units: `wcu` on a Firestore target is a mistake, not a no-op.
   const limits = data.limits;
   if (target && isRecord(limits)) {

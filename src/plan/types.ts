@@ -69,6 +69,30 @@ export interface VerifyOptions {
   unicode?: 'exact' | 'nfc';
 }
 
+export interface BackupOptions {
+  prefix?: string;
+  format?: 'ferry' | 'dynamodb';
+  part_size_mb?: number;
+}
+
+export interface RestoreOptions {
+  plan: string;
+  prefix?: string;
+  /** `latest` or a set id / directory. */
+  set?: string;
+}
+
+export interface RetentionSpec {
+  keep_last?: number;
+  keep_daily?: number;
+  keep_weekly?: number;
+  keep_monthly?: number;
+  keep_yearly?: number;
+  /** `36h`, `7d`, `2w`. */
+  min_age?: string;
+  incomplete_after?: string;
+}
+
 export interface OnError {
   /** Dead letters allowed before the job stops; default 0. */
   max_rejected?: number;
@@ -86,6 +110,12 @@ export interface Plan {
   verify?: VerifySpec[];
   verify_options?: VerifyOptions;
   on_error?: OnError;
+  /** kind: backup — where and how the set is written. */
+  backup?: BackupOptions;
+  /** kind: restore — which set to read. */
+  restore?: RestoreOptions;
+  /** kind: backup — what `ferry backup prune` keeps. */
+  retention?: RetentionSpec;
   /** Overrides of the dry run's price table (prices/cloud-prices.yaml), by price name, in its units. */
   prices?: Record<string, number>;
 }

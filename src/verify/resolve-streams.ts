@@ -6,7 +6,7 @@
 import type { FerryRecord } from '../core/record.js';
 import type { Source } from '../core/source.js';
 import type { StreamRef } from '../core/stream.js';
-import { defaultTargetName, listPlanStreams, targetRefOf, type TargetNamer } from '../engine/stream-plan.js';
+import { listPlanStreams, targetRefOf, type TargetNamer } from '../engine/stream-plan.js';
 import type { Plan } from '../plan/types.js';
 import type { StreamDeadLetters, VerifyStream } from './verify-context.js';
 
@@ -14,7 +14,7 @@ export async function resolveVerifyStreams(
   plan: Plan,
   source: Source<FerryRecord>,
   signal: AbortSignal,
-  targetName: TargetNamer = defaultTargetName,
+  targetName?: TargetNamer,
 ): Promise<VerifyStream[]> {
   return (await listPlanStreams(plan, source, signal, targetName)).map(({ spec, ref, target }) => ({
     spec,

@@ -14,6 +14,10 @@ export const s3: ConnectorDescriptor = {
   sourceStreamSchema: s3SourceStream,
   targetStreamSchema: s3TargetStream,
   rateUnits: ['requests'],
+  async openObjectStore(options, ctx) {
+    const { openS3Store } = await import('./store.js');
+    return openS3Store(options, ctx);
+  },
   async createSource(options, ctx) {
     const { openS3Store } = await import('./store.js');
     const { createObjectSource } = await import('../../objects/object-source.js');

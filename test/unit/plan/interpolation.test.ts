@@ -103,7 +103,7 @@ ${extra}`;
 
   it('expands anchors once, wherever they are used', () => {
     const { plan: p } = loadPlanText(
-      `version: 1\nkind: backup\nname: t\nsource: { type: s3, bucket: &b "\${env:BUCKET}" }\ntarget: { type: gcs, bucket: *b }\nstreams: [{ from: "" }]\n`,
+      `version: 1\nkind: migration\nname: t\nsource: { type: s3, bucket: &b "\${env:BUCKET}" }\ntarget: { type: gcs, bucket: *b }\nstreams: [{ from: "" }]\n`,
       'p.yaml',
       { BUCKET: 'acme-logs' },
     );

@@ -1,3 +1,4 @@
+import { getConnector } from '../../../src/connectors/registry.js';
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -67,7 +68,11 @@ describe('loading valid plans', () => {
     const env = { PGPASSWORD: 'pw', COSMOS_KEY: 'k', AZURE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' };
     for (const [s, sb] of Object.entries(blocks)) {
       for (const [t, tb] of Object.entries(blocks)) {
-        const text = `version: 1\nkind: backup\nname: ${s}-to-${t}\nsource: ${sb}\ntarget: ${tb}\nstreams: [{ from: x }]\n`;
+        // Same kind of store: a migration; a table to a bucket: a backup; a bucket to a table: a restore.
+        const sk = getConnector(s).kind;
+        const tk = getConnector(t).kind;
+        const kind = sk === tk ? 'migration' : sk === 'document' ? 'backup' : 'restore\nrestore: { plan: nightly }';
+        const text = `version: 1\nkind: ${kind}\nname: ${s}-to-${t}\nsource: ${sb}\ntarget: ${tb}\nstreams: [{ from: x }]\n`;
         const loaded = loadPlanText(text, 'p.yaml', env);
         expect(loaded.plan.source.type).toBe(s);
         expect(loaded.plan.target.type).toBe(t);

@@ -118,7 +118,7 @@ describe('plan errors carry file:line:column, the key path and a friendly messag
 });
 
 describe('more error shapes', () => {
-  const base = (extra: string) => `version: 1\nkind: backup\nname: t\nsource:\n  type: dynamodb\ntarget:\n  type: s3\n  bucket: acme-backup\nstreams:\n  - from: Invoices\n${extra}`;
+  const base = (extra: string) => `version: 1\nkind: migration\nname: t\nsource: { type: gcs, bucket: acme-a }\n# the source above\ntarget:\n  type: s3\n  bucket: acme-backup\nstreams:\n  - from: Invoices\n${extra}`;
 
   it('several documents in one file', async () => {
     const e = await planErrorOf(() => loadPlanText('version: 1\n---\nkind: migration\n', 'p.yaml', {}));
