@@ -16,6 +16,7 @@ import type { BackupManifest, ManifestStream } from './manifest.js';
 import { fetchFile, fileRecords } from './set-files.js';
 import { setIdOf } from './set-names.js';
 import { listSets, pickSet, readManifest, type SetLocation } from './sets.js';
+import { recordVerification } from './verify-set.js';
 
 export interface SetSelection {
   /** `latest` (default), a set id or its directory. */
@@ -37,6 +38,8 @@ interface SetCursor {
 export class BackupSetSource implements Source<FerryRecord> {
   readonly capabilities: SourceCapabilities = { segmentable: true, exactCount: true, digests: new Set() };
   private opened: Promise<{ set: FoundSet; manifest: BackupManifest }> | undefined;
+  /** Files proved by reads so far (hash, size, records): what a verification against the source read of the set. */
+  readonly proved = { files: 0, bytes: 0, records: 0 };
 
   constructor(
     private readonly loc: SetLocation,
@@ -104,9 +107,37 @@ export class BackupSetSource implements Source<FerryRecord> {
       if (lines !== file.records) {
         throw new FerryError('DAMAGED', `backup file ${this.loc.store.url}/${set.prefix}${file.path} holds ${lines} records, the manifest says ${file.records}`);
       }
+      if (f !== start.f || start.l === 0) {
+        this.proved.files += 1;
+        this.proved.bytes += file.bytes;
+        this.proved.records += file.records;
+      }
       // The file's last batch carries the cursor of the next file, so a resume never re-opens a finished file.
       if (items.length > 0 || f + 1 < range.to) yield { items, cursor: cursorText(f + 1, 0), sizeBytes: bytes };
     }
+  }
+
+  /**
+   * Record in the set that a checksum verification against the live source matched (a backup's `verify:` after
+   * its run): the set was read whole through `read`, every file proved, and it equals the source.
+   */
+  async recordSourceMatch(signal: AbortSignal): Promise<void> {
+    const { set, manifest } = await this.open(signal);
+    const files = manifest.streams.reduce((n, s) => n + s.files.length, 0);
+    if (this.proved.files < files) return; // not read whole (a count only, or point reads): proves nothing of the files
+    await recordVerification(this.loc.store, {
+      set: set.prefix,
+      outcome: 'ok',
+      listed: files,
+      read: { ...this.proved },
+      streamsProved: manifest.streams.map((s) => s.name),
+      skipped: { files: 0, bytes: 0 },
+      subset: { slice: 1, of: 1 },
+      problems: [],
+      notes: ['verified by the backup job against its source'],
+      at: new Date().toISOString(),
+      source: 'match',
+    }, signal);
   }
 
   async count(stream: StreamRef, signal: AbortSignal): Promise<number> {

@@ -4,6 +4,7 @@
  */
 import type { ObjectStore } from '../core/object.js';
 import { FerryError } from '../errors.js';
+import type { ConnectionBlock, Plan } from '../plan/types.js';
 import { findSets, MANIFEST_NAME, planPrefix, type FoundSet, type ListedObject } from './layout.js';
 import { ManifestError, parseManifest, type BackupManifest } from './manifest.js';
 
@@ -66,4 +67,11 @@ export async function readManifest(store: ObjectStore, set: FoundSet, signal: Ab
     if (e instanceof ManifestError) throw new FerryError('DAMAGED', e.message, { hint: 'restore from another set (`ferry backup list PLAN`)' });
     throw e;
   }
+}
+
+/** Where a plan's sets are: a backup plan's target (its `backup.prefix`), or the backup a restore plan names. */
+export function setsOfPlan(plan: Plan): { block: ConnectionBlock; prefix: string; plan: string } {
+  if (plan.kind === 'backup') return { block: plan.target, prefix: plan.backup?.prefix ?? '', plan: plan.name };
+  if (plan.kind === 'restore' && plan.restore) return { block: plan.source, prefix: plan.restore.prefix ?? '', plan: plan.restore.plan };
+  throw new FerryError('USAGE', `plan ${plan.name} is a ${plan.kind}; \`ferry backup\` takes a backup plan (or a restore plan, for the sets it reads)`);
 }

@@ -19,7 +19,7 @@ export interface CliContext {
   /** The registry's connectors; tests of the CLI's own behaviour (signals, exit codes) pass in-memory ones. */
   openConnectors: (plan: Plan, ctx: ConnectorContext) => Promise<OpenConnectors>;
   /** The target read back through its own connector, for verification. */
-  openTargetSource: (plan: Plan, ctx: ConnectorContext, opts?: { jobId?: string }) => Promise<Source<FerryRecord>>;
+  openTargetSource: (plan: Plan, ctx: ConnectorContext, opts?: { jobId?: string; set?: string }) => Promise<Source<FerryRecord>>;
   /** Set by the command's handler; main returns it. */
   exitCode: number;
 }
@@ -50,4 +50,4 @@ export function handler<A extends GlobalArgs>(ctx: CliContext, fn: (args: A) => 
 }
 
 export const defaultOpenConnectors = openConnectors;
-export const defaultOpenTargetSource = (plan: Plan, ctx: ConnectorContext, opts?: { jobId?: string }): Promise<Source<FerryRecord>> => openTargetSource(plan, ctx, opts);
+export const defaultOpenTargetSource = (plan: Plan, ctx: ConnectorContext, opts?: { jobId?: string; set?: string }): Promise<Source<FerryRecord>> => openTargetSource(plan, ctx, opts);

@@ -15,6 +15,7 @@ import { reportsCommand } from './reports.js';
 import { workerCommand } from './worker.js';
 import { jobCommand } from './job.js';
 import { deployCommand } from './deploy.js';
+import { backupCommand } from './backup.js';
 
 /** Parse and run one ferry command; returns the process exit code (0, 1, 2 or 130). */
 export async function main(
@@ -43,6 +44,7 @@ export async function main(
     .command(jobCommand(ctx))
     .command(deployCommand(ctx))
     .command(verifyCommand(ctx))
+    .command(backupCommand(ctx))
     .command(statusCommand(ctx))
     .command(jobsCommand(ctx))
     .command(reportsCommand(ctx))

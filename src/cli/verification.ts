@@ -40,6 +40,8 @@ export interface VerificationInput {
   maxDiffs?: number;
   /** `--read-all`: ferry reads and hashes every record itself. */
   readAll?: boolean;
+  /** A backup plan's set to compare with the source (`ferry backup verify PLAN SET --source`). */
+  targetSet?: string;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function runVerification(ctx: CliContext, input: VerificationInput)
     connectorCtx: input.connectorCtx,
     ...(input.maxDiffs !== undefined ? { maxDiffs: input.maxDiffs } : {}),
     ...(input.readAll ? { readAll: true } : {}),
+    ...(input.targetSet ? { targetSet: input.targetSet } : {}),
   });
 
   const meta: VerifyReportMeta = {

@@ -57,10 +57,11 @@ export async function openBackupSink(plan: Plan, ctx: ConnectorContext): Promise
  * The target read back as a source, for verification: the target store's own source, or for a backup the set it
  * wrote (`jobId`: that job's set; else the newest complete one).
  */
-export async function openTargetSource(plan: Plan, ctx: ConnectorContext, opts: { jobId?: string } = {}): Promise<Source<FerryRecord>> {
+export async function openTargetSource(plan: Plan, ctx: ConnectorContext, opts: { jobId?: string; set?: string } = {}): Promise<Source<FerryRecord>> {
   if (plan.kind !== 'backup') return openSource(plan.target, ctx);
   const store = await openObjectStore(plan.target, ctx, 'target');
-  return new BackupSetSource({ store, prefix: plan.backup?.prefix ?? '', plan: plan.name }, opts.jobId ? { jobId: opts.jobId } : {}, ctx);
+  const selection = opts.set ? { set: opts.set } : opts.jobId ? { jobId: opts.jobId } : {};
+  return new BackupSetSource({ store, prefix: plan.backup?.prefix ?? '', plan: plan.name }, selection, ctx);
 }
 
 export async function openSource(block: ConnectionBlock, ctx: ConnectorContext): Promise<Source<FerryRecord>> {

@@ -3,6 +3,7 @@
  * absent from the target, and each result recorded as it comes — under the job, or as one plan verification run
  * (`ferry verify PLAN`, no job) — in the order verified. Printing and report files stay with the caller.
  */
+import { BackupSetSource } from '../backup/set-source.js';
 import type { ConnectorContext } from '../core/connector.js';
 import type { FerryRecord } from '../core/record.js';
 import type { Sink } from '../core/sink.js';
@@ -21,8 +22,10 @@ export interface VerifyJobInput {
   planRun?: { hash: string; path?: string };
   source: Source<FerryRecord>;
   sink: Sink<FerryRecord>;
-  openTargetSource: (plan: Plan, ctx: ConnectorContext, opts?: { jobId?: string }) => Promise<Source<FerryRecord>>;
+  openTargetSource: (plan: Plan, ctx: ConnectorContext, opts?: { jobId?: string; set?: string }) => Promise<Source<FerryRecord>>;
   connectorCtx: ConnectorContext;
+  /** A backup plan's set to compare with its source (default: the job's set, else the newest complete one). */
+  targetSet?: string;
   /** Keys listed per kind of difference; default 100. */
   maxDiffs?: number;
   /** Read and hash every record in ferry, even where a store could digest its own. */
@@ -36,7 +39,7 @@ export async function verifyJob(input: VerifyJobInput): Promise<{ report: Verify
     planStore && input.planRun
       ? { runId: await planStore.newPlanVerifyRunId(), planName: plan.name, planHash: input.planRun.hash, ...(input.planRun.path ? { planPath: input.planRun.path } : {}) }
       : undefined;
-  await using targetSource = await input.openTargetSource(plan, input.connectorCtx, jobId ? { jobId } : {});
+  await using targetSource = await input.openTargetSource(plan, input.connectorCtx, input.targetSet ? { set: input.targetSet } : jobId ? { jobId } : {});
   // Results are stored as they come, one after the other; the report waits for the last.
   let saved: Promise<void> = Promise.resolve();
   const save = (write: () => Promise<void>): void => {
@@ -58,5 +61,9 @@ export async function verifyJob(input: VerifyJobInput): Promise<{ report: Verify
     },
   });
   await saved;
+  // A backup proved whole against its live source is a verified set: recorded in the set for list and prune.
+  if (targetSource instanceof BackupSetSource && report.outcome === 'match' && (plan.verify ?? []).includes('checksum')) {
+    await targetSource.recordSourceMatch(input.connectorCtx.signal);
+  }
   return { report, ...(run ? { run } : {}) };
 }

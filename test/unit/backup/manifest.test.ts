@@ -17,7 +17,7 @@ const manifest: Omit<BackupManifest, 'sha256'> = {
       name: 'public.orders',
       key: [{ field: 'order_id', type: 'bigint' }],
       count: 3,
-      digest: h('d'),
+      digest: h('d', 32),
       bytes: 300,
       files: [
         { path: 'public.orders/part-00000.ndjson.gz', bytes: 200, records: 2, sha256: h('1'), md5: h('2', 32) },

@@ -4,7 +4,7 @@ import { FerryError } from '../../../src/errors.js';
 import { loadPlanText, PlanError } from '../../../src/plan/index.js';
 
 const plan = (target: string): string => `version: 1
-kind: backup
+kind: migration
 name: t
 source: { type: s3, bucket: src-1 }
 target:
