@@ -27,6 +27,9 @@ export const RATE_LIMIT_KEYS = {
   requests: 'requests_per_second',
 } as const;
 
+/** `36h`, `7d`, `2w`: what retention durations look like (src/backup/catalog.ts reads them). */
+const DURATION: JsonSchema = { pattern: '^\\d+(\\.\\d+)?\\s*(m|h|d|w)$', 'x-expect': 'a duration: a number and a unit m, h, d or w (36h, 7d, 2w)' };
+
 export function planJsonSchema(): JsonSchema {
   return buildPlanSchema({ editor: true });
 }
@@ -114,8 +117,8 @@ function buildPlanSchema(f: Flavour): JsonSchema {
         keep_weekly: int('… of each of the last N ISO weeks.', 0),
         keep_monthly: int('… of each of the last N months.', 0),
         keep_yearly: int('… of each of the last N years.', 0),
-        min_age: str('Sets younger than this are always kept: a number and a unit, `36h`, `7d`, `2w`.', { pattern: '^\\d+(\\.\\d+)?\\s*(m|h|d|w)$' }),
-        incomplete_after: str('A set without a manifest (killed, or still running) is deleted once this old. Default 24h.', { pattern: '^\\d+(\\.\\d+)?\\s*(m|h|d|w)$' }),
+        min_age: str('Sets younger than this are always kept: a number and a unit, `36h`, `7d`, `2w`.', DURATION),
+        incomplete_after: str('A set without a manifest (killed, or still running) is deleted once this old. Default 24h.', DURATION),
       }),
     },
     required: ['version', 'kind', 'name', 'source', 'target', 'streams'],

@@ -88,6 +88,32 @@ describe('plan errors carry file:line:column, the key path and a friendly messag
     expectDiagnostics(e.diagnostics, [{ line: 7, column: 9, path: 'target.type', message: 'a migration from a document store (postgres) needs a document store as target, not s3' }]);
   });
 
+  it('backups and restores: the stores each end needs, their own blocks, and a retention that keeps something', async () => {
+    const src = 'source: { type: postgres, url: "postgres://u@h/db" }';
+    const s3 = '{ type: s3, bucket: bk-1 }';
+    let e = await planErrorOf(() => loadPlanText(`version: 1\nkind: backup\nname: t\n${src}\ntarget: { type: dynamodb }\nstreams: [{ from: public.* }]\n`, 'p.yaml', {}));
+    expectDiagnostics(e.diagnostics, [{ line: 5, column: 17, path: 'target.type', message: 'a backup is written to an object store (s3, gcs, azure-blob), not dynamodb' }]);
+    e = await planErrorOf(() => loadPlanText(`version: 1\nkind: backup\nname: t\nsource: ${s3}\ntarget: { type: gcs, bucket: b }\nstreams: [{ from: x/ }]\n`, 'p.yaml', {}));
+    expectDiagnostics(e.diagnostics, [{ line: 4, column: 17, path: 'source.type', message: 'a backup of objects (s3) is a copy of the bucket: use kind: migration' }]);
+    e = await planErrorOf(() =>
+      loadPlanText(`version: 1\nkind: backup\nname: t\n${src}\ntarget: ${s3}\nbackup: { format: dynamodb, part_size_mb: 0 }\nretention: { keep_daily: 0, min_age: 3days }\nstreams: [{ from: public.* }]\n`, 'p.yaml', {}),
+    );
+    expectDiagnostics(e.diagnostics, [
+      { line: 6, column: 19, path: 'backup.format', message: "format: dynamodb is DynamoDB's export layout, for a dynamodb source, not postgres" },
+      { line: 6, column: 43, path: 'backup.part_size_mb', message: 'must be a whole number from 1 to 4096, got 0' },
+      { line: 7, column: 38, path: 'retention.min_age', message: 'must be a duration: a number and a unit m, h, d or w (36h, 7d, 2w), got "3days"' },
+    ]);
+    e = await planErrorOf(() => loadPlanText(`version: 1\nkind: restore\nname: t\nsource: ${s3}\ntarget: { type: dynamodb }\nstreams: [{ from: public.* }]\n`, 'p.yaml', {}));
+    expectDiagnostics(e.diagnostics, [{ line: 1, column: 1, path: '', message: 'a restore needs `restore: { plan: <backup plan name> }`' }]);
+    e = await planErrorOf(() => loadPlanText(`version: 1\nkind: migration\nname: t\n${src}\ntarget: { type: dynamodb }\nrestore: { plan: x }\nretention: { keep_last: 2 }\nstreams: [{ from: public.* }]\n`, 'p.yaml', {}));
+    expectDiagnostics(e.diagnostics, [
+      { line: 6, column: 1, path: 'restore', message: 'restore: applies to kind: restore, not migration' },
+      { line: 7, column: 1, path: 'retention', message: 'retention: applies to kind: backup, not migration' },
+    ]);
+    const ok = loadPlanText(`version: 1\nkind: restore\nname: t\nsource: ${s3}\nrestore: { plan: nightly, set: latest }\ntarget: { type: dynamodb }\nstreams: [{ from: public.*, map: { exclude: [secret] } }]\n`, 'p.yaml', {});
+    expect(ok.plan.restore).toEqual({ plan: 'nightly', set: 'latest' });
+  });
+
   it('reports several problems at once, in file order, duplicate keys included', async () => {
     const e = await load('conflicting-options.yaml');
     expectDiagnostics(e.diagnostics, [
