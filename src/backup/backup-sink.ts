@@ -13,7 +13,9 @@ import type { ObjectStore } from '../core/object.js';
 import type { Doc, FerryRecord, RecordKey, Value } from '../core/record.js';
 import type { Rejection, Sink, SinkLimits, SinkRun, SinkRunReport, StreamOrigin, WriteMode, WriteResult } from '../core/sink.js';
 import type { StreamRef } from '../core/stream.js';
-import { FerryError } from '../errors.js';
+import type { BackupEncoding } from '../core/backup-encoding.js';
+import { FerryError, isFerryError } from '../errors.js';
+import { FERRY_ENCODING } from './decoders.js';
 import { recordLine, TypedJsonError } from '../transform/typed-json.js';
 import { ferryVersion } from '../util/ferry-version.js';
 import { recordDigest } from '../verify/record-digest.js';
@@ -30,6 +32,11 @@ export interface BackupSinkOptions {
   create: boolean;
   /** For the manifest: the source store's type. */
   sourceType: string;
+  /** A store's own layout (`backup.format`), else ferry's typed NDJSON. */
+  encoding?: BackupEncoding;
+  /** The connection blocks' options (no credential is read from them), for an encoding's companion files. */
+  targetOptions?: Record<string, unknown>;
+  sourceOptions?: Record<string, unknown>;
 }
 
 /** One data file as a commit records it (CommitInput.outputs) and the manifest lists it. */
@@ -87,6 +94,10 @@ export class BackupSink implements Sink<FerryRecord> {
     if (!dir) throw new FerryError('INTERNAL', 'backup sink written before prepare');
     const rejected: Rejection<FerryRecord>[] = [];
     const name = stream.name;
+    const enc = this.opts.encoding;
+    const job = this.run!.job!;
+    const fileDir = enc ? enc.streamDir(name, job) : streamDir(name);
+    const ext = enc ? enc.extension : '.ndjson.gz';
     const writer = new PartWriter({ segment: `${this.token}-${this.writes++}`, maxBytes: this.opts.partBytes ?? DEFAULT_PART_BYTES });
     const parts: { part: DataPart; digest: SetDigest }[] = [];
     let digest = new SetDigest();
@@ -96,9 +107,9 @@ export class BackupSink implements Sink<FerryRecord> {
       for (const item of items.slice(i, i + CHUNK)) {
         let line: string;
         try {
-          line = recordLine(item.key, item.value as Doc);
+          line = enc ? enc.encode(item) : recordLine(item.key, item.value as Doc);
         } catch (e) {
-          if (!(e instanceof TypedJsonError)) throw e;
+          if (!(e instanceof TypedJsonError) && !(isFerryError(e) && e.code === 'ITEM_REJECTED')) throw e;
           rejected.push({ item, reason: `cannot be written to a backup: ${e.message}` });
           continue;
         }
@@ -117,13 +128,13 @@ export class BackupSink implements Sink<FerryRecord> {
 
     const outputs: DataFileOutput[] = [];
     for (const { part, digest: d } of parts) {
-      const path = `${streamDir(name)}${part.name}.ndjson.gz`;
+      const path = `${fileDir}${part.name}${ext}`;
       await this.store.put({
         name: `${dir}${path}`,
         body: readableOf(part.body),
         size: part.bytes,
         md5: part.md5,
-        contentType: 'application/x-ndjson',
+        contentType: enc ? 'application/json' : 'application/x-ndjson',
         contentEncoding: 'gzip',
         metadata: { 'ferry-sha256': part.sha256, 'ferry-records': String(part.records) },
         signal,
@@ -188,14 +199,25 @@ export class BackupSink implements Sink<FerryRecord> {
         files: list.map((f) => ({ path: f.path, bytes: f.bytes, records: f.records, sha256: f.sha256, md5: f.md5 })),
       };
     });
+    const completedAt = new Date();
+    const enc = this.opts.encoding;
+    if (enc) {
+      // The store's own tools read these beside the data (DynamoDB's manifest-files and manifest-summary).
+      for (const s of streams) {
+        for (const c of enc.companions(s.name, s.files, { job: run.job, completedAt, setDir: dir, target: this.opts.targetOptions ?? {}, source: this.opts.sourceOptions ?? {} })) {
+          const body = Buffer.from(c.text, 'utf8');
+          await this.store.put({ name: `${dir}${c.path}`, body: readableOf(body), size: body.length, contentType: 'application/json', metadata: {}, signal });
+        }
+      }
+    }
     const created = new Date(run.job.createdAt).toISOString();
     const manifest: Omit<BackupManifest, 'sha256'> = {
       format: 'ferry-backup/1',
-      set: { id: setIdOf(run.job.id), job: run.job.id, created_at: created, completed_at: new Date().toISOString(), snapshot_at: created },
+      set: { id: setIdOf(run.job.id), job: run.job.id, created_at: created, completed_at: completedAt.toISOString(), snapshot_at: created },
       plan: { name: run.job.planName, hash: run.job.planHash },
       ferry: { version: ferryVersion() },
       source: { type: this.opts.sourceType },
-      encoding: 'ferry-ndjson',
+      encoding: (enc?.encoding ?? FERRY_ENCODING) as BackupManifest['encoding'],
       compression: 'gzip',
       streams,
     };

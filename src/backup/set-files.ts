@@ -11,6 +11,7 @@ import type { ObjectStore } from '../core/object.js';
 import type { RecordKey, Doc } from '../core/record.js';
 import { FerryError, isFerryError } from '../errors.js';
 import { parseRecordLine, TypedJsonError } from '../transform/typed-json.js';
+import type { LineDecoder } from './decoders.js';
 import type { ManifestFile } from './manifest.js';
 
 /** The file's bytes, proved to be what the manifest says; DAMAGED (missing, truncated or altered) otherwise. */
@@ -40,20 +41,21 @@ function damaged(where: string, what: string, file: ManifestFile): FerryError {
 }
 
 /** The records of a checked file, in file order, from line `skip` on. */
-export async function* fileRecords(body: Buffer, where: string, skip = 0): AsyncGenerator<{ key: RecordKey; doc: Doc; bytes: number }> {
+export async function* fileRecords(body: Buffer, where: string, skip = 0, decode: LineDecoder = parseRecordLine): AsyncGenerator<{ key: RecordKey; doc: Doc; bytes: number }> {
   const lines = createInterface({ input: Readable.from([body]).pipe(createGunzip()), crlfDelay: Infinity });
   let n = 0;
   try {
     for await (const line of lines) {
       n += 1;
       if (n <= skip || line === '') continue;
+      let r: { key: RecordKey; doc: Doc };
       try {
-        const r = parseRecordLine(line, `${where} line ${n}`);
-        yield { ...r, bytes: Buffer.byteLength(line) };
+        r = decode(line, `${where} line ${n}`);
       } catch (e) {
         if (e instanceof TypedJsonError) throw new FerryError('DAMAGED', `backup file ${e.message}`);
-        throw e;
+        throw new FerryError('DAMAGED', `backup file ${where} line ${n}: ${(e as Error).message}`);
       }
+      yield { ...r, bytes: Buffer.byteLength(line) };
     }
   } catch (e) {
     if (isFerryError(e)) throw e;

@@ -11,6 +11,7 @@ import type { FerryRecord } from '../core/record.js';
 import type { ReadRequest, Source, SourceCapabilities } from '../core/source.js';
 import type { Batch, Segment, StreamRef } from '../core/stream.js';
 import { FerryError } from '../errors.js';
+import { decoderFor, type EncodingResolver } from './decoders.js';
 import type { FoundSet } from './layout.js';
 import type { BackupManifest, ManifestStream } from './manifest.js';
 import { fetchFile, fileRecords } from './set-files.js';
@@ -45,6 +46,8 @@ export class BackupSetSource implements Source<FerryRecord> {
     private readonly loc: SetLocation,
     private readonly selection: SetSelection,
     private readonly ctx: ConnectorContext,
+    /** The layouts of stores' own tools a set may be in (the registry's); ferry's own needs none. */
+    private readonly encodings?: EncodingResolver,
   ) {}
 
   /** The chosen set and its checked manifest (read once). */
@@ -84,8 +87,9 @@ export class BackupSetSource implements Source<FerryRecord> {
   }
 
   async *read(req: ReadRequest): AsyncIterable<Batch<FerryRecord>> {
-    const { set } = await this.open(req.signal);
+    const { set, manifest } = await this.open(req.signal);
     const s = await this.stream(req.segment.stream, req.signal);
+    const decode = await decoderFor(manifest, s, this.encodings);
     const range = (req.segment.spec as FileRange | undefined) ?? { from: 0, to: s.files.length };
     const start: SetCursor = req.after ? (JSON.parse(req.after) as SetCursor) : { f: range.from, l: 0 };
     for (let f = start.f; f < range.to; f++) {
@@ -94,7 +98,7 @@ export class BackupSetSource implements Source<FerryRecord> {
       let lines = f === start.f ? start.l : 0;
       let items: FerryRecord[] = [];
       let bytes = 0;
-      for await (const r of fileRecords(body, `${this.loc.store.url}/${set.prefix}${file.path}`, lines)) {
+      for await (const r of fileRecords(body, `${this.loc.store.url}/${set.prefix}${file.path}`, lines, decode)) {
         items.push({ key: r.key, value: r.doc, sizeBytes: r.bytes });
         bytes += r.bytes;
         lines += 1;

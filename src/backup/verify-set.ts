@@ -12,6 +12,7 @@ import type { ObjectStore } from '../core/object.js';
 import type { Value } from '../core/record.js';
 import { FerryError, isFerryError } from '../errors.js';
 import { recordDigest } from '../verify/record-digest.js';
+import { companionTest, decoderFor, type EncodingResolver } from './decoders.js';
 import { MANIFEST_NAME, type FoundSet, type ListedObject } from './layout.js';
 import type { BackupManifest, ManifestFile } from './manifest.js';
 import { chooseSubset, type SubsetSpec } from './read-subset.js';
@@ -52,6 +53,8 @@ export interface VerifySetOptions {
   maxMs?: number;
   now?: () => Date;
   signal: AbortSignal;
+  /** The layouts of stores' own tools a set may be in (the registry's). */
+  encodings?: EncodingResolver;
 }
 
 const VERIFY_DIR = 'verify/';
@@ -96,7 +99,8 @@ export async function verifySet(store: ObjectStore, set: FoundSet, objects: read
       }
     }
   }
-  const extra = [...sizes.keys()].filter((p) => !listed.has(p) && !p.startsWith(VERIFY_DIR));
+  const companion = await companionTest(manifest, opts.encodings);
+  const extra = [...sizes.keys()].filter((p) => !listed.has(p) && !p.startsWith(VERIFY_DIR) && !companion(p));
   if (extra.length > 0) result.notes.push(`${extra.length} object(s) in the set are not in the manifest (e.g. ${extra[0]}); a restore ignores them`);
 
   const choice = chooseSubset(present, opts.subset, { now: now(), ...(opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}) });
@@ -116,7 +120,8 @@ export async function verifySet(store: ObjectStore, set: FoundSet, objects: read
     try {
       const body = await fetchFile(store, set.prefix, f, opts.signal);
       const fileDigest = new SetDigest();
-      for await (const r of fileRecords(body, `${store.url}/${set.prefix}${f.path}`)) fileDigest.add(recordDigest(keyIdentity(r.key), r.doc as Value));
+      const decode = await decoderFor(manifest, manifest.streams.find((x) => x.name === f.stream)!, opts.encodings);
+      for await (const r of fileRecords(body, `${store.url}/${set.prefix}${f.path}`, 0, decode)) fileDigest.add(recordDigest(keyIdentity(r.key), r.doc as Value));
       if (fileDigest.count !== f.records) throw new FerryError('DAMAGED', `${f.path} holds ${fileDigest.count} records, the manifest says ${f.records}`);
       acc.digest.merge(fileDigest);
       acc.files += 1;

@@ -9,7 +9,7 @@ import { parseSubset, SubsetError } from '../backup/read-subset.js';
 import { listSets, pickSet, setsOfPlan, type SetLocation } from '../backup/sets.js';
 import { recordVerification, verifySet, type SetVerifyResult } from '../backup/verify-set.js';
 import type { ConnectorContext } from '../core/connector.js';
-import { openObjectStore } from '../engine/index.js';
+import { backupEncodings, openObjectStore } from '../engine/index.js';
 import { EXIT } from '../errors.js';
 import { loadPlanFile } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
@@ -152,6 +152,7 @@ function verifyCommand(ctx: CliContext): CommandModule<GlobalArgs, VerifyArgs> {
           ...(subset ? { subset } : {}),
           ...(args.maxBytes !== undefined ? { maxBytes: args.maxBytes } : {}),
           ...(args.maxTime !== undefined ? { maxMs: args.maxTime * 1000 } : {}),
+          encodings: backupEncodings,
           signal: c.signal,
         });
         const readNothing = result.outcome === 'ok' && result.read.files === 0 && result.listed > 0;

@@ -1,3 +1,4 @@
+import type { BackupEncoding } from './backup-encoding.js';
 import type { ObjectStore } from './object.js';
 import type { FerryRecord } from './record.js';
 import type { RateUnit, Sink } from './sink.js';
@@ -46,6 +47,11 @@ export interface ConnectorDescriptor {
   streamNameProblem?(role: 'source' | 'target', name: string): string | undefined;
   /** An object store's bucket/container itself (kind `object`), for what is not a copy of objects: backup sets. */
   openObjectStore?(options: Record<string, unknown>, ctx: ConnectorContext): Promise<ObjectStore>;
+  /**
+   * Layouts of its own a backup of this store may be written in (`backup.format: <name>`), e.g. DynamoDB's export
+   * layout; loaded on first use.
+   */
+  backupFormats?: Readonly<Record<string, () => Promise<BackupEncoding>>>;
   /** Absent until the connector's source is implemented. */
   createSource?(options: Record<string, unknown>, ctx: ConnectorContext): Promise<Source<FerryRecord>>;
   createSink?(options: Record<string, unknown>, ctx: ConnectorContext): Promise<Sink<FerryRecord>>;

@@ -6,7 +6,7 @@ export { RateLimiter, rateLimitsOf, AIMD_DEFAULTS, type RateLimits, type RateCha
 export { backoffDelay, sleep, DEFAULT_BACKOFF, type BackoffOptions, type Sleep } from './backoff.js';
 export { DEFAULT_LEASE_TTL_MS } from './lease-keeper.js';
 export { defaultTargetName, targetRefOf, type TargetNamer } from './stream-plan.js';
-export { openConnectors, openObjectStore, openSink, openSource, openTargetSource, type OpenConnectors } from './open-connectors.js';
+export { backupEncodings, openConnectors, openObjectStore, openSink, openSource, openTargetSource, type OpenConnectors } from './open-connectors.js';
 export { previewPlan, type StreamPreview } from './preview.js';
 export { createWorkerJob, jobNotFound, newJobOf, resumableJob, runPlanJob, unfinishedJobError, type RunPlanJobInput, type RunPlanJobResult } from './lifecycle.js';
 export { verifyJob, type VerifyJobInput } from './verify-job.js';

@@ -14,7 +14,9 @@ import type { Source } from '../core/source.js';
 import { BackupSink } from '../backup/backup-sink.js';
 import { BackupSetSource } from '../backup/set-source.js';
 import type { ObjectStore } from '../core/object.js';
-import { getConnector } from '../connectors/registry.js';
+import type { EncodingResolver } from '../backup/decoders.js';
+import type { BackupEncoding } from '../core/backup-encoding.js';
+import { connectors, getConnector } from '../connectors/registry.js';
 import { FerryError } from '../errors.js';
 import type { ConnectionBlock, Limits, Plan } from '../plan/types.js';
 
@@ -34,21 +36,45 @@ export async function openObjectStore(block: ConnectionBlock, ctx: ConnectorCont
   return d.openObjectStore(optionsOf(block), ctx);
 }
 
+/** The layout named by a set manifest's `encoding`, from the connector that offers it. */
+export const backupEncodings: EncodingResolver = async (encoding) => {
+  for (const c of connectors) {
+    for (const load of Object.values(c.backupFormats ?? {})) {
+      const enc = await load();
+      if (enc.encoding === encoding) return enc;
+    }
+  }
+  return undefined;
+};
+
 /** A restore's source: the backup set the plan's `restore:` names, in the source block's store. */
 export async function openBackupSetSource(plan: Plan, ctx: ConnectorContext): Promise<Source<FerryRecord>> {
   const r = plan.restore;
   if (!r) throw new FerryError('PLAN_INVALID', 'a restore needs `restore: { plan: <backup plan name> }`');
   const store = await openObjectStore(plan.source, ctx, 'source');
-  return new BackupSetSource({ store, prefix: r.prefix ?? '', plan: r.plan }, { ...(r.set ? { set: r.set } : {}) }, ctx);
+  return new BackupSetSource({ store, prefix: r.prefix ?? '', plan: r.plan }, { ...(r.set ? { set: r.set } : {}) }, ctx, backupEncodings);
 }
 
 /** A backup's target: the set the job writes, in the target block's store. */
 export async function openBackupSink(plan: Plan, ctx: ConnectorContext): Promise<Sink<FerryRecord>> {
+  const format = plan.backup?.format ?? 'ferry';
+  let encoding: BackupEncoding | undefined;
+  if (format !== 'ferry') {
+    const load = getConnector(plan.source.type).backupFormats?.[format];
+    if (!load) throw new FerryError('PLAN_INVALID', `backup.format ${format} is not a layout the ${plan.source.type} connector offers; use format: ferry`);
+    encoding = await load();
+  }
   const store = await openObjectStore(plan.target, ctx, 'target');
   const partMb = plan.backup?.part_size_mb;
   return new BackupSink(
     store,
-    { prefix: plan.backup?.prefix ?? '', create: plan.target['create'] === true, sourceType: plan.source.type, ...(partMb ? { partBytes: partMb * 2 ** 20 } : {}) },
+    {
+      prefix: plan.backup?.prefix ?? '',
+      create: plan.target['create'] === true,
+      sourceType: plan.source.type,
+      ...(partMb ? { partBytes: partMb * 2 ** 20 } : {}),
+      ...(encoding ? { encoding, targetOptions: optionsOf(plan.target), sourceOptions: optionsOf(plan.source) } : {}),
+    },
     ctx,
   );
 }
@@ -61,7 +87,7 @@ export async function openTargetSource(plan: Plan, ctx: ConnectorContext, opts: 
   if (plan.kind !== 'backup') return openSource(plan.target, ctx);
   const store = await openObjectStore(plan.target, ctx, 'target');
   const selection = opts.set ? { set: opts.set } : opts.jobId ? { jobId: opts.jobId } : {};
-  return new BackupSetSource({ store, prefix: plan.backup?.prefix ?? '', plan: plan.name }, selection, ctx);
+  return new BackupSetSource({ store, prefix: plan.backup?.prefix ?? '', plan: plan.name }, selection, ctx, backupEncodings);
 }
 
 export async function openSource(block: ConnectionBlock, ctx: ConnectorContext): Promise<Source<FerryRecord>> {

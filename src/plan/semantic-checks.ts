@@ -67,8 +67,16 @@ export function crossChecks(
     if (target && target.kind !== 'object') {
       out.push(loc.diagnostic(loc.valueAt(['target', 'type']), ['target', 'type'], `a backup is written to an object store (s3, gcs, azure-blob), not ${target.type}; use kind: migration to copy into ${target.type}`));
     }
-    if (isRecord(data.backup) && data.backup.format === 'dynamodb' && source && source.type !== 'dynamodb') {
-      out.push(loc.diagnostic(loc.valueAt(['backup', 'format']), ['backup', 'format'], `format: dynamodb is DynamoDB's export layout, for a dynamodb source, not ${source.type}; use format: ferry`));
+    const format = isRecord(data.backup) ? data.backup.format : undefined;
+    if (typeof format === 'string' && format !== 'ferry' && source && !source.backupFormats?.[format]) {
+      const offered = connectors.filter((c) => c.backupFormats?.[format]).map((c) => c.type);
+      out.push(
+        loc.diagnostic(
+          loc.valueAt(['backup', 'format']),
+          ['backup', 'format'],
+          `format: ${format} is ${offered.length ? `the layout of a ${offered.join(' or ')} source's own tools` : 'no store\'s layout'}, not ${source.type}'s; use format: ferry`,
+        ),
+      );
     }
   } else if ('backup' in data) {
     out.push(loc.diagnostic(loc.keyAt(['backup']), ['backup'], `backup: applies to kind: backup, not ${String(data.kind)}`));

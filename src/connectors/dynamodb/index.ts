@@ -13,6 +13,9 @@ export const dynamodb: ConnectorDescriptor = {
   sourceStreamSchema: dynamodbSourceStream,
   targetStreamSchema: dynamodbTargetStream,
   rateUnits: ['wcu'],
+  backupFormats: {
+    dynamodb: async () => (await import('./backup-encoding.js')).dynamodbExport,
+  },
   // DynamoDB's table name rule; a source may also name tables by a pattern with `*`.
   // A source names a table that exists (a missing one says so at run time); a target, one CreateTable accepts.
   streamNameProblem(role, name) {

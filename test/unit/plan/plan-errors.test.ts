@@ -99,7 +99,7 @@ describe('plan errors carry file:line:column, the key path and a friendly messag
       loadPlanText(`version: 1\nkind: backup\nname: t\n${src}\ntarget: ${s3}\nbackup: { format: dynamodb, part_size_mb: 0 }\nretention: { keep_daily: 0, min_age: 3days }\nstreams: [{ from: public.* }]\n`, 'p.yaml', {}),
     );
     expectDiagnostics(e.diagnostics, [
-      { line: 6, column: 19, path: 'backup.format', message: "format: dynamodb is DynamoDB's export layout, for a dynamodb source, not postgres" },
+      { line: 6, column: 19, path: 'backup.format', message: "format: dynamodb is the layout of a dynamodb source's own tools, not postgres's; use format: ferry" },
       { line: 6, column: 43, path: 'backup.part_size_mb', message: 'must be a whole number from 1 to 4096, got 0' },
       { line: 7, column: 38, path: 'retention.min_age', message: 'must be a duration: a number and a unit m, h, d or w (36h, 7d, 2w), got "3days"' },
     ]);
