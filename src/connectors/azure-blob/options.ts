@@ -23,6 +23,7 @@ export const azureBlobOptions: JsonSchema = {
     sas_token: secret('Shared access signature (the query string, with or without the leading `?`).'),
     endpoint: str('Blob service URL, e.g. http://127.0.0.1:10000/devstoreaccount1 for Azurite. Default: from `account`.'),
     access_tier: oneOfStrings([...ACCESS_TIERS], 'As a target: access tier of written blobs. Default: the account\'s.'),
+    encryption_scope: str('As a target: the encryption scope written blobs are encrypted with (its keys stay in Key Vault; this is its name). Default: the container\'s.'),
     create: bool('As a target: create the container if it does not exist. Default false.', false),
     part_size_mb: int(
       'As a target: blobs larger than this many MiB are uploaded as staged blocks of this size (Azure\'s largest block is ' +
@@ -60,6 +61,7 @@ export interface AzureBlobOptions {
   sasToken?: string;
   endpoint?: string;
   accessTier?: AccessTier;
+  encryptionScope?: string;
   create: boolean;
   partSizeMb: number;
   partConcurrency: number;
@@ -85,6 +87,7 @@ export function parseAzureBlobOptions(o: Record<string, unknown>): AzureBlobOpti
     ...(sasToken ? { sasToken } : {}),
     ...(endpoint ? { endpoint } : {}),
     ...(accessTier ? { accessTier } : {}),
+    ...(typeof o['encryption_scope'] === 'string' && o['encryption_scope'] !== '' ? { encryptionScope: o['encryption_scope'] } : {}),
     create: o['create'] === true,
     partSizeMb: intOf(o['part_size_mb'], 1, MAX_PART_SIZE_MB, DEFAULT_PART_SIZE_MB),
     partConcurrency: intOf(o['part_concurrency'], 1, 64, DEFAULT_PART_CONCURRENCY),

@@ -372,6 +372,7 @@ export class AzureBlobStore implements ObjectStore {
       transactionalContentMD5: md5,
       abortSignal: req.signal,
       ...(this.options.accessTier ? { tier: this.options.accessTier } : {}),
+      ...(this.options.encryptionScope ? { encryptionScope: this.options.encryptionScope } : {}),
     };
     const res = await blob.upload(body, body.length, options);
     return defined<PutResult>({
@@ -405,7 +406,11 @@ export class AzureBlobStore implements ObjectStore {
       const id = blockId(uploadId, ids.length);
       ids.push(id);
       const p: Promise<void> = blob
-        .stageBlock(id, buf, buf.length, { transactionalContentMD5: createHash('md5').update(buf).digest(), abortSignal: stop.signal })
+        .stageBlock(id, buf, buf.length, {
+          transactionalContentMD5: createHash('md5').update(buf).digest(),
+          abortSignal: stop.signal,
+          ...(this.options.encryptionScope ? { encryptionScope: this.options.encryptionScope } : {}),
+        })
         .then(
           () => undefined,
           (e: unknown) => {
@@ -442,6 +447,7 @@ export class AzureBlobStore implements ObjectStore {
         metadata: encodeMetadata(req.metadata),
         abortSignal: req.signal,
         ...(this.options.accessTier ? { tier: this.options.accessTier } : {}),
+        ...(this.options.encryptionScope ? { encryptionScope: this.options.encryptionScope } : {}),
       });
       await endUpload(req.uploads, upload, this.ctx.logger);
       // What the target now states (Azure returns no blob MD5 for a commit).

@@ -30,6 +30,7 @@ export const gcsOptions: JsonSchema = {
       [...STORAGE_CLASSES],
       'As a target: storage class of written objects. Default: the bucket\'s.',
     ),
+    kms_key_name: str('As a target: the Cloud KMS key (CMEK) written objects are encrypted with, `projects/P/locations/L/keyRings/R/cryptoKeys/K` (a reference, not key material). Default: the bucket\'s default key, else Google-managed.'),
     create: bool('As a target: create the bucket if it does not exist (in `location`). Default false.', false),
     location: str('Location of a bucket created by `create: true`, e.g. EU or europe-west1. Default: US.'),
     part_size_mb: int(
@@ -60,6 +61,7 @@ export interface GcsOptions {
   keyFile?: string;
   endpoint?: string;
   storageClass?: StorageClass;
+  kmsKeyName?: string;
   create: boolean;
   location?: string;
   /** Chunk size of resumable uploads and the single-request threshold, in bytes (a multiple of 256 KiB). */
@@ -91,6 +93,7 @@ export function parseOptions(o: Record<string, unknown>): GcsOptions {
     ...(keyFile ? { keyFile } : {}),
     ...(endpoint ? { endpoint } : {}),
     ...(storageClass ? { storageClass } : {}),
+    ...(strOf(o['kms_key_name']) ? { kmsKeyName: strOf(o['kms_key_name'])! } : {}),
     create: o['create'] === true,
     ...(location ? { location } : {}),
     partSizeBytes: partSizeBytes(o['part_size_mb']),

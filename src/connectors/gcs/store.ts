@@ -263,7 +263,7 @@ export class GcsStore implements ObjectStore {
       });
     }
     if (signal.aborted) throw interrupted(op);
-    const file = this.bucket.file(name);
+    const file = this.bucket.file(name, this.options.kmsKeyName ? { kmsKeyName: this.options.kmsKeyName } : {});
     const metadata = uploadMetadata(req, this.options.storageClass);
     const resumable = req.size > this.options.partSizeBytes;
     if (resumable) (metadata as FileMetadata & { contentLength?: number }).contentLength = req.size;

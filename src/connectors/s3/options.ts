@@ -45,6 +45,11 @@ export const s3Options: JsonSchema = {
       S3_STORAGE_CLASSES,
       'As a target: storage class of written objects. Default: the bucket\'s (STANDARD).',
     ),
+    sse: oneOfStrings(
+      ['AES256', 'aws:kms'],
+      'As a target: server-side encryption of written objects: `AES256` (SSE-S3) or `aws:kms` (SSE-KMS, with `sse_kms_key_id`, else the account\'s AWS-managed key). SSE-KMS ETags are not MD5s, so ferry proves those copies by Content-MD5 instead. Default: the bucket\'s default encryption.',
+    ),
+    sse_kms_key_id: str('With `sse: aws:kms`: the KMS key id, alias or ARN (a reference, not key material).'),
     create: bool('As a target: create the bucket if it does not exist. Default false.', false),
     part_size_mb: int(
       `As a target: objects larger than this many MiB are uploaded in parts of this size (S3's minimum is ${MIN_PART_SIZE_MB}); ` +
@@ -91,6 +96,8 @@ export interface S3Options {
   secretAccessKey?: string;
   sessionToken?: string;
   storageClass?: S3StorageClass;
+  sse?: 'AES256' | 'aws:kms';
+  sseKmsKeyId?: string;
   create: boolean;
   partSizeMb: number;
   partConcurrency: number;
@@ -126,10 +133,13 @@ export function parseS3Options(o: Record<string, unknown>): S3Options {
     ...(secretAccessKey ? { secretAccessKey } : {}),
     ...(sessionToken ? { sessionToken } : {}),
     ...(storageClass ? { storageClass } : {}),
+    ...(o['sse'] === 'AES256' || o['sse'] === 'aws:kms' ? { sse: o['sse'] } : {}),
+    ...(strOf(o['sse_kms_key_id']) ? { sseKmsKeyId: strOf(o['sse_kms_key_id']) } : {}),
     create: o['create'] === true,
     partSizeMb: intOf(o['part_size_mb'], MIN_PART_SIZE_MB, MAX_PART_SIZE_MB, DEFAULT_PART_SIZE_MB),
     partConcurrency: intOf(o['part_concurrency'], 1, 64, DEFAULT_PART_CONCURRENCY),
     ...(requestChecksums ? { requestChecksums } : {}),
-    etagMd5: o['etag_md5'] !== false,
+    // An SSE-KMS object's ETag is not its MD5, whatever the plan says of the bucket.
+    etagMd5: o['etag_md5'] !== false && o['sse'] !== 'aws:kms',
   };
 }

@@ -252,7 +252,17 @@ function abortError(signal: AbortSignal): Error {
 /** What PutObject and CreateMultipartUpload share: the object's name, headers, metadata and storage class. */
 type ObjectHeaders = Pick<
   CreateMultipartUploadCommandInput,
-  'Bucket' | 'Key' | 'ContentType' | 'ContentEncoding' | 'ContentLanguage' | 'CacheControl' | 'ContentDisposition' | 'Metadata' | 'StorageClass'
+  | 'Bucket'
+  | 'Key'
+  | 'ContentType'
+  | 'ContentEncoding'
+  | 'ContentLanguage'
+  | 'CacheControl'
+  | 'ContentDisposition'
+  | 'Metadata'
+  | 'StorageClass'
+  | 'ServerSideEncryption'
+  | 'SSEKMSKeyId'
 >;
 
 function utf8Bytes(s: string): number {
@@ -519,6 +529,8 @@ export class S3Store implements ObjectStore {
       ...(req.contentDisposition ? { ContentDisposition: req.contentDisposition } : {}),
       Metadata: metadata,
       ...(this.o.storageClass ? { StorageClass: this.o.storageClass } : {}),
+      ...(this.o.sse ? { ServerSideEncryption: this.o.sse } : {}),
+      ...(this.o.sse === 'aws:kms' && this.o.sseKmsKeyId ? { SSEKMSKeyId: this.o.sseKmsKeyId } : {}),
     };
     if (size <= this.partSize) return this.putSingle(req, headers);
     return this.putMultipart(req, headers);

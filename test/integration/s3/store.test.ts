@@ -557,6 +557,39 @@ describe('multipart', () => {
     expect(sha256(await buffer(await s.get('crc/big', never)))).toBe(sha256(g.whole()));
   });
 
+  it('sse: sends the encryption (and KMS key) on single and multipart puts; an SSE-KMS ETag is never taken for an MD5', async () => {
+    const s = await open({ sse: 'aws:kms', sse_kms_key_id: 'alias/ferry-backups', part_size_mb: 5 });
+    const seen: Record<string, unknown>[] = [];
+    s.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutObjectCommand' || context.commandName === 'CreateMultipartUploadCommand') {
+          const i = args.input as { ServerSideEncryption?: string; SSEKMSKeyId?: string };
+          seen.push({ command: context.commandName, sse: i.ServerSideEncryption, key: i.SSEKMSKeyId });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'ferryTestSse' },
+    );
+    const small = Buffer.from('encrypted at rest');
+    const res = await s.put(putReq('sse/small', small, small.length));
+    const big = generated(6 * 1024 * 1024);
+    await s.put(putReq('sse/big', big.stream, 6 * 1024 * 1024));
+    expect(seen).toEqual([
+      { command: 'PutObjectCommand', sse: 'aws:kms', key: 'alias/ferry-backups' },
+      { command: 'CreateMultipartUploadCommand', sse: 'aws:kms', key: 'alias/ferry-backups' },
+    ]);
+    // The server checked the Content-MD5 it was sent; the ETag (not an MD5 under SSE-KMS) is not reported as one.
+    expect(res.serverChecks).toContain('content-md5');
+    expect(res.md5).toBeUndefined();
+    expect((await s.head('sse/small', never))?.md5).toBeUndefined();
+    // The server tells on a HEAD that the object is KMS-encrypted: even a store without `sse` does not trust its ETag.
+    expect((await (await open()).head('sse/small', never))?.md5).toBeUndefined();
+    // SSE-S3 ETags are MD5s.
+    const aes = await open({ sse: 'AES256' });
+    await aes.put(putReq('sse/aes', small, small.length));
+    expect((await aes.head('sse/aes', never))?.md5).toBe(md5(small));
+  });
+
   it('no warnings were logged along the way', () => {
     expect(warnings).toEqual([]);
   });
