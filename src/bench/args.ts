@@ -5,7 +5,7 @@
  */
 import { Parser } from 'yargs/helpers';
 
-export const BENCHES = ['pg-dynamodb', 'dynamodb-firestore', 'objects', 'verify', 'workers'] as const;
+export const BENCHES = ['pg-dynamodb', 'dynamodb-firestore', 'objects', 'verify', 'workers', 'backup'] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 /** Options every bench takes. */
@@ -59,6 +59,18 @@ export interface WorkersOptions {
   concurrency: number;
   batchSize: number;
   repeat: number;
+}
+
+/** `backup`: PostgreSQL → S3 backup at each row count, and a restore into DynamoDB, against the servers' ceilings. */
+export interface BackupBenchOptions {
+  json: boolean;
+  /** Row counts to back up, in order (peak RSS at each); the restore runs at the first. */
+  rows: number[];
+  concurrency: number;
+  batchSize: number;
+  /** Writer counts of the PUT and BatchWriteItem ceilings. */
+  ceiling: number[];
+  skipRestore: boolean;
 }
 
 /** `objects`: S3 → GCS, ferry against `rclone copy`, a set of small objects and a set of large ones. */
@@ -128,11 +140,16 @@ benches:
   objects            S3 → GCS: a ferry job (child process, verification on) against \`rclone copy\` with as many
                      transfers, on the same S3 server and GCS server; a set of small objects and a set of large
                      ones, measured separately (objects/s and MB/s)
+  backup             PostgreSQL → S3 backup (typed NDJSON) against PUTs of the same files to the same S3 server, at
+                     each --rows size (is peak RSS flat?), and its restore into DynamoDB against the same
+                     server's BatchWriteItem ceiling
   workers            PostgreSQL → DynamoDB by 1, 2 and 4 \`ferry worker\` processes on the shared PostgreSQL state,
                      beside \`ferry run\` on SQLite, same table, same servers: the coordination's cost and scaling
 
 options:
-  --rows N           pg-dynamodb, verify, workers: rows to generate and move (default ${DEFAULT_ROWS}; 200k and 1m are accepted)
+  --rows N           pg-dynamodb, verify, workers: rows to generate and move (default ${DEFAULT_ROWS}; 200k and 1m are accepted);
+                     backup: a list, e.g. 200k,1m (each backed up; the restore runs at the first)
+  --skip-restore     backup: back up only
   --items N          dynamodb-firestore: items to load into DynamoDB and move (default ${DEFAULT_ITEMS}; 10k, 1m)
   --small N          objects: small objects in the source (default ${DEFAULT_SMALL}; 0 leaves the small set out)
   --small-kb K       objects: size of a small object in KiB (default ${DEFAULT_SMALL_KB})
@@ -172,7 +189,8 @@ export type ParsedBenchArgs =
   | { help: false; bench: 'dynamodb-firestore'; options: DynamoDbFirestoreOptions }
   | { help: false; bench: 'objects'; options: ObjectsOptions }
   | { help: false; bench: 'verify'; options: VerifyBenchOptions }
-  | { help: false; bench: 'workers'; options: WorkersOptions };
+  | { help: false; bench: 'workers'; options: WorkersOptions }
+  | { help: false; bench: 'backup'; options: BackupBenchOptions };
 
 /** `200000`, `200_000`, `200k`, `1m`, `1M` → a positive integer; anything else is a usage error. */
 export function parseCount(text: string, flag: string): number {
@@ -202,7 +220,8 @@ const TABLE_BENCHES: readonly BenchName[] = ['pg-dynamodb', 'dynamodb-firestore'
 
 /** Flags and whether they take a value; the ones that belong to some benches only say which. */
 const FLAGS: Record<string, { value: boolean; only?: readonly BenchName[] }> = {
-  '--rows': { value: true, only: ['pg-dynamodb', 'verify', 'workers'] },
+  '--rows': { value: true, only: ['pg-dynamodb', 'verify', 'workers', 'backup'] },
+  '--skip-restore': { value: false, only: ['backup'] },
   '--workers': { value: true, only: ['workers'] },
   '--items': { value: true, only: ['dynamodb-firestore'] },
   '--naive-items': { value: true, only: ['dynamodb-firestore'] },
@@ -219,7 +238,7 @@ const FLAGS: Record<string, { value: boolean; only?: readonly BenchName[] }> = {
   '--skip-naive': { value: false, only: TABLE_BENCHES },
   '--concurrency': { value: true },
   '--batch-size': { value: true },
-  '--ceiling': { value: true, only: TABLE_BENCHES },
+  '--ceiling': { value: true, only: [...TABLE_BENCHES, 'backup'] },
   '--repeat': { value: true },
   '--cpu-prof': { value: true },
 };
@@ -271,7 +290,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedBenchArgs {
   if (!(BENCHES as readonly string[]).includes(name)) throw new BenchUsageError(`unknown bench "${name}"; known: ${BENCHES.join(', ')}`);
   const bench = name as BenchName;
 
-  const counts: Record<BenchName, string> = { 'pg-dynamodb': '--rows', 'dynamodb-firestore': '--items', objects: '--small and --large', verify: '--rows', workers: '--rows' };
+  const counts: Record<BenchName, string> = { 'pg-dynamodb': '--rows', 'dynamodb-firestore': '--items', objects: '--small and --large', verify: '--rows', workers: '--rows', backup: '--rows' };
   for (const flag of given.keys()) {
     const only = FLAGS[flag]!.only;
     if (only && !only.includes(bench)) {
@@ -281,7 +300,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedBenchArgs {
     }
   }
   if (bench === 'objects') return { help: false, bench, options: parseObjectsOptions(given) };
-  if (given.has('--cpu-prof') && (bench === 'verify' || bench === 'workers')) throw new BenchUsageError(`--cpu-prof is not an option of ${bench}`);
+  if (given.has('--cpu-prof') && (bench === 'verify' || bench === 'workers' || bench === 'backup')) throw new BenchUsageError(`--cpu-prof is not an option of ${bench}`);
 
   const common: CommonBenchOptions = {
     json: given.has('--json'),
@@ -308,6 +327,15 @@ export function parseBenchArgs(argv: readonly string[]): ParsedBenchArgs {
   }
 
   if (bench === 'pg-dynamodb') return { help: false, bench, options: { rows: count('--rows', DEFAULT_ROWS), ...common } };
+  if (bench === 'backup') {
+    const list = given.get('--rows');
+    const rows = list === undefined ? [DEFAULT_ROWS] : list.split(',').map((x) => parseCount(x, '--rows'));
+    return {
+      help: false,
+      bench,
+      options: { json: common.json, rows, concurrency: common.concurrency, batchSize: common.batchSize, ceiling: ceiling === undefined ? [4, 8] : common.ceiling, skipRestore: given.has('--skip-restore') },
+    };
+  }
   if (bench === 'verify') {
     return { help: false, bench, options: { json: common.json, rows: count('--rows', DEFAULT_ROWS), concurrency: common.concurrency, batchSize: common.batchSize, repeat: common.repeat } };
   }

@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchUsageError, parseBenchArgs, USAGE } from './args.js';
+import { formatBackupBench, runBackupBench } from './backup.js';
 import { emulatorHeapMb, formatDynamoDbFirestore, runDynamoDbFirestore } from './dynamodb-firestore.js';
 import { formatObjects, runObjects } from './objects.js';
 import { formatPgDynamoDb, runPgDynamoDb } from './pg-dynamodb.js';
@@ -82,6 +83,12 @@ export async function benchMain(argv: readonly string[], io: BenchIo = processIo
       log(`PostgreSQL ${redactUrl(servers.pgUrl ?? '')}, DynamoDB ${servers.dynamodbServer}`);
       const result = await runWorkers(parsed.options, { ...run, servers });
       text = parsed.options.json ? JSON.stringify(result) : formatWorkers(result);
+      ok = result.ok;
+    } else if (parsed.bench === 'backup') {
+      servers = await benchServers(REPO_ROOT, io.env, log, ['postgres', 'dynamodb', 's3']);
+      log(`PostgreSQL ${redactUrl(servers.pgUrl ?? '')}, S3 ${servers.objectServers.s3?.what ?? '-'}, DynamoDB ${servers.dynamodbServer}`);
+      const result = await runBackupBench(parsed.options, { ...run, servers });
+      text = parsed.options.json ? JSON.stringify(result) : formatBackupBench(result);
       ok = result.ok;
     } else if (parsed.bench === 'objects') {
       servers = await benchServers(REPO_ROOT, io.env, log, ['s3', 'gcs']);
