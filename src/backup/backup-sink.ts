@@ -19,6 +19,7 @@ import { FERRY_ENCODING } from './decoders.js';
 import { recordLine, TypedJsonError } from '../transform/typed-json.js';
 import { ferryVersion } from '../util/ferry-version.js';
 import { recordDigest } from '../verify/record-digest.js';
+import { extensionOf, type Compression } from './compression.js';
 import { DEFAULT_PART_BYTES, PartWriter, type DataPart } from './data-files.js';
 import { MANIFEST_NAME, setPrefix } from './layout.js';
 import { manifestText, type BackupManifest, type ManifestStream } from './manifest.js';
@@ -32,6 +33,8 @@ export interface BackupSinkOptions {
   create: boolean;
   /** For the manifest: the source store's type. */
   sourceType: string;
+  /** Of the data files (default gzip; a store's own layout is gzip). */
+  compression?: Compression;
   /** A store's own layout (`backup.format`), else ferry's typed NDJSON. */
   encoding?: BackupEncoding;
   /** The connection blocks' options (no credential is read from them), for an encoding's companion files. */
@@ -97,8 +100,9 @@ export class BackupSink implements Sink<FerryRecord> {
     const enc = this.opts.encoding;
     const job = this.run!.job!;
     const fileDir = enc ? enc.streamDir(name, job) : streamDir(name);
-    const ext = enc ? enc.extension : '.ndjson.gz';
-    const writer = new PartWriter({ segment: `${this.token}-${this.writes++}`, maxBytes: this.opts.partBytes ?? DEFAULT_PART_BYTES });
+    const compression = this.opts.compression ?? 'gzip';
+    const ext = enc ? enc.extension : `.ndjson${extensionOf(compression)}`;
+    const writer = new PartWriter({ segment: `${this.token}-${this.writes++}`, maxBytes: this.opts.partBytes ?? DEFAULT_PART_BYTES, compression });
     const parts: { part: DataPart; digest: SetDigest }[] = [];
     let digest = new SetDigest();
     let key: DataFileOutput['key'] | undefined;
@@ -135,7 +139,7 @@ export class BackupSink implements Sink<FerryRecord> {
         size: part.bytes,
         md5: part.md5,
         contentType: enc ? 'application/json' : 'application/x-ndjson',
-        contentEncoding: 'gzip',
+        ...(compression === 'gzip' ? { contentEncoding: 'gzip' } : {}),
         metadata: { 'ferry-sha256': part.sha256, 'ferry-records': String(part.records) },
         signal,
       });
@@ -218,7 +222,7 @@ export class BackupSink implements Sink<FerryRecord> {
       ferry: { version: ferryVersion() },
       source: { type: this.opts.sourceType },
       encoding: (enc?.encoding ?? FERRY_ENCODING) as BackupManifest['encoding'],
-      compression: 'gzip',
+      compression: this.opts.compression ?? 'gzip',
       streams,
     };
     const text = Buffer.from(manifestText(manifest), 'utf8');

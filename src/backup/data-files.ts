@@ -6,7 +6,8 @@
  * so a resumed segment writes new names instead of overwriting a part a killed run left behind.
  */
 import { createHash } from 'node:crypto';
-import { constants, createGzip, type Gzip } from 'node:zlib';
+import type { Transform } from 'node:stream';
+import { compressor, type Compression } from './compression.js';
 
 export interface DataPart {
   /** `part-<segment>-<seq>`: the caller adds the directory and the extension. */
@@ -24,14 +25,14 @@ export interface PartWriterOptions {
   /** A stable, path-safe name of the segment (its index), and the first part number to use. */
   segment: string;
   firstSeq?: number;
-  /** gzip level (default 6, zlib's). */
-  level?: number;
+  /** gzip (default, zlib's level 6) or zstd (where the runtime has it). */
+  compression?: Compression;
 }
 
 export const DEFAULT_PART_BYTES = 64 * 2 ** 20;
 
 export class PartWriter {
-  private gzip: Gzip | undefined;
+  private gzip: Transform | undefined;
   private chunks: Buffer[] = [];
   private size = 0;
   private records = 0;
@@ -69,9 +70,9 @@ export class PartWriter {
     return this.records === 0 ? undefined : this.finish();
   }
 
-  private open(): Gzip {
+  private open(): Transform {
     if (this.gzip) return this.gzip;
-    const gz = createGzip({ level: this.opts.level ?? constants.Z_DEFAULT_COMPRESSION });
+    const gz = compressor(this.opts.compression ?? 'gzip');
     gz.on('data', (c: Buffer) => {
       this.chunks.push(c);
       this.size += c.length;

@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import type { ObjectStore } from '../core/object.js';
 import type { RecordKey, Doc } from '../core/record.js';
 import { FerryError, isFerryError } from '../errors.js';
 import { parseRecordLine, TypedJsonError } from '../transform/typed-json.js';
+import { decompressor, type Compression } from './compression.js';
 import type { LineDecoder } from './decoders.js';
 import type { ManifestFile } from './manifest.js';
 
@@ -41,8 +41,14 @@ function damaged(where: string, what: string, file: ManifestFile): FerryError {
 }
 
 /** The records of a checked file, in file order, from line `skip` on. */
-export async function* fileRecords(body: Buffer, where: string, skip = 0, decode: LineDecoder = parseRecordLine): AsyncGenerator<{ key: RecordKey; doc: Doc; bytes: number }> {
-  const lines = createInterface({ input: Readable.from([body]).pipe(createGunzip()), crlfDelay: Infinity });
+export async function* fileRecords(
+  body: Buffer,
+  where: string,
+  skip = 0,
+  decode: LineDecoder = parseRecordLine,
+  compression: Compression = 'gzip',
+): AsyncGenerator<{ key: RecordKey; doc: Doc; bytes: number }> {
+  const lines = createInterface({ input: Readable.from([body]).pipe(decompressor(compression)), crlfDelay: Infinity });
   let n = 0;
   try {
     for await (const line of lines) {

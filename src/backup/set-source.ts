@@ -98,7 +98,7 @@ export class BackupSetSource implements Source<FerryRecord> {
       let lines = f === start.f ? start.l : 0;
       let items: FerryRecord[] = [];
       let bytes = 0;
-      for await (const r of fileRecords(body, `${this.loc.store.url}/${set.prefix}${file.path}`, lines, decode)) {
+      for await (const r of fileRecords(body, `${this.loc.store.url}/${set.prefix}${file.path}`, lines, decode, manifest.compression)) {
         items.push({ key: r.key, value: r.doc, sizeBytes: r.bytes });
         bytes += r.bytes;
         lines += 1;

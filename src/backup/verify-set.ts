@@ -121,7 +121,7 @@ export async function verifySet(store: ObjectStore, set: FoundSet, objects: read
       const body = await fetchFile(store, set.prefix, f, opts.signal);
       const fileDigest = new SetDigest();
       const decode = await decoderFor(manifest, manifest.streams.find((x) => x.name === f.stream)!, opts.encodings);
-      for await (const r of fileRecords(body, `${store.url}/${set.prefix}${f.path}`, 0, decode)) fileDigest.add(recordDigest(keyIdentity(r.key), r.doc as Value));
+      for await (const r of fileRecords(body, `${store.url}/${set.prefix}${f.path}`, 0, decode, manifest.compression)) fileDigest.add(recordDigest(keyIdentity(r.key), r.doc as Value));
       if (fileDigest.count !== f.records) throw new FerryError('DAMAGED', `${f.path} holds ${fileDigest.count} records, the manifest says ${f.records}`);
       acc.digest.merge(fileDigest);
       acc.files += 1;

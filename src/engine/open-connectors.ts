@@ -12,6 +12,7 @@ import type { FerryRecord } from '../core/record.js';
 import type { Sink } from '../core/sink.js';
 import type { Source } from '../core/source.js';
 import { BackupSink } from '../backup/backup-sink.js';
+import { checkCompression } from '../backup/compression.js';
 import { BackupSetSource } from '../backup/set-source.js';
 import type { ObjectStore } from '../core/object.js';
 import type { EncodingResolver } from '../backup/decoders.js';
@@ -64,6 +65,8 @@ export async function openBackupSink(plan: Plan, ctx: ConnectorContext): Promise
     if (!load) throw new FerryError('PLAN_INVALID', `backup.format ${format} is not a layout the ${plan.source.type} connector offers; use format: ferry`);
     encoding = await load();
   }
+  const compression = plan.backup?.compression ?? 'gzip';
+  checkCompression(compression);
   const store = await openObjectStore(plan.target, ctx, 'target');
   const partMb = plan.backup?.part_size_mb;
   return new BackupSink(
@@ -73,6 +76,7 @@ export async function openBackupSink(plan: Plan, ctx: ConnectorContext): Promise
       create: plan.target['create'] === true,
       sourceType: plan.source.type,
       ...(partMb ? { partBytes: partMb * 2 ** 20 } : {}),
+      compression,
       ...(encoding ? { encoding, targetOptions: optionsOf(plan.target), sourceOptions: optionsOf(plan.source) } : {}),
     },
     ctx,

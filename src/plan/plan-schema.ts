@@ -101,6 +101,7 @@ function buildPlanSchema(f: Flavour): JsonSchema {
           'ferry',
         ),
         part_size_mb: int('Data files are rolled at about this many compressed MiB (and at each read batch).', 1, 4096, 64),
+        compression: oneOfStrings(['gzip', 'zstd'], 'Data files: `gzip`, or `zstd` (smaller and faster; needs Node.js ≥ 22.15, and readers that have it). `format: dynamodb` is gzip, as AWS reads it.', 'gzip'),
       }),
       restore: object(
         'kind: restore — which backup set to read.',

@@ -68,6 +68,9 @@ export function crossChecks(
       out.push(loc.diagnostic(loc.valueAt(['target', 'type']), ['target', 'type'], `a backup is written to an object store (s3, gcs, azure-blob), not ${target.type}; use kind: migration to copy into ${target.type}`));
     }
     const format = isRecord(data.backup) ? data.backup.format : undefined;
+    if (format !== undefined && format !== 'ferry' && isRecord(data.backup) && data.backup.compression === 'zstd') {
+      out.push(loc.diagnostic(loc.valueAt(['backup', 'compression']), ['backup', 'compression'], `compression: zstd cannot go with format: ${String(format)}, whose readers expect gzip; use compression: gzip`));
+    }
     if (typeof format === 'string' && format !== 'ferry' && source && !source.backupFormats?.[format]) {
       const offered = connectors.filter((c) => c.backupFormats?.[format]).map((c) => c.type);
       out.push(

@@ -73,6 +73,7 @@ export interface BackupOptions {
   prefix?: string;
   format?: 'ferry' | 'dynamodb';
   part_size_mb?: number;
+  compression?: 'gzip' | 'zstd';
 }
 
 export interface RestoreOptions {

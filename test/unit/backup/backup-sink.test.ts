@@ -3,6 +3,7 @@
 // first; written once; and read back by the set source exactly, typed values included.
 import { describe, expect, it } from 'vitest';
 import { BackupSink, type DataFileOutput } from '../../../src/backup/backup-sink.js';
+import { hasZstd } from '../../../src/backup/compression.js';
 import { parseManifest } from '../../../src/backup/manifest.js';
 import { BackupSetSource } from '../../../src/backup/set-source.js';
 import type { SegmentOutput } from '../../../src/core/checkpoint.js';
@@ -126,5 +127,27 @@ describe('backup sink', () => {
       })(),
     ).rejects.toThrow(/has SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64} \(its bytes were altered\)/);
     expect(got).toEqual([]);
+  });
+
+  it.runIf(hasZstd())('zstd: files compressed with zstd, named .zst, stated in the manifest, read back exactly', async () => {
+    const store = new MemoryObjectStore();
+    const sink = new BackupSink(store, { prefix: 'z', create: false, sourceType: 'postgres', compression: 'zstd' }, ctx);
+    const committed: SegmentOutput[] = [];
+    const run = runOf(committed);
+    await sink.prepare({ name: 't' }, 'upsert', signal, run);
+    for (const o of (await sink.write({ name: 't' }, records(1, 250), signal)).outputs!) committed.push(out('t', o));
+    await sink.finishStream({ name: 't' }, { source: undefined as never, stream: { name: 't' } });
+    await sink.finishJob(run, signal);
+    const m = parseManifest(store.objects.get(`${sink.setDir}manifest.json`)!.body.toString('utf8'), 'm');
+    expect(m.compression).toBe('zstd');
+    const file = m.streams[0]!.files[0]!;
+    expect(file.path).toMatch(/\.ndjson\.zst$/);
+    // zstd's magic number, not gzip's.
+    expect(store.objects.get(`${sink.setDir}${file.path}`)!.body.subarray(0, 4)).toEqual(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]));
+    const source = new BackupSetSource({ store, prefix: 'z', plan: 'orders-backup' }, {}, ctx);
+    const [ref] = await source.streams('t', signal);
+    const back: FerryRecord[] = [];
+    for (const seg of await source.segments!(ref!, 1, signal)) for await (const b of source.read({ segment: seg, batchSize: 100, signal })) back.push(...b.items);
+    expect(back.map((r) => r.value)).toEqual(records(1, 250).map((r) => r.value));
   });
 });
