@@ -55,7 +55,7 @@ describe('dynamodb-firestore command line', () => {
   });
 
   it('keeps each bench to its own count flag', () => {
-    expect(usage(['dynamodb-firestore', '--rows', '10k'])).toMatch(/--rows is an option of pg-dynamodb, verify and workers, not of dynamodb-firestore \(it counts --items\)/);
+    expect(usage(['dynamodb-firestore', '--rows', '10k'])).toMatch(/--rows is an option of pg-dynamodb, verify, workers and backup, not of dynamodb-firestore \(it counts --items\)/);
     expect(usage(['pg-dynamodb', '--items', '10k'])).toMatch(/--items is an option of dynamodb-firestore, not of pg-dynamodb \(it counts --rows\)/);
     expect(usage(['pg-dynamodb', '--naive-items', '10'])).toMatch(/--naive-items is an option of dynamodb-firestore/);
     expect(usage(['dynamodb-firestore', '--items', 'lots'])).toMatch(/--items wants a positive whole number/);

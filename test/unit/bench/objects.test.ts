@@ -64,8 +64,8 @@ describe('objects command line', () => {
   });
 
   it('keeps each bench to its own flags', () => {
-    expect(usage(['objects', '--rows', '10k'])).toMatch(/--rows is an option of pg-dynamodb, verify and workers, not of objects \(it counts --small and --large\)/);
-    expect(usage(['objects', '--ceiling', '8'])).toMatch(/--ceiling is an option of pg-dynamodb and dynamodb-firestore, not of objects/);
+    expect(usage(['objects', '--rows', '10k'])).toMatch(/--rows is an option of pg-dynamodb, verify, workers and backup, not of objects \(it counts --small and --large\)/);
+    expect(usage(['objects', '--ceiling', '8'])).toMatch(/--ceiling is an option of pg-dynamodb, dynamodb-firestore and backup, not of objects/);
     expect(usage(['objects', '--skip-naive'])).toMatch(/--skip-naive is an option of pg-dynamodb and dynamodb-firestore/);
     expect(usage(['pg-dynamodb', '--small', '10'])).toMatch(/--small is an option of objects, not of pg-dynamodb \(it counts --rows\)/);
     expect(usage(['dynamodb-firestore', '--transfers', '8'])).toMatch(/--transfers is an option of objects, not of dynamodb-firestore/);
@@ -268,5 +268,14 @@ describe('objects figures and report', () => {
     expect(text).toContain('- a note');
     expect(text).toContain('FAILED: at least one run did not complete');
     expect(JSON.parse(JSON.stringify(result))).toMatchObject({ ratio_objects: 1.5, ratio_mb: null, peak_rss_mb: 250 });
+  });
+});
+
+describe('backup command line', () => {
+  it('takes a list of row counts, the ceiling writers and --skip-restore; refuses the flags of other benches', () => {
+    expect(parseBenchArgs(['backup', '--rows', '200k,1m', '--skip-restore'])).toMatchObject({ bench: 'backup', options: { rows: [200_000, 1_000_000], ceiling: [4, 8], skipRestore: true } });
+    expect(parseBenchArgs(['backup'])).toMatchObject({ options: { rows: [200_000], skipRestore: false } });
+    expect(() => parseBenchArgs(['backup', '--items', '5'])).toThrow(/--items is an option of dynamodb-firestore, not of backup \(it counts --rows\)/);
+    expect(() => parseBenchArgs(['pg-dynamodb', '--skip-restore'])).toThrow(/--skip-restore is an option of backup, not of pg-dynamodb/);
   });
 });
