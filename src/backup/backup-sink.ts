@@ -50,10 +50,11 @@ export interface DataFileOutput {
   path: string;
   bytes: number;
   records: number;
-  sha256: string;
+  sha256?: string;
   md5: string;
   /** The verifier's digest sum of the file's records (32 hex). */
   digest: string;
+  /** Set for data files ferry wrote; an object copied whole (a snapshot) is proved by its MD5. */
   key: { field: string; type: string }[];
 }
 
@@ -62,19 +63,23 @@ const CHUNK = 2000;
 
 export class BackupSink implements Sink<FerryRecord> {
   readonly limits: SinkLimits = { maxItemsPerWrite: 1_000_000, maxConcurrentWrites: 8 };
-  private run: SinkRun | undefined;
-  private dir: string | undefined;
+  protected run: SinkRun | undefined;
+  protected dir: string | undefined;
   private checked = false;
   /** Names this process writes are unique by this token and a counter: a resumed run never reuses a name. */
   private readonly token = randomBytes(4).toString('hex');
   private writes = 0;
   private readonly finished = new Map<string, StreamRef>();
-  private stats = { files: 0, bytes: 0, orphans: 0, manifest: '' };
+  protected stats = { files: 0, bytes: 0, orphans: 0, manifest: '' };
+  /** The manifest's `encoding`: ferry's typed NDJSON, a store's own layout, or `objects` (snapshot-sink.ts). */
+  protected encodingName(): BackupManifest['encoding'] {
+    return (this.opts.encoding?.encoding ?? FERRY_ENCODING) as BackupManifest['encoding'];
+  }
 
   constructor(
     readonly store: ObjectStore,
-    private readonly opts: BackupSinkOptions,
-    private readonly ctx: ConnectorContext,
+    protected readonly opts: BackupSinkOptions,
+    protected readonly ctx: ConnectorContext,
   ) {}
 
   /** The set's directory (ends in `/`), known once a job prepared the sink. */
@@ -151,7 +156,7 @@ export class BackupSink implements Sink<FerryRecord> {
   }
 
   /** Each write is durable when it returns: its files are PUT whole. */
-  async flush(): Promise<void> {}
+  async flush(_signal: AbortSignal): Promise<void> {}
 
   async finishStream(target: StreamRef, from: StreamOrigin<FerryRecord>): Promise<void> {
     this.finished.set(target.name, from.stream);
@@ -200,7 +205,7 @@ export class BackupSink implements Sink<FerryRecord> {
         digest: sum.hex(),
         bytes: list.reduce((n, f) => n + f.bytes, 0),
         ...(meta ? { source_meta: meta } : {}),
-        files: list.map((f) => ({ path: f.path, bytes: f.bytes, records: f.records, sha256: f.sha256, md5: f.md5 })),
+        files: list.map((f) => ({ path: f.path, bytes: f.bytes, records: f.records, ...(f.sha256 ? { sha256: f.sha256 } : {}), md5: f.md5 })),
       };
     });
     const completedAt = new Date();
@@ -221,7 +226,7 @@ export class BackupSink implements Sink<FerryRecord> {
       plan: { name: run.job.planName, hash: run.job.planHash },
       ferry: { version: ferryVersion() },
       source: { type: this.opts.sourceType },
-      encoding: (enc?.encoding ?? FERRY_ENCODING) as BackupManifest['encoding'],
+      encoding: this.encodingName(),
       compression: this.opts.compression ?? 'gzip',
       streams,
     };

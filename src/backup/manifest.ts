@@ -15,7 +15,8 @@ export interface ManifestFile {
   path: string;
   bytes: number;
   records: number;
-  sha256: string;
+  /** Of the data files ferry writes; absent for an object copied whole into a snapshot (its MD5 proves it). */
+  sha256?: string;
   md5: string;
 }
 
@@ -43,7 +44,8 @@ export interface BackupManifest {
   plan: { name: string; hash: string };
   ferry: { version: string };
   source: { type: string; name?: string };
-  encoding: 'ferry-ndjson' | 'dynamodb-export';
+  /** `objects`: a snapshot of an object store, each file an object copied whole. */
+  encoding: 'ferry-ndjson' | 'dynamodb-export' | 'objects';
   compression: 'gzip' | 'zstd';
   streams: ManifestStream[];
   /** SHA-256 (hex) of the canonical JSON of every other field. */
@@ -70,7 +72,7 @@ const SCHEMA = closed({
   plan: closed({ name: { type: 'string', minLength: 1 }, hash: { type: 'string', minLength: 1 } }),
   ferry: closed({ version: { type: 'string', minLength: 1 } }),
   source: closed({ type: { type: 'string', minLength: 1 }, name: { type: 'string' } }, ['name']),
-  encoding: { enum: ['ferry-ndjson', 'dynamodb-export'] },
+  encoding: { enum: ['ferry-ndjson', 'dynamodb-export', 'objects'] },
   compression: { enum: ['gzip', 'zstd'] },
   streams: {
     type: 'array',
@@ -83,7 +85,7 @@ const SCHEMA = closed({
       source_meta: { type: 'object' },
       files: {
         type: 'array',
-        items: closed({ path: { type: 'string', minLength: 1, not: { pattern: '(^/|(^|/)\\.\\.(/|$))' } }, bytes: COUNT, records: COUNT, sha256: HEX(64), md5: HEX(32) }),
+        items: closed({ path: { type: 'string', minLength: 1, not: { pattern: '(^/|(^|/)\\.\\.(/|$))' } }, bytes: COUNT, records: COUNT, sha256: HEX(64), md5: HEX(32) }, ['sha256']),
       },
     }, ['source_meta']),
   },
@@ -144,6 +146,10 @@ function check(j: unknown, where: string): asserts j is BackupManifest {
     const bytes = s.files.reduce((n, f) => n + f.bytes, 0);
     if (records !== s.count) throw new ManifestError(`${where}: stream ${s.name} counts ${s.count} records but its files hold ${records}`);
     if (bytes !== s.bytes) throw new ManifestError(`${where}: stream ${s.name} states ${s.bytes} bytes but its files sum to ${bytes}`);
+  }
+  if (m.encoding !== 'objects') {
+    const bare = m.streams.flatMap((s) => s.files).find((f) => f.sha256 === undefined);
+    if (bare) throw new ManifestError(`${where}: file ${bare.path} has no sha256 (only an object snapshot's files may go without)`);
   }
   const paths = m.streams.flatMap((s) => s.files.map((f) => f.path));
   const dup = paths.find((p, i) => paths.indexOf(p) !== i);

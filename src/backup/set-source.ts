@@ -12,7 +12,9 @@ import type { ReadRequest, Source, SourceCapabilities } from '../core/source.js'
 import type { Batch, Segment, StreamRef } from '../core/stream.js';
 import { FerryError } from '../errors.js';
 import { decoderFor, type EncodingResolver } from './decoders.js';
+import { ObjectSource } from '../objects/object-source.js';
 import type { FoundSet } from './layout.js';
+import { snapshotDir } from './snapshot-sink.js';
 import type { BackupManifest, ManifestStream } from './manifest.js';
 import { fetchFile, fileRecords } from './set-files.js';
 import { setIdOf } from './set-names.js';
@@ -39,6 +41,7 @@ interface SetCursor {
 export class BackupSetSource implements Source<FerryRecord> {
   readonly capabilities: SourceCapabilities = { segmentable: true, exactCount: true, digests: new Set() };
   private opened: Promise<{ set: FoundSet; manifest: BackupManifest }> | undefined;
+  private objectSource: ObjectSource | undefined;
   /** Files proved by reads so far (hash, size, records): what a verification against the source read of the set. */
   readonly proved = { files: 0, bytes: 0, records: 0 };
 
@@ -66,8 +69,21 @@ export class BackupSetSource implements Source<FerryRecord> {
     return this.opened;
   }
 
+  /** An object snapshot's streams are read by the object source, below the set's `objects/`. */
+  private objects(set: FoundSet, stream: ManifestStream): { source: ObjectSource; ref: StreamRef } {
+    this.objectSource ??= new ObjectSource(this.loc.store, this.ctx);
+    const prefix = `${set.prefix}${snapshotDir(stream.name)}`;
+    return { source: this.objectSource, ref: { name: prefix, meta: { objectPrefix: prefix } } };
+  }
+
   async streams(pattern: string, signal: AbortSignal): Promise<StreamRef[]> {
     const { manifest } = await this.open(signal);
+    if (manifest.encoding === 'objects') {
+      // A snapshot's stream is a prefix: `from:` names it exactly, as for any object source.
+      return manifest.streams
+        .filter((s) => s.name === pattern || pattern === '*')
+        .map((s) => ({ name: s.name, meta: { objectPrefix: s.name, defaultTarget: s.name, backupCount: s.count } }));
+    }
     const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
     // The original source's facts (key columns and types...), so a target keys a restored stream as a migrated one.
     return manifest.streams.filter((s) => re.test(s.name)).map((s) => ({ name: s.name, meta: { ...(s.source_meta ?? {}), backupCount: s.count } }));
@@ -75,6 +91,12 @@ export class BackupSetSource implements Source<FerryRecord> {
 
   async segments(stream: StreamRef, desired: number, signal: AbortSignal): Promise<Segment[]> {
     const s = await this.stream(stream.name, signal);
+    const { set, manifest } = await this.open(signal);
+    if (manifest.encoding === 'objects') {
+      const o = this.objects(set, s);
+      const inner = await o.source.segments(o.ref, desired, signal);
+      return inner.map((seg) => ({ ...seg, id: `${stream.name}#${seg.index}/${seg.total}`, stream: stream.name }));
+    }
     const n = Math.max(1, Math.min(desired, s.files.length));
     const per = Math.ceil(s.files.length / n);
     const out: Segment[] = [];
@@ -89,6 +111,10 @@ export class BackupSetSource implements Source<FerryRecord> {
   async *read(req: ReadRequest): AsyncIterable<Batch<FerryRecord>> {
     const { set, manifest } = await this.open(req.signal);
     const s = await this.stream(req.segment.stream, req.signal);
+    if (manifest.encoding === 'objects') {
+      yield* this.readObjects(set, s, req);
+      return;
+    }
     const decode = await decoderFor(manifest, s, this.encodings);
     const range = (req.segment.spec as FileRange | undefined) ?? { from: 0, to: s.files.length };
     const start: SetCursor = req.after ? (JSON.parse(req.after) as SetCursor) : { f: range.from, l: 0 };
@@ -142,6 +168,35 @@ export class BackupSetSource implements Source<FerryRecord> {
       at: new Date().toISOString(),
       source: 'match',
     }, signal);
+  }
+
+  /**
+   * A snapshot's objects, as the object source lists them below the set, each checked against its manifest entry
+   * (present, same size, same MD5 where the store states one) before it is handed on.
+   */
+  private async *readObjects(set: FoundSet, s: ManifestStream, req: ReadRequest): AsyncIterable<Batch<FerryRecord>> {
+    const o = this.objects(set, s);
+    const want = new Map(s.files.map((f) => [f.path.slice(snapshotDir(s.name).length), f]));
+    for await (const batch of o.source.read({ ...req, segment: { ...req.segment, stream: o.ref.name } })) {
+      for (const r of batch.items) {
+        const rel = String(r.key['name']);
+        const f = want.get(rel);
+        const where = `${this.loc.store.url}/${set.prefix}${snapshotDir(s.name)}${rel}`;
+        if (!f) throw new FerryError('DAMAGED', `backup object ${where} is not in the set's manifest`);
+        const v = r.value as { info?: { size: number; md5?: string }; size?: number; md5?: string };
+        const size = v.info?.size ?? v.size;
+        const md5 = v.info?.md5 ?? v.md5;
+        if (size !== f.bytes || (md5 !== undefined && md5 !== f.md5)) {
+          throw new FerryError('DAMAGED', `backup object ${where} is ${size} bytes with MD5 ${md5 ?? '(not stated)'}, the manifest says ${f.bytes} bytes with ${f.md5}`);
+        }
+        if (md5 !== undefined) {
+          this.proved.files += 1;
+          this.proved.bytes += f.bytes;
+          this.proved.records += 1;
+        }
+      }
+      yield batch;
+    }
   }
 
   async count(stream: StreamRef, signal: AbortSignal): Promise<number> {

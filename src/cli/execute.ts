@@ -118,7 +118,7 @@ export function describeSummary(s: JobSummary): string {
   const lines = [
     '',
     `job ${s.jobId} ${s.status} in ${formatDuration(s.durationMs)}`,
-    `  items ${formatCount(s.items)} (this run ${formatCount(s.run.items)}), dead letters ${formatCount(s.rejected)}`,
+    `  items ${formatCount(s.items)} (this run ${formatCount(s.run.items)}, ${formatCount(Math.round(s.run.items / Math.max(0.001, s.durationMs / 1000)))} items/s), dead letters ${formatCount(s.rejected)}`,
   ];
   for (const st of s.streams) {
     const count = st.count === undefined ? '' : ` of ${formatCount(st.count)}`;

@@ -13,6 +13,7 @@ import type { Sink } from '../core/sink.js';
 import type { Source } from '../core/source.js';
 import { BackupSink } from '../backup/backup-sink.js';
 import { checkCompression } from '../backup/compression.js';
+import { ObjectSnapshotSink } from '../backup/snapshot-sink.js';
 import { BackupSetSource } from '../backup/set-source.js';
 import type { ObjectStore } from '../core/object.js';
 import type { EncodingResolver } from '../backup/decoders.js';
@@ -69,6 +70,10 @@ export async function openBackupSink(plan: Plan, ctx: ConnectorContext): Promise
   checkCompression(compression);
   const store = await openObjectStore(plan.target, ctx, 'target');
   const partMb = plan.backup?.part_size_mb;
+  if (getConnector(plan.source.type).kind === 'object') {
+    // A snapshot of a bucket prefix: objects copied whole by the object sink, listed in the manifest.
+    return new ObjectSnapshotSink(store, optionsOf(plan.target), { prefix: plan.backup?.prefix ?? '', create: plan.target['create'] === true, sourceType: plan.source.type }, ctx);
+  }
   return new BackupSink(
     store,
     {

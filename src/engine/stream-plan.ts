@@ -36,7 +36,11 @@ export type TargetNamer = (spec: StreamSpec, source: StreamRef) => string;
  */
 export const defaultTargetName: TargetNamer = (spec, source) => {
   // An object stream's name is a key prefix: `to:` is the target prefix, else the same prefix.
-  if (typeof source.meta?.['objectPrefix'] === 'string') return typeof spec.to === 'string' ? spec.to : source.name;
+  // A restored snapshot's stream names the prefix it was taken from (`defaultTarget`).
+  if (typeof source.meta?.['objectPrefix'] === 'string') {
+    if (typeof spec.to === 'string') return spec.to;
+    return typeof source.meta['defaultTarget'] === 'string' ? source.meta['defaultTarget'] : source.name;
+  }
   const short = source.name.includes('/') ? source.name : source.name.slice(source.name.lastIndexOf('.') + 1);
   if (typeof spec.to === 'string' && spec.to !== '') {
     return spec.to.replaceAll('${stream}', source.name).replaceAll('${name}', short);

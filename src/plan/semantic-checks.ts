@@ -61,9 +61,6 @@ export function crossChecks(
   }
   // A backup writes a set of a document store's records into an object store; a restore reads one back.
   if (data.kind === 'backup') {
-    if (source?.kind === 'object') {
-      out.push(loc.diagnostic(loc.valueAt(['source', 'type']), ['source', 'type'], `a backup of objects (${source.type}) is a copy of the bucket: use kind: migration to another object store; kind: backup reads a document store (postgres, dynamodb, firestore)`));
-    }
     if (target && target.kind !== 'object') {
       out.push(loc.diagnostic(loc.valueAt(['target', 'type']), ['target', 'type'], `a backup is written to an object store (s3, gcs, azure-blob), not ${target.type}; use kind: migration to copy into ${target.type}`));
     }
@@ -90,9 +87,6 @@ export function crossChecks(
   if (data.kind === 'restore') {
     if (source && source.kind !== 'object') {
       out.push(loc.diagnostic(loc.valueAt(['source', 'type']), ['source', 'type'], `a restore reads a backup set from an object store (s3, gcs, azure-blob), not ${source.type}`));
-    }
-    if (target && target.kind !== 'document') {
-      out.push(loc.diagnostic(loc.valueAt(['target', 'type']), ['target', 'type'], `a restore writes into a document store (postgres, dynamodb, firestore), not ${target.type}`));
     }
     if (!('restore' in data)) {
       out.push(loc.diagnostic(loc.containerAt([]), [], 'a restore needs `restore: { plan: <backup plan name> }` naming the backup to read (and `set:`, default latest)'));

@@ -14,6 +14,10 @@ export const azureBlob: ConnectorDescriptor = {
   sourceStreamSchema: azureBlobSourceStream,
   targetStreamSchema: azureBlobTargetStream,
   rateUnits: ['requests'],
+  openObjectStore: async (options, ctx) => {
+    const { openAzureBlobStore } = await import('./store.js');
+    return openAzureBlobStore(options, ctx);
+  },
   createSource: async (options, ctx) => {
     const { openAzureBlobStore } = await import('./store.js');
     const { createObjectSource } = await import('../../objects/object-source.js');

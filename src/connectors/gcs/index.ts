@@ -14,6 +14,10 @@ export const gcs: ConnectorDescriptor = {
   sourceStreamSchema: gcsSourceStream,
   targetStreamSchema: gcsTargetStream,
   rateUnits: ['requests'],
+  openObjectStore: async (options, ctx) => {
+    const { openGcsStore } = await import('./store.js');
+    return openGcsStore(options, ctx);
+  },
   createSource: async (options, ctx) => {
     const { openGcsStore } = await import('./store.js');
     const { createObjectSource } = await import('../../objects/object-source.js');

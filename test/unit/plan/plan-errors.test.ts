@@ -93,8 +93,9 @@ describe('plan errors carry file:line:column, the key path and a friendly messag
     const s3 = '{ type: s3, bucket: bk-1 }';
     let e = await planErrorOf(() => loadPlanText(`version: 1\nkind: backup\nname: t\n${src}\ntarget: { type: dynamodb }\nstreams: [{ from: public.* }]\n`, 'p.yaml', {}));
     expectDiagnostics(e.diagnostics, [{ line: 5, column: 17, path: 'target.type', message: 'a backup is written to an object store (s3, gcs, azure-blob), not dynamodb' }]);
-    e = await planErrorOf(() => loadPlanText(`version: 1\nkind: backup\nname: t\nsource: ${s3}\ntarget: { type: gcs, bucket: b }\nstreams: [{ from: x/ }]\n`, 'p.yaml', {}));
-    expectDiagnostics(e.diagnostics, [{ line: 4, column: 17, path: 'source.type', message: 'a backup of objects (s3) is a copy of the bucket: use kind: migration' }]);
+    // A bucket prefix backed up as a dated snapshot, and restored into another store.
+    expect(loadPlanText(`version: 1\nkind: backup\nname: t\nsource: ${s3}\ntarget: { type: gcs, bucket: b }\nstreams: [{ from: x/ }]\n`, 'p.yaml', {}).plan.kind).toBe('backup');
+    expect(loadPlanText(`version: 1\nkind: restore\nname: t\nsource: { type: gcs, bucket: b }\nrestore: { plan: t }\ntarget: ${s3}\nstreams: [{ from: x/ }]\n`, 'p.yaml', {}).plan.kind).toBe('restore');
     e = await planErrorOf(() =>
       loadPlanText(`version: 1\nkind: backup\nname: t\n${src}\ntarget: ${s3}\nbackup: { format: dynamodb, part_size_mb: 0 }\nretention: { keep_daily: 0, min_age: 3days }\nstreams: [{ from: public.* }]\n`, 'p.yaml', {}),
     );
