@@ -43,6 +43,8 @@ export interface DocumentPathTemplate {
   idSource: string | undefined;
   /** True when the collection path has no fields: one collection for every record. */
   fixed: boolean;
+  /** The record key is a Firestore document path (`{ path }`): without `id:`, its last segment is the id. */
+  idFromPath?: boolean;
 }
 
 /** Split a path at `/` outside `${...}`. */
@@ -170,7 +172,12 @@ export function documentPathOf(t: DocumentPathTemplate, record: FerryRecord, rul
     const what = `${i % 2 === 0 ? 'collection' : 'document'} id from the \`to\` segment "${s.source}":`;
     segs.push(documentId(render(s.template!, record, `to: ${t.collection}`), rules, what));
   }
-  const raw = t.id ? render(t.id, record, `id: ${t.idSource}`) : defaultIdText(record.key);
+  const path = record.key['path'];
+  const raw = t.id
+    ? render(t.id, record, `id: ${t.idSource}`)
+    : t.idFromPath && typeof path === 'string' && Object.keys(record.key).length === 1
+      ? path.slice(path.lastIndexOf('/') + 1)
+      : defaultIdText(record.key);
   segs.push(documentId(raw, rules));
   return segs.join('/');
 }

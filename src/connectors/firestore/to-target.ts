@@ -51,7 +51,13 @@ export interface StreamTarget {
 export function compileStreamTarget(stream: StreamRef, targetRules: Partial<FirestoreRules>): StreamTarget {
   const options = (stream.meta?.['options'] ?? {}) as Record<string, unknown>;
   const id = typeof options['id'] === 'string' && options['id'] !== '' ? options['id'] : undefined;
-  return { name: stream.name, rules: resolveRules(targetRules, options), path: compileDocumentPath(stream.name, id) };
+  const path = compileDocumentPath(stream.name, id);
+  // Records of a Firestore source (or a backup of one) are keyed by their document path: the id is its last segment,
+  // so a collection copied or restored keeps its document ids.
+  const sourceMeta = (stream.meta?.['sourceMeta'] ?? {}) as Record<string, unknown>;
+  const keyColumns = sourceMeta['keyColumns'];
+  if (sourceMeta['selector'] !== undefined && Array.isArray(keyColumns) && keyColumns.length === 1 && keyColumns[0] === 'path') path.idFromPath = true;
+  return { name: stream.name, rules: resolveRules(targetRules, options), path };
 }
 
 /**
