@@ -231,6 +231,15 @@ export function estimateStream(input: EstimateInput): StreamEstimate {
     default: {
       const p = OBJECT_PRICES[targetType];
       if (!p) break;
+      if (plan.kind === 'backup' && !OBJECT_PRICES[sourceType]) {
+        // A backup of records: one data file per read batch (or per part_size_mb), and the manifest.
+        const batch = num((plan.limits ?? {}) as Record<string, unknown>, 'batch_size') ?? 500;
+        const files = count === 0 ? 0 : Math.ceil(count / batch);
+        units['target_uploads'] = files + 1;
+        add(p.write, files + 1, `${p.name} uploads: ${fmt(files)} backup data file(s), one per read batch of ${fmt(batch)} records, and the manifest`);
+        add(p.list, 1, `${p.name} listing of the set before its manifest is written`);
+        break;
+      }
       const partMb = num(plan.target, 'part_size_mb') ?? 8;
       const w = objectWriteRequests(count, targetBytes, input.sizes, partMb * 1024 * 1024);
       units['target_uploads'] = w.uploads;

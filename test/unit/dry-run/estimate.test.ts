@@ -30,6 +30,14 @@ describe('estimateStream', () => {
     expect(e.units).toMatchObject({ items: 15_607, wcu: 18_728.4 });
   });
 
+  it('a backup of records to S3: one PUT per read batch plus the manifest, not one per record', () => {
+    const p: Plan = { ...plan({ type: 'postgres' }, { type: 's3', bucket: 'b' }, { batch_size: 1000 }), kind: 'backup' };
+    const e = estimateStream(input(p, { count: 3_503, sourceBytes: 600_000, targetBytes: 600_000 }));
+    expect(line(e, /uploads/)).toMatchObject({ quantity: 5 });
+    expect(e.units['target_uploads']).toBe(5);
+    expect(line(e, /HEAD/)).toBeUndefined();
+  });
+
   it('without a plan limit the pace is the slowest of the on-demand start rate, the process and the network, each named', () => {
     const p = plan({ type: 'postgres' }, { type: 'dynamodb' });
     const small = estimateStream(input(p, { count: 100_000, sourceBytes: 1e6, targetBytes: 1e6, targetUnits: { wcu: 100_000 } }));
