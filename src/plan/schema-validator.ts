@@ -47,6 +47,15 @@ export function validatePlanData(
   return explainErrors(validate.errors ?? [], data, locator, { source, target });
 }
 
+/**
+ * Any ferry YAML document (a plan, a job spec) checked by a compiled schema, its errors worded and placed as plan
+ * errors are: FILE:LINE:COLUMN, the key path, what was expected.
+ */
+export function schemaDiagnostics(validate: ValidateFunction, data: unknown, locator: YamlLocator): Diagnostic[] {
+  if (validate(data)) return [];
+  return explainErrors(validate.errors ?? [], data, locator, { source: undefined, target: undefined });
+}
+
 interface Stores {
   source: ConnectorDescriptor | undefined;
   target: ConnectorDescriptor | undefined;

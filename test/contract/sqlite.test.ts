@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStateStore } from '../../src/state/index.js';
 import { checkpointStoreContract } from './checkpoint-store.js';
+import { scheduleSlotsContract } from './schedule-slots.js';
 
 checkpointStoreContract('sqlite', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'ferry-contract-')), 'ferry.db');
@@ -13,5 +14,17 @@ checkpointStoreContract('sqlite', () => {
     open: (pid = 1111) => openStateStore(file, { now: () => t, pid, host: 'contract-host', isProcessAlive: () => true }),
     advance: (ms) => void (t += ms),
     now: () => t,
+  };
+});
+
+scheduleSlotsContract('sqlite', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'ferry-slots-')), 'ferry.db');
+  let t = Date.parse('2026-12-08T02:00:05.000Z');
+  return {
+    open: () => {
+      const store = openStateStore(file, { now: () => t });
+      return { slots: store.scheduleSlots(), close: () => store.close() };
+    },
+    advance: (ms) => void (t += ms),
   };
 });

@@ -50,6 +50,8 @@ import { JOB_ID_PATTERN, newJobId, newToken } from '../ids.js';
 import { defaultIsProcessAlive, planRunningError, redactDeep, toJson, truncatePayload } from '../records.js';
 import type { SqlDriver, SqlQuery } from './driver.js';
 import { SqlReports } from './reports.js';
+import { SqlScheduleSlots } from './schedule.js';
+import type { ScheduleSlots } from '../../core/schedule-store.js';
 import {
   HELD_SEGMENT_COLUMNS,
   holderRow,
@@ -107,6 +109,11 @@ export class SqlStateStore implements StateStore {
     this.isProcessAlive = opts.isProcessAlive ?? defaultIsProcessAlive;
     this.historyKeep = Math.max(1, Math.floor(opts.checkpointHistory ?? 500));
     this.reports = new SqlReports({ db, now: () => this.now(), iso: (ms) => this.iso(ms) });
+  }
+
+  /** Scheduled slots (`ferry schedule`), in the same database. */
+  scheduleSlots(): ScheduleSlots {
+    return new SqlScheduleSlots(this.db, () => this.now());
   }
 
   /** `sqlite` or `postgres`. */

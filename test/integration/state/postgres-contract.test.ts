@@ -8,6 +8,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresState, parseStateUrl, PG_LATEST_SCHEMA_VERSION, type SqlStateStore } from '../../../src/state/index.js';
 import { checkpointStoreContract, newJob } from '../../contract/checkpoint-store.js';
+import { scheduleSlotsContract } from '../../contract/schedule-slots.js';
 import { serviceEnv } from '../../support/clients.js';
 
 const schemas: string[] = [];
@@ -27,6 +28,18 @@ afterAll(async () => {
   await c.connect();
   for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
   await c.end();
+});
+
+scheduleSlotsContract('postgres', () => {
+  const schema = freshSchema();
+  let t = Date.parse('2026-12-08T02:00:05.000Z');
+  return {
+    open: async () => {
+      const store = await openPostgresState(url(schema), { now: () => t, poolSize: 2 });
+      return { slots: store.scheduleSlots(), close: () => store.close() };
+    },
+    advance: (ms) => void (t += ms),
+  };
 });
 
 checkpointStoreContract('postgres', () => {
