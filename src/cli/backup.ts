@@ -34,6 +34,7 @@ interface VerifyArgs extends BackupArgs {
 
 interface PruneArgs extends BackupArgs {
   dryRun?: boolean;
+  ifRetention?: boolean;
 }
 
 async function withSets<T>(ctx: CliContext, args: BackupArgs, fn: (loc: SetLocation, plan: Plan, c: ConnectorContext) => Promise<T>): Promise<T> {
@@ -200,10 +201,12 @@ function pruneCommand(ctx: CliContext): CommandModule<GlobalArgs, PruneArgs> {
     builder: (y: Argv<GlobalArgs>) =>
       y
         .positional('plan', { type: 'string', demandOption: true, describe: 'the backup plan file' })
-        .option('dry-run', { type: 'boolean', describe: 'list what would be kept and deleted, delete nothing' }) as Argv<PruneArgs>,
+        .option('dry-run', { type: 'boolean', describe: 'list what would be kept and deleted, delete nothing' })
+        .option('if-retention', { type: 'boolean', describe: 'do nothing (exit 0) when the plan has no `retention:` (scheduled backups)' }) as Argv<PruneArgs>,
     handler: handler<PruneArgs>(ctx, (args) =>
       withSets(ctx, args, async (loc, plan, c) => {
         if (plan.kind !== 'backup') throw usageError('prune takes the backup plan (its `retention:` decides)');
+        if (args.ifRetention && !plan.retention) return EXIT.OK;
         const policy = policyOf(plan.retention);
         const out = await prune(loc, policy, { dryRun: Boolean(args.dryRun), signal: c.signal });
         if (wantsJson(ctx, args)) {

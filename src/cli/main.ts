@@ -16,6 +16,7 @@ import { workerCommand } from './worker.js';
 import { jobCommand } from './job.js';
 import { deployCommand } from './deploy.js';
 import { backupCommand } from './backup.js';
+import { scheduleCommand } from './schedule.js';
 
 /** Parse and run one ferry command; returns the process exit code (0, 1, 2 or 130). */
 export async function main(
@@ -45,6 +46,7 @@ export async function main(
     .command(deployCommand(ctx))
     .command(verifyCommand(ctx))
     .command(backupCommand(ctx))
+    .command(scheduleCommand(ctx))
     .command(statusCommand(ctx))
     .command(jobsCommand(ctx))
     .command(reportsCommand(ctx))

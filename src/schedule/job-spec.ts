@@ -12,7 +12,6 @@ import { PlanError } from '../plan/plan-error.js';
 import { bool, int, object, oneOfStrings, str } from '../plan/schema-fragments.js';
 import { createPlanAjv, schemaDiagnostics } from '../plan/schema-validator.js';
 import { YamlLocator } from '../plan/yaml-locator.js';
-import type { RetentionSpec } from '../plan/types.js';
 import { scheduleProblem } from './slots.js';
 
 export type JobAction = 'run' | 'backup' | 'verify' | 'prune';
@@ -34,8 +33,6 @@ export interface JobSpec {
   window: number;
   /** A slot that comes while the previous run is alive: `skip` (recorded skipped) or `queue` (runs after it). */
   overlap: 'skip' | 'queue';
-  /** Backups: the retention applied after each successful backup (default: the plan's). */
-  retention?: RetentionSpec;
   /** Backups: the newest verified set must be younger than this (`ferry schedule status` exits 1 otherwise). */
   rpo?: string;
   /** verify jobs of a backup plan: `ferry backup verify` options. */
@@ -84,15 +81,6 @@ export const JOB_SPEC_SCHEMA: JsonSchema = {
     ),
     window: int('Minutes after its slot a run may still start (a trigger that fires late); later, the slot is recorded missed. Default 60.', 1, 10_080, 60),
     overlap: oneOfStrings(['skip', 'queue'], 'A slot due while the previous run still lives: `skip` records it skipped, `queue` runs it after. Default skip.', 'skip'),
-    retention: object('Backups: which sets to keep after each backup (overrides the plan\'s `retention:`).', {
-      keep_last: int('The N newest complete sets.', 0),
-      keep_daily: int('… of each of the last N days.', 0),
-      keep_weekly: int('… of each of the last N ISO weeks.', 0),
-      keep_monthly: int('… of each of the last N months.', 0),
-      keep_yearly: int('… of each of the last N years.', 0),
-      min_age: str('Sets younger than this are kept.', DURATION),
-      incomplete_after: str('Sets without a manifest are deleted once this old. Default 24h.', DURATION),
-    }),
     rpo: str('Backups: the newest verified set must be younger than this; `ferry schedule status` exits 1 when it is not.', DURATION),
     verify: object('verify jobs: how much of the set to read.', {
       read_subset: str('all, n/t or auto/t (see `ferry backup verify`). Default auto/7.'),

@@ -1,0 +1,214 @@
+/**
+ * `ferry schedule check|tick|run|status`: scheduled jobs (`jobs/*.yaml`) run exactly once per slot from any trigger.
+ * The work is in src/schedule/; this parses, calls and prints.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { catalog } from '../backup/catalog.js';
+import { durationMs } from '../backup/catalog.js';
+import { setsOfPlan } from '../backup/sets.js';
+import { openObjectStore } from '../engine/index.js';
+import { EXIT, FerryError } from '../errors.js';
+import { formatDiagnostics, isPlanError, loadPlanFile } from '../plan/index.js';
+import { loadJobSpecFile, type LoadedJobSpec } from '../schedule/job-spec.js';
+import { nextSlot, slotKey } from '../schedule/slots.js';
+import { runSlot, tick, type TickContext } from '../schedule/tick.js';
+import { openState } from '../state/index.js';
+import { handler, statePath, wantsJson, type CliContext, type GlobalArgs } from './context.js';
+import { formatDuration, printJson, table, usageError } from './output.js';
+
+interface ScheduleArgs extends GlobalArgs {
+  jobs?: string;
+}
+
+interface TickArgs extends ScheduleArgs {
+  now?: string;
+}
+
+interface RunArgs extends ScheduleArgs {
+  job: string;
+  slot?: string;
+}
+
+/** The job files: `--jobs DIR|FILE`, default `jobs/`. Every problem in every file is reported before anything runs. */
+async function loadJobs(ctx: CliContext, args: ScheduleArgs): Promise<LoadedJobSpec[]> {
+  const where = path.resolve(ctx.io.cwd, args.jobs ?? 'jobs');
+  if (!fs.existsSync(where)) throw usageError(`no jobs at ${where}`, 'write job specs in jobs/*.yaml, or point --jobs at them');
+  const files = fs.statSync(where).isDirectory()
+    ? fs.readdirSync(where).filter((f) => /\.ya?ml$/i.test(f)).sort().map((f) => path.join(where, f))
+    : [where];
+  const loaded: LoadedJobSpec[] = [];
+  const problems: string[] = [];
+  for (const f of files) {
+    try {
+      loaded.push(await loadJobSpecFile(f));
+    } catch (e) {
+      if (!isPlanError(e)) throw e;
+      problems.push(formatDiagnostics(e.diagnostics));
+    }
+  }
+  const dup = loaded.map((j) => j.spec.name).find((n, i, all) => all.indexOf(n) !== i);
+  if (dup) problems.push(`two job files name the job "${dup}"; job names must be unique (slots are recorded by name)`);
+  if (problems.length) throw new FerryError('PLAN_INVALID', problems.join('\n'));
+  return loaded;
+}
+
+async function withSlots<T>(ctx: CliContext, args: GlobalArgs, fn: (t: Omit<TickContext, 'now'>) => Promise<T>): Promise<T> {
+  const state = statePath(ctx, args);
+  const store = await openState(state);
+  try {
+    return await fn({
+      slots: store.scheduleSlots(),
+      state,
+      env: ctx.io.env,
+      log: (line) => ctx.io.err(`ferry: ${line}`),
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+function parseNow(text: string | undefined): Date {
+  if (text === undefined) return new Date();
+  const d = new Date(text);
+  if (Number.isNaN(d.getTime())) throw usageError(`--now wants an ISO 8601 instant (2026-12-08T02:00:00Z), not "${text}"`);
+  return d;
+}
+
+const JOBS_OPTION = { type: 'string' as const, describe: 'job spec files: a directory (default jobs/) or one file' };
+
+function checkCommand(ctx: CliContext): CommandModule<GlobalArgs, ScheduleArgs> {
+  return {
+    command: 'check',
+    describe: 'validate the job specs (and the plans they name); nothing runs',
+    builder: (y: Argv<GlobalArgs>) => y.option('jobs', JOBS_OPTION) as Argv<ScheduleArgs>,
+    handler: handler<ScheduleArgs>(ctx, async (args) => {
+      const jobs = await loadJobs(ctx, args);
+      for (const j of jobs) {
+        await loadPlanFile(j.planPath, ctx.io.env);
+        ctx.io.out(`${path.relative(ctx.io.cwd, j.file)}: ok — ${j.spec.name}, ${j.spec.action ?? 'default action'} of ${path.relative(ctx.io.cwd, j.planPath)}, next ${slotKey(nextSlot(j.spec.schedule, new Date())!)}`);
+      }
+      return EXIT.OK;
+    }),
+  };
+}
+
+function tickCommand(ctx: CliContext): CommandModule<GlobalArgs, TickArgs> {
+  return {
+    command: 'tick',
+    describe: 'run every slot that is due and not yet taken, once across any number of ticks and machines; record missed slots. Safe every minute',
+    builder: (y: Argv<GlobalArgs>) => y.option('jobs', JOBS_OPTION).option('now', { type: 'string', describe: 'tick as if it were this instant (ISO 8601), for tests and catch-up' }) as Argv<TickArgs>,
+    handler: handler<TickArgs>(ctx, async (args) => {
+      const now = parseNow(args.now);
+      const jobs = await loadJobs(ctx, args);
+      const outcomes = await withSlots(ctx, args, (t) => tick(jobs, { ...t, now: () => now }));
+      for (const o of outcomes) ctx.io.out(wantsJson(ctx, args) ? JSON.stringify({ type: 'slot', ...o }) : `${o.job} ${o.slot}: ${o.outcome}${o.detail ? ` — ${o.detail}` : ''}`);
+      return outcomes.some((o) => o.outcome === 'failed') ? EXIT.FAILED : EXIT.OK;
+    }),
+  };
+}
+
+function runCommand(ctx: CliContext): CommandModule<GlobalArgs, RunArgs> {
+  return {
+    command: 'run <job>',
+    describe: "run one job's slot now (what exported CronJobs, timers and crontab lines call); a slot already taken is not run again",
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('job', { type: 'string', demandOption: true, describe: 'the job name (or its file)' })
+        .option('jobs', JOBS_OPTION)
+        .option('slot', { type: 'string', describe: 'the slot (ISO 8601 instant); default the latest slot at or before now' }) as Argv<RunArgs>,
+    handler: handler<RunArgs>(ctx, async (args) => {
+      const jobs = await loadJobs(ctx, args);
+      const job = jobs.find((j) => j.spec.name === args.job || path.resolve(ctx.io.cwd, args.job) === j.file);
+      if (!job) throw usageError(`no job "${args.job}" in ${args.jobs ?? 'jobs/'}`, `known: ${jobs.map((j) => j.spec.name).join(', ') || 'none'}`);
+      const slot = args.slot !== undefined ? slotKey(parseNow(args.slot)) : slotKey(latestSlot(job, new Date()));
+      const o = await withSlots(ctx, args, (t) => runSlot(job, slot, { ...t, now: () => new Date() }));
+      ctx.io.out(wantsJson(ctx, args) ? JSON.stringify({ type: 'slot', ...o }) : `${o.job} ${o.slot}: ${o.outcome}${o.detail ? ` — ${o.detail}` : ''}`);
+      return o.outcome === 'failed' ? EXIT.FAILED : EXIT.OK;
+    }),
+  };
+}
+
+/** The newest slot at or before `now` (within the last year). */
+function latestSlot(job: LoadedJobSpec, now: Date): Date {
+  let best: Date | undefined;
+  let d: Date | undefined = new Date(now.getTime() - 366 * 86_400_000);
+  for (;;) {
+    d = nextSlot(job.spec.schedule, d);
+    if (!d || d.getTime() > now.getTime()) break;
+    best = d;
+  }
+  if (!best) throw usageError(`job ${job.spec.name} had no slot in the last year; pass --slot`);
+  return best;
+}
+
+function statusCommand(ctx: CliContext): CommandModule<GlobalArgs, ScheduleArgs> {
+  return {
+    command: 'status',
+    describe: 'per job: the last run and its outcome, the next slot, missed slots, and for backups the RPO achieved against `rpo`; exit 1 when a target is breached or the last run failed',
+    builder: (y: Argv<GlobalArgs>) => y.option('jobs', JOBS_OPTION) as Argv<ScheduleArgs>,
+    handler: handler<ScheduleArgs>(ctx, async (args) => {
+      const jobs = await loadJobs(ctx, args);
+      const now = new Date();
+      const rows = await withSlots(ctx, args, async (t) => {
+        const out = [];
+        for (const j of jobs) {
+          const slots = await t.slots.list(j.spec.name, 200);
+          const last = slots.find((s) => s.status !== 'missed' && s.status !== 'skipped');
+          const missed = slots.filter((s) => s.status === 'missed').length;
+          let rpo: { achievedMs?: number; targetMs: number; breached: boolean } | undefined;
+          if (j.spec.rpo) {
+            const targetMs = durationMs(j.spec.rpo);
+            const { plan } = await loadPlanFile(j.planPath, ctx.io.env);
+            const where = setsOfPlan(plan);
+            const abort = new AbortController();
+            await using store = await openObjectStore(where.block, { signal: abort.signal, logger: { debug() {}, info() {}, warn() {} } }, 'target');
+            const cat = await catalog({ store, prefix: where.prefix, plan: where.plan }, abort.signal, now);
+            rpo = { ...(cat.rpo ? { achievedMs: cat.rpo.ageMs } : {}), targetMs, breached: !cat.rpo || cat.rpo.ageMs > targetMs };
+          }
+          out.push({
+            job: j.spec.name,
+            last: last ? { slot: last.slot, status: last.status, ...(last.jobId ? { jobId: last.jobId } : {}), ...(last.detail ? { detail: last.detail } : {}) } : undefined,
+            next: slotKey(nextSlot(j.spec.schedule, now)!),
+            missed,
+            ...(rpo ? { rpo } : {}),
+          });
+        }
+        return out;
+      });
+      const bad = rows.some((r) => r.rpo?.breached || r.last?.status === 'failed');
+      if (wantsJson(ctx, args)) printJson(ctx.io, { jobs: rows, ok: !bad });
+      else {
+        const lines = [['JOB', 'LAST SLOT', 'OUTCOME', 'NEXT', 'MISSED', 'RPO']];
+        for (const r of rows) {
+          lines.push([
+            r.job,
+            r.last?.slot ?? '-',
+            r.last?.status ?? 'never ran',
+            r.next,
+            String(r.missed),
+            r.rpo ? `${r.rpo.achievedMs === undefined ? 'no verified set' : formatDuration(r.rpo.achievedMs)} / ${formatDuration(r.rpo.targetMs)}${r.rpo.breached ? ' BREACHED' : ''}` : '-',
+          ]);
+        }
+        ctx.io.out(table(lines));
+      }
+      return bad ? EXIT.FAILED : EXIT.OK;
+    }),
+  };
+}
+
+export function scheduleCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalArgs> {
+  return {
+    command: 'schedule <command>',
+    describe: 'scheduled jobs (jobs/*.yaml): check, tick, run, status',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .command(checkCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
+        .command(tickCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
+        .command(runCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
+        .command(statusCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
+        .demandCommand(1, 'name a schedule command: check, tick, run or status'),
+    handler: () => {},
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Telling someone: a JSON POST to a webhook whose URL the job names by `${env:NAME}` (expanded only now, so the URL —
+ * often a secret — is never stored). The body names the job, the slot, the outcome, and for a failure the error and
+ * its fix, redacted. A notification that cannot be delivered is logged; it never changes the slot's outcome.
+ */
+import { redact } from '../errors.js';
+import { ferryVersion } from '../util/ferry-version.js';
+
+export interface Notification {
+  job: string;
+  slot: string;
+  outcome: string;
+  ferryJob?: string;
+  error?: string;
+  fix?: string;
+}
+
+const TIMEOUT_MS = 10_000;
+
+/** `${env:NAME}` (and `${env:NAME:-default}`) expanded from `env`; undefined when a variable is unset. */
+export function expandEnv(text: string, env: NodeJS.ProcessEnv): string | undefined {
+  let missing = false;
+  const out = text.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, dflt: string | undefined) => {
+    const v = env[name];
+    if (v !== undefined && v !== '') return v;
+    if (dflt !== undefined) return dflt;
+    missing = true;
+    return '';
+  });
+  return missing ? undefined : out;
+}
+
+/** Sends it; returns why it was not delivered, or undefined. */
+export async function notify(webhook: string, n: Notification, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const url = expandEnv(webhook, env);
+  if (!url) return `the webhook ${webhook} names an unset variable`;
+  const body = {
+    job: n.job,
+    slot: n.slot,
+    outcome: n.outcome,
+    ...(n.ferryJob ? { ferry_job: n.ferryJob } : {}),
+    ...(n.error ? { error: redact(n.error) } : {}),
+    ...(n.fix ? { fix: redact(n.fix) } : {}),
+    at: new Date().toISOString(),
+    ferry: ferryVersion(),
+  };
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(TIMEOUT_MS) });
+    await res.body?.cancel().catch(() => {});
+    return res.ok ? undefined : `the webhook answered ${res.status}`;
+  } catch (e) {
+    return redact(e instanceof Error ? e.message : String(e));
+  }
+}
