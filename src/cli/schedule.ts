@@ -11,9 +11,11 @@ import { setsOfPlan } from '../backup/sets.js';
 import { openObjectStore } from '../engine/index.js';
 import { EXIT, FerryError } from '../errors.js';
 import { formatDiagnostics, isPlanError, loadPlanFile } from '../plan/index.js';
+import { cronJobs, crontab, systemdUnits, type ExportOptions } from '../schedule/export.js';
 import { loadJobSpecFile, type LoadedJobSpec } from '../schedule/job-spec.js';
+import { stringify } from 'yaml';
 import { nextSlot, slotKey } from '../schedule/slots.js';
-import { runSlot, tick, type TickContext } from '../schedule/tick.js';
+import { FERRY_BIN, runSlot, tick, type TickContext } from '../schedule/tick.js';
 import { openState } from '../state/index.js';
 import { handler, statePath, wantsJson, type CliContext, type GlobalArgs } from './context.js';
 import { formatDuration, printJson, table, usageError } from './output.js';
@@ -198,17 +200,126 @@ function statusCommand(ctx: CliContext): CommandModule<GlobalArgs, ScheduleArgs>
   };
 }
 
+interface ExportArgs extends ScheduleArgs {
+  format: 'k8s' | 'systemd' | 'crontab';
+  names?: string[];
+  image?: string;
+  namespace?: string;
+  secret?: string;
+  stateKey?: string;
+  ferry?: string;
+  envFile?: string;
+  out?: string;
+}
+
+function exportCommand(ctx: CliContext): CommandModule<GlobalArgs, ExportArgs> {
+  return {
+    command: 'export [names..]',
+    describe: 'print the jobs for the scheduler you run: Kubernetes CronJobs, systemd service + timer units, or crontab lines; each calls `ferry schedule run JOB`',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('names', { type: 'string', array: true, describe: 'jobs to export (default all)' })
+        .option('jobs', JOBS_OPTION)
+        .option('format', { type: 'string', choices: ['k8s', 'systemd', 'crontab'], demandOption: true, describe: 'k8s (CronJob YAML), systemd (units), crontab (lines)' })
+        .option('image', { type: 'string', describe: 'k8s: the ferry image', default: 'ghcr.io/acme/ferry:latest' })
+        .option('namespace', { type: 'string', describe: 'k8s: namespace of the manifests' })
+        .option('secret', { type: 'string', describe: 'k8s: Secret with FERRY_STATE (key --state-key) and the cloud credentials', default: 'ferry' })
+        .option('state-key', { type: 'string', describe: 'k8s: key of the state URL in the Secret', default: 'state' })
+        .option('ferry', { type: 'string', describe: 'systemd, crontab: the command that runs ferry (default: this Node.js and this ferry, by absolute path)' })
+        .option('env-file', { type: 'string', describe: 'systemd: EnvironmentFile= with FERRY_STATE and credentials (mode 0600)' })
+        .option('out', { type: 'string', describe: 'systemd: write the unit files into this directory instead of printing them' }) as Argv<ExportArgs>,
+    handler: handler<ExportArgs>(ctx, async (args) => {
+      const all = await loadJobs(ctx, args);
+      const names = args.names ?? [];
+      const unknown = names.filter((n) => !all.some((j) => j.spec.name === n));
+      if (unknown.length) throw usageError(`no job ${unknown.join(', ')}`, `known: ${all.map((j) => j.spec.name).join(', ')}`);
+      const jobs = names.length ? all.filter((j) => names.includes(j.spec.name)) : all;
+      const jobsDir = path.resolve(ctx.io.cwd, args.jobs ?? 'jobs');
+      const o: ExportOptions = {
+        jobsDir,
+        ferry: args.ferry ?? `${process.execPath} ${FERRY_BIN}`,
+        image: args.image ?? 'ghcr.io/acme/ferry:latest',
+        ...(args.namespace ? { namespace: args.namespace } : {}),
+        secret: args.secret ?? 'ferry',
+        stateKey: args.stateKey ?? 'state',
+        configMap: 'ferry-scheduled-jobs',
+        ...(args.envFile ? { envFile: args.envFile } : {}),
+        workDir: ctx.io.cwd,
+        // The state comes from the environment (FERRY_STATE): a path or URL in a unit file would hold a password.
+      };
+      if (args.format === 'crontab') ctx.io.out(crontab(jobs, o).trimEnd());
+      else if (args.format === 'systemd') {
+        const units = systemdUnits(jobs, o);
+        if (args.out) {
+          fs.mkdirSync(path.resolve(ctx.io.cwd, args.out), { recursive: true });
+          for (const [name, text] of Object.entries(units)) fs.writeFileSync(path.join(path.resolve(ctx.io.cwd, args.out), name), text);
+          ctx.io.out(`wrote ${Object.keys(units).join(', ')} to ${args.out}; install them with systemctl link / enable --now <name>.timer`);
+        } else for (const [name, text] of Object.entries(units)) ctx.io.out(`# --- ${name}\n${text}`);
+      } else {
+        ctx.io.out(cronJobs(jobs, o, (f) => fs.readFileSync(f, 'utf8')).map((m) => stringify(m, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n').trimEnd());
+      }
+      return EXIT.OK;
+    }),
+  };
+}
+
+interface ServeArgs extends ScheduleArgs {
+  every?: number;
+}
+
+function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeArgs> {
+  return {
+    command: 'serve',
+    describe: 'tick at the start of every minute until SIGTERM or Ctrl-C (for a VM or a container); a running slot finishes first',
+    builder: (y: Argv<GlobalArgs>) => y.option('jobs', JOBS_OPTION) as Argv<ServeArgs>,
+    handler: handler<ServeArgs>(ctx, async (args) => {
+      const stop = new AbortController();
+      const onSignal = (): void => {
+        if (!stop.signal.aborted) ctx.io.err('ferry: stopping after the current tick');
+        stop.abort();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      try {
+        await withSlots(ctx, args, async (t) => {
+          while (!stop.signal.aborted) {
+            // Job files are read at every tick: an edited job takes effect without a restart.
+            const jobs = await loadJobs(ctx, args).catch((e: unknown) => {
+              ctx.io.err(`ferry: the job specs do not load, nothing runs this minute: ${e instanceof Error ? e.message : String(e)}`);
+              return [] as LoadedJobSpec[];
+            });
+            for (const o of await tick(jobs, { ...t, now: () => new Date(), signal: stop.signal })) {
+              ctx.io.out(JSON.stringify({ type: 'slot', at: new Date().toISOString(), ...o }));
+            }
+            const wait = 60_000 - (Date.now() % 60_000) + 200;
+            await new Promise<void>((r) => {
+              const timer = setTimeout(r, wait);
+              stop.signal.addEventListener('abort', () => (clearTimeout(timer), r()), { once: true });
+            });
+          }
+        });
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+      return EXIT.OK;
+    }),
+  };
+}
+
 export function scheduleCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalArgs> {
   return {
     command: 'schedule <command>',
-    describe: 'scheduled jobs (jobs/*.yaml): check, tick, run, status',
+    describe: 'scheduled jobs (jobs/*.yaml): check, tick, run, status, export, serve',
     builder: (y: Argv<GlobalArgs>) =>
       y
         .command(checkCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
         .command(tickCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
         .command(runCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
         .command(statusCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
-        .demandCommand(1, 'name a schedule command: check, tick, run or status'),
+        .command(exportCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
+        .command(serveCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
+        .demandCommand(1, 'name a schedule command: check, tick, run, status, export or serve'),
     handler: () => {},
   };
 }

@@ -17,7 +17,7 @@ import { notify, type Notification } from './notify.js';
 import { slotKey, slotsBetween } from './slots.js';
 
 /** bin/ferry.js, two levels up from src|dist/schedule. */
-const FERRY_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'ferry.js');
+export const FERRY_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'ferry.js');
 
 export const SLOT_LEASE_MS = 60_000;
 /** How far back a job that has never run looks for a slot (beyond its window nothing would run anyway). */
