@@ -12,7 +12,7 @@ import { openObjectStore } from '../engine/index.js';
 import { EXIT, FerryError } from '../errors.js';
 import { formatDiagnostics, isPlanError, loadPlanFile } from '../plan/index.js';
 import { cronJobs, crontab, systemdUnits, type ExportOptions } from '../schedule/export.js';
-import { loadJobSpecFile, type LoadedJobSpec } from '../schedule/job-spec.js';
+import { JOB_SPEC_SCHEMA, loadJobSpecFile, type LoadedJobSpec } from '../schedule/job-spec.js';
 import { stringify } from 'yaml';
 import { nextSlot, slotKey } from '../schedule/slots.js';
 import { FERRY_BIN, runSlot, tick, type TickContext } from '../schedule/tick.js';
@@ -91,6 +91,17 @@ function checkCommand(ctx: CliContext): CommandModule<GlobalArgs, ScheduleArgs> 
         await loadPlanFile(j.planPath, ctx.io.env);
         ctx.io.out(`${path.relative(ctx.io.cwd, j.file)}: ok — ${j.spec.name}, ${j.spec.action ?? 'default action'} of ${path.relative(ctx.io.cwd, j.planPath)}, next ${slotKey(nextSlot(j.spec.schedule, new Date())!)}`);
       }
+      return EXIT.OK;
+    }),
+  };
+}
+
+function schemaCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalArgs> {
+  return {
+    command: 'schema',
+    describe: 'print the JSON Schema of job specs, for editors (`# yaml-language-server: $schema=...`)',
+    handler: handler<GlobalArgs>(ctx, () => {
+      printJson(ctx.io, { $schema: 'http://json-schema.org/draft-07/schema#', ...JOB_SPEC_SCHEMA });
       return EXIT.OK;
     }),
   };
@@ -314,12 +325,13 @@ export function scheduleCommand(ctx: CliContext): CommandModule<GlobalArgs, Glob
     builder: (y: Argv<GlobalArgs>) =>
       y
         .command(checkCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
+        .command(schemaCommand(ctx))
         .command(tickCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
         .command(runCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
         .command(statusCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
         .command(exportCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
         .command(serveCommand(ctx) as unknown as CommandModule<GlobalArgs, GlobalArgs>)
-        .demandCommand(1, 'name a schedule command: check, tick, run, status, export or serve'),
+        .demandCommand(1, 'name a schedule command: check, schema, tick, run, status, export or serve'),
     handler: () => {},
   };
 }

@@ -3,6 +3,8 @@
  * often a secret — is never stored). The body names the job, the slot, the outcome, and for a failure the error and
  * its fix, redacted. A notification that cannot be delivered is logged; it never changes the slot's outcome.
  */
+import http from 'node:http';
+import https from 'node:https';
 import { redact } from '../errors.js';
 import { ferryVersion } from '../util/ferry-version.js';
 
@@ -45,10 +47,27 @@ export async function notify(webhook: string, n: Notification, env: NodeJS.Proce
     ferry: ferryVersion(),
   };
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(TIMEOUT_MS) });
-    await res.body?.cancel().catch(() => {});
-    return res.ok ? undefined : `the webhook answered ${res.status}`;
+    const status = await post(url, JSON.stringify(body));
+    return status >= 200 && status < 300 ? undefined : `the webhook answered ${status}`;
   } catch (e) {
     return redact(e instanceof Error ? e.message : String(e));
   }
+}
+
+/** One POST on a connection of its own (`agent: false`): no kept-alive socket holds the ferry process open after. */
+function post(url: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = (u.protocol === 'https:' ? https : http).request(
+      u,
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: TIMEOUT_MS },
+      (res) => {
+        res.resume();
+        res.once('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.once('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000} s`)));
+    req.once('error', reject);
+    req.end(body);
+  });
 }

@@ -69,7 +69,18 @@ beforeAll(async () => {
     'target: { type: dynamodb, endpoint: "${env:DYNAMODB_ENDPOINT}", region: "${env:AWS_REGION}", create: true }',
     'streams: [{ from: public.items }]',
   ]);
-  for (const d of ['jobs', 'failing', 'bad']) mkdirSync(path.join(dir, d));
+  for (const d of ['jobs', 'failing', 'bad', 'backups']) mkdirSync(path.join(dir, d));
+  writePlan(dir, 'backup', [
+    'version: 1',
+    'kind: backup',
+    'name: sched-backup',
+    'source: { type: postgres, url: "${env:SCHED_PGURL}" }',
+    `target: { type: s3, bucket: ${uniqueName('sched')}, endpoint: "\${env:S3_ENDPOINT}", region: "\${env:AWS_REGION}", force_path_style: true, create: true }`,
+    'streams: [{ from: public.items }]',
+    'verify: [count, checksum]',
+    'retention: { keep_last: 1 }',
+  ]);
+  writePlan(path.join(dir, 'backups'), 'nightly', ['version: 1', 'name: nightly-backup', 'plan: ../backup.yaml', 'schedule: { cron: "0 * * * *" }', 'rpo: 2h']);
   writePlan(path.join(dir, 'jobs'), 'copy', ['version: 1', 'name: every-minute-copy', 'plan: ../copy.yaml', 'schedule: { cron: "* * * * *" }', 'window: 5']);
   writePlan(path.join(dir, 'failing'), 'broken', [
     'version: 1',
@@ -148,6 +159,41 @@ describe('ferry schedule tick', () => {
     const st = ferry(['schedule', 'status', '--jobs', 'failing', '--state', 'ferry.db', '--json'], { cwd: dir, env });
     expect(st.code).toBe(1);
     expect(JSON.parse(st.out)).toMatchObject({ ok: false, jobs: [{ job: 'nightly-broken', last: { slot: '2026-12-08T01:00:00Z', status: 'failed' }, missed: 1 }] });
+  }, 180_000);
+
+  it('a backup job: backed up, verified, pruned by the plan; status shows the RPO achieved under its target', () => {
+    const r = ferry(['schedule', 'run', 'nightly-backup', '--jobs', 'backups', '--state', 'ferry.db', '--json'], { cwd: dir, env });
+    expect(r.code, r.err).toBe(0);
+    expect(r.events.find((e) => e.type === 'slot')).toMatchObject({ job: 'nightly-backup', outcome: 'succeeded' });
+    const st = ferry(['schedule', 'status', '--jobs', 'backups', '--state', 'ferry.db', '--json'], { cwd: dir, env });
+    expect(st.code, st.out + st.err).toBe(0);
+    const v = JSON.parse(st.out) as { ok: boolean; jobs: { last: { status: string }; rpo: { achievedMs: number; targetMs: number; breached: boolean } }[] };
+    expect(v.ok).toBe(true);
+    expect(v.jobs[0]!.last.status).toBe('succeeded');
+    expect(v.jobs[0]!.rpo).toMatchObject({ targetMs: 7_200_000, breached: false });
+    expect(v.jobs[0]!.rpo.achievedMs).toBeLessThan(600_000);
+    // The same slot run again (a CronJob that fired twice): taken, nothing runs.
+    const twice = ferry(['schedule', 'run', 'nightly-backup', '--jobs', 'backups', '--state', 'ferry.db', '--json'], { cwd: dir, env });
+    expect(twice.events.find((e) => e.type === 'slot')).toMatchObject({ outcome: 'taken' });
+  }, 180_000);
+
+  it('serve ticks at once, then waits for the next minute; SIGTERM ends it with exit 0', async () => {
+    let slots = 0;
+    const { child, done } = ferryAsync(['schedule', 'serve', '--jobs', 'backups', '--state', 'serve.db'], {
+      cwd: dir,
+      env,
+      onLine: (line, proc) => {
+        if (line.includes('"type":"slot"')) {
+          slots += 1;
+          proc.kill('SIGTERM');
+        }
+      },
+    });
+    const r = await done;
+    expect(slots).toBe(1);
+    expect(r.code, r.err).toBe(0);
+    expect(child.signalCode).toBeNull();
+    expect(r.err).toContain('stopping after the current tick');
   }, 180_000);
 
   it('refuses a job spec with a bad schedule, naming the file, line and key', () => {
