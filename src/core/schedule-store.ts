@@ -40,6 +40,8 @@ export interface ScheduleSlots {
   /** Record a slot that did not run (missed its window, or skipped for an overlap), unless it has a row already. */
   note(job: string, slot: string, status: 'missed' | 'skipped', detail: string): Promise<boolean>;
   setJobId(lease: SlotLease, jobId: string): Promise<void>;
+  /** A `running` slot whose taker died and whose window passed: recorded failed (true), if its lease did lapse. */
+  abandon(job: string, slot: string, detail: string): Promise<boolean>;
   /** Newest first. */
   list(job: string, limit?: number): Promise<SlotRecord[]>;
   /** A slot of the job whose run lives (status running under a live lease), if any. */

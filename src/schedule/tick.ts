@@ -76,6 +76,15 @@ async function tickJob(job: LoadedJobSpec, ctx: TickContext): Promise<SlotOutcom
   for (const d of due) {
     if (inWindow.includes(d)) continue;
     const slot = slotKey(d);
+    if (last?.status === 'running' && last.slot === slot) {
+      // Its taker died mid-run and the window has passed since: failed, not run again late.
+      const why = `its run (${last.holder ?? 'a ticker'}) died and its ${spec.window}-minute window has passed`;
+      if (await ctx.slots.abandon(spec.name, slot, why)) {
+        out.push({ job: spec.name, slot, outcome: 'failed', detail: why });
+        await tell(job, ctx, { job: spec.name, slot, outcome: 'failed', error: why, fix: `see the ferry job of the slot (\`ferry schedule status\`); \`ferry resume\` continues it` });
+      }
+      continue;
+    }
     const detail = `no tick ran it within its ${spec.window}-minute window (the scheduler was down or late)`;
     if (await ctx.slots.note(spec.name, slot, 'missed', detail)) {
       out.push({ job: spec.name, slot, outcome: 'missed', detail });

@@ -66,6 +66,14 @@ export function scheduleSlotsContract(name: string, world: () => SlotWorld): voi
         ['2026-12-06T02:00:00Z', 'missed'],
       ]);
       expect(list[0]!.detail).not.toContain('hunter2');
+      // A dead taker's slot past its window is abandoned as failed, once; a live one is not.
+      const c = await s.slots.claim('nightly', '2026-12-08T02:00:00Z', 'x', TTL);
+      expect(c.outcome).toBe('claimed');
+      expect(await s.slots.abandon('nightly', '2026-12-08T02:00:00Z', 'died')).toBe(false);
+      w.advance(TTL + 1);
+      expect(await s.slots.abandon('nightly', '2026-12-08T02:00:00Z', 'died')).toBe(true);
+      expect(await s.slots.abandon('nightly', '2026-12-08T02:00:00Z', 'died')).toBe(false);
+      expect((await s.slots.list('nightly', 1))[0]).toMatchObject({ status: 'failed', detail: 'died' });
       expect(await s.slots.list('other')).toEqual([]);
       await s.close();
     });

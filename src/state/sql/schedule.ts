@@ -95,6 +95,16 @@ export class SqlScheduleSlots implements ScheduleSlots {
     });
   }
 
+  async abandon(job: string, slot: string, detail: string): Promise<boolean> {
+    return this.db.tx('abandon a schedule slot', async (q) => {
+      const r = await q.run(
+        "UPDATE schedule_slots SET status = 'failed', finished_at = ?, detail = ?, expires_at = NULL WHERE job = ? AND slot = ? AND status = 'running' AND expires_at < ?",
+        [new Date(this.now()).toISOString(), redact(detail), job, slot, this.now()],
+      );
+      return r.changes === 1;
+    });
+  }
+
   async note(job: string, slot: string, status: 'missed' | 'skipped', detail: string): Promise<boolean> {
     return this.db.tx('record a slot that did not run', async (q) => {
       const at = new Date(this.now()).toISOString();
