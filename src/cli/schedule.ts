@@ -136,9 +136,16 @@ function runCommand(ctx: CliContext): CommandModule<GlobalArgs, RunArgs> {
       const job = jobs.find((j) => j.spec.name === args.job || path.resolve(ctx.io.cwd, args.job) === j.file);
       if (!job) throw usageError(`no job "${args.job}" in ${args.jobs ?? 'jobs/'}`, `known: ${jobs.map((j) => j.spec.name).join(', ') || 'none'}`);
       const slot = args.slot !== undefined ? slotKey(parseNow(args.slot)) : slotKey(latestSlot(job, new Date()));
-      const o = await withSlots(ctx, args, (t) => runSlot(job, slot, { ...t, now: () => new Date() }));
+      const late = Date.now() - Date.parse(slot) > job.spec.window * 60_000;
+      const o = await withSlots(ctx, args, async (t) => {
+        // A trigger that fired after the slot's window (a CronJob started late, a timer after a long boot) runs nothing.
+        if (!late) return runSlot(job, slot, { ...t, now: () => new Date() });
+        const detail = `started after its ${job.spec.window}-minute window`;
+        await t.slots.note(job.spec.name, slot, 'missed', detail);
+        return { job: job.spec.name, slot, outcome: 'missed' as const, detail };
+      });
       ctx.io.out(wantsJson(ctx, args) ? JSON.stringify({ type: 'slot', ...o }) : `${o.job} ${o.slot}: ${o.outcome}${o.detail ? ` — ${o.detail}` : ''}`);
-      return o.outcome === 'failed' ? EXIT.FAILED : EXIT.OK;
+      return o.outcome === 'failed' || o.outcome === 'missed' ? EXIT.FAILED : EXIT.OK;
     }),
   };
 }

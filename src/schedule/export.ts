@@ -132,9 +132,10 @@ export function cronJobs(jobs: readonly LoadedJobSpec[], o: ExportOptions, read:
   };
   for (const j of jobs) {
     const jobAt = `jobs/${path.basename(j.file)}`;
-    const planAt = path.posix.normalize(path.posix.join('jobs', j.spec.plan.split(path.sep).join('/')));
-    if (planAt.startsWith('..')) throw new FerryError('USAGE', `job ${j.spec.name}: its plan ${j.spec.plan} lies outside the directory above the jobs`, { hint: 'keep plans beside the jobs directory (../plans/…)' });
+    const planAt = typeof j.spec.plan === 'string' ? path.posix.normalize(path.posix.join('jobs', j.spec.plan.split(path.sep).join('/'))) : undefined;
     add(j.file, jobAt);
+    if (planAt === undefined) continue; // an inline plan travels inside its job file
+    if (planAt.startsWith('..')) throw new FerryError('USAGE', `job ${j.spec.name}: its plan ${j.spec.plan} lies outside the directory above the jobs`, { hint: 'keep plans beside the jobs directory (../plans/…)' });
     add(j.planPath, planAt);
   }
   const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: o.configMap, ...(o.namespace ? { namespace: o.namespace } : {}), labels: { 'app.kubernetes.io/name': 'ferry' } }, data };

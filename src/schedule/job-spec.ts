@@ -5,7 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { LineCounter, parseDocument, stringify } from 'yaml';
 import type { JsonSchema } from '../core/connector.js';
 import type { Diagnostic } from '../plan/diagnostics.js';
 import { PlanError } from '../plan/plan-error.js';
@@ -24,8 +27,8 @@ export interface Notify {
 export interface JobSpec {
   version: 1;
   name: string;
-  /** The plan file, relative to the job file. */
-  plan: string;
+  /** The plan file, relative to the job file; or the plan inline (written to a file of its own when loaded). */
+  plan: string | Record<string, unknown>;
   /** Default: `backup` for a backup plan, else `run` (resolved when the plan is loaded). */
   action?: JobAction;
   schedule: { cron: string; timezone?: string };
@@ -66,7 +69,11 @@ export const JOB_SPEC_SCHEMA: JsonSchema = {
   properties: {
     version: { const: 1, description: 'Job format version. Always 1.', 'x-expect': '1' },
     name: str('The job\'s name: slots are recorded under it.', NAME),
-    plan: str('The plan file, relative to this file.'),
+    plan: {
+      description: 'The plan: a file (relative to this file), or the plan itself written inline as a mapping.',
+      'x-expect': 'a plan file path, or an inline plan (a mapping with version, kind, name, source, target, streams)',
+      anyOf: [{ type: 'string', minLength: 1 }, { type: 'object' }],
+    },
     action: oneOfStrings(
       ['run', 'backup', 'verify', 'prune'],
       '`run` the plan; `backup` run a backup plan, then prune by its retention; `verify` a backup plan\'s newest set (or a migration plan\'s stores); `prune` a backup plan\'s sets. Default: backup for a backup plan, else run.',
@@ -107,6 +114,21 @@ export async function loadJobSpecFile(file: string): Promise<LoadedJobSpec> {
   return loadJobSpecText(text, file);
 }
 
+/**
+ * An inline plan as a file of its own (runs are ferry child processes that read a plan file), named by its content so
+ * an edited job writes a new one. Its `${env:…}` references are written as they are: no secret is expanded here.
+ */
+function inlinePlanFile(job: string, plan: Record<string, unknown>): string {
+  const text = stringify(plan);
+  const dir = path.join(os.tmpdir(), 'ferry-inline-plans');
+  const file = path.join(dir, `${job}-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.yaml`);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, text, { mode: 0o600 });
+  }
+  return file;
+}
+
 export function loadJobSpecText(text: string, file: string): LoadedJobSpec {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -124,6 +146,6 @@ export function loadJobSpecText(text: string, file: string): LoadedJobSpec {
   }
   if (errors.length) throw new PlanError(errors);
   const spec = { window: 60, overlap: 'skip', ...(d as object) } as JobSpec;
-  const planPath = path.resolve(path.dirname(file), spec.plan);
+  const planPath = typeof spec.plan === 'string' ? path.resolve(path.dirname(file), spec.plan) : inlinePlanFile(spec.name, spec.plan);
   return { spec, file, planPath };
 }

@@ -1,6 +1,7 @@
 // Job specs are checked like plans: every problem at once, each with FILE:LINE:COLUMN, its key path and the fix.
 import { describe, expect, it } from 'vitest';
-import { PlanError } from '../../../src/plan/index.js';
+import { readFileSync } from 'node:fs';
+import { loadPlanText, PlanError } from '../../../src/plan/index.js';
 import { loadJobSpecText } from '../../../src/schedule/job-spec.js';
 
 const problems = (text: string): string[] => {
@@ -33,5 +34,15 @@ describe('job specs', () => {
   it('names a cron expression or a time zone that is not a schedule', () => {
     expect(problems('version: 1\nname: n\nplan: p.yaml\nschedule: { cron: "0 25 * * *" }\n')).toEqual([expect.stringMatching(/^4:19 schedule\.cron: not a schedule: /)]);
     expect(problems('version: 1\nname: n\nplan: p.yaml\nschedule: { cron: "0 2 * * *", timezone: Mars/Olympus }\n')).toHaveLength(1);
+  });
+
+  it('an inline plan becomes a file of its own, its ${env:…} references written as they are', () => {
+    const j = loadJobSpecText(
+      'version: 1\nname: inline\nschedule: { cron: "0 * * * *" }\nplan:\n  version: 1\n  kind: migration\n  name: inline-plan\n  source: { type: postgres, url: "${env:PGURL}" }\n  target: { type: dynamodb }\n  streams: [{ from: public.t }]\n',
+      '/jobs/inline.yaml',
+    );
+    const text = readFileSync(j.planPath, 'utf8');
+    expect(text).toContain('${env:PGURL}');
+    expect(loadPlanText(text, j.planPath, { PGURL: 'postgres://u@h/d' }).plan.name).toBe('inline-plan');
   });
 });
