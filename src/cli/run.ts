@@ -5,7 +5,7 @@ import { workersOf } from './job.js';
 import { LEASE_TTL_OPTION, leaseTtlOf } from './lease-ttl.js';
 import { runLocalWorkers } from './local-workers.js';
 import { dryRun } from './dry-run.js';
-import { createWorkerJob, newJobOf } from '../engine/index.js';
+import { createWorkerJob, newJobOf, resumableJob } from '../engine/index.js';
 import { executeJob } from './execute.js';
 import { withStore } from './store.js';
 import { formatDiagnostics } from '../plan/index.js';
@@ -13,6 +13,7 @@ import { formatDiagnostics } from '../plan/index.js';
 interface RunArgs extends GlobalArgs {
   plan: string;
   new?: boolean;
+  continue?: boolean;
   'dry-run'?: boolean;
   workers?: number;
   'lease-ttl'?: number;
@@ -27,6 +28,7 @@ export function runCommand(ctx: CliContext): CommandModule<GlobalArgs, RunArgs> 
       y
         .positional('plan', { type: 'string', demandOption: true, describe: 'plan file (YAML)' })
         .option('new', { type: 'boolean', describe: 'start a new job even if this plan has an unfinished one' })
+        .option('continue', { type: 'boolean', describe: 'resume the plan\'s unfinished job if it has one, else start one (scheduled runs)' })
         .option('dry-run', { type: 'boolean', describe: 'print what would be copied, skipped or deleted; change nothing (object plans)' })
         .option('workers', { type: 'number', describe: 'run the job with N local `ferry worker` processes (as N machines would)' })
         .option('lease-ttl', LEASE_TTL_OPTION) as Argv<RunArgs>,
@@ -48,6 +50,15 @@ export function runCommand(ctx: CliContext): CommandModule<GlobalArgs, RunArgs> 
             json: Boolean(args.json) || !ctx.io.isTTY,
             ...(args['lease-ttl'] !== undefined ? { leaseTtlSeconds: args['lease-ttl'] } : {}),
           });
+        }
+        if (args.continue && !args.new) {
+          // A scheduled run after a slot whose run died: that job continues from its checkpoints.
+          const unfinished = await store!.findUnfinishedJob(loaded.plan.name, loaded.hash);
+          if (unfinished && !(await store!.runnerOf(unfinished.id))) {
+            const { job, loaded: stored } = await resumableJob(store!, unfinished.id, ctx.io.env);
+            ctx.io.err(`ferry: resuming job ${job.id} of plan "${job.planName}" (unfinished)`);
+            return executeJob(ctx, { loaded: stored, store: store!, job, json: Boolean(args.json) || !ctx.io.isTTY, debug: Boolean(args.debug), ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}) });
+          }
         }
         const createJob = await newJobOf(store!, loaded, { planFile: args.plan, allowNew: Boolean(args.new) });
         return executeJob(ctx, {

@@ -156,7 +156,8 @@ export function commandsOf(job: LoadedJobSpec, action: JobAction, state: string,
   const v = job.spec.verify ?? {};
   switch (action) {
     case 'run':
-      return [['run', plan, ...common]];
+      // A job a dead run of an earlier slot left unfinished continues from its checkpoints.
+      return [['run', plan, '--continue', ...common]];
     case 'backup':
       // Every slot its own set: a failed night's incomplete set is pruned by retention, not resumed into.
       return [['run', plan, '--new', ...common], ['backup', 'prune', plan, '--json', '--if-retention']];

@@ -196,6 +196,18 @@ describe('ferry schedule tick', () => {
     expect(r.err).toContain('stopping after the current tick');
   }, 180_000);
 
+  it('ferry run --continue (a scheduled run) resumes the unfinished job an earlier slot left, instead of refusing', () => {
+    const created = ferry(['job', 'create', 'copy.yaml', '--state', 'cont.db', '--json'], { cwd: dir, env });
+    expect(created.code, created.err).toBe(0);
+    const id = /\d{8}-\d{6}-[0-9a-f]{6}/.exec(created.out + created.err)![0];
+    const refused = ferry(['run', 'copy.yaml', '--state', 'cont.db'], { cwd: dir, env });
+    expect(refused.code).toBe(2);
+    const r = ferry(['run', 'copy.yaml', '--continue', '--state', 'cont.db', '--json'], { cwd: dir, env });
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain(`resuming job ${id}`);
+    expect((r.events.find((e) => e.type === 'job.done') as unknown as { summary: { jobId: string; status: string } }).summary).toMatchObject({ jobId: id, status: 'succeeded' });
+  }, 180_000);
+
   it('refuses a job spec with a bad schedule, naming the file, line and key', () => {
     writePlan(path.join(dir, 'bad'), 'bad', ['version: 1', 'name: bad-one', 'plan: ../copy.yaml', 'schedule: { cron: "0 25 * * *" }', 'overlap: sometimes']);
     const r = ferry(['schedule', 'check', '--jobs', 'bad'], { cwd: dir, env });
