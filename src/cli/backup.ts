@@ -12,7 +12,7 @@ import type { ConnectorContext } from '../core/connector.js';
 import { backupEncodings, openObjectStore } from '../engine/index.js';
 import { EXIT } from '../errors.js';
 import { loadPlanFile } from '../plan/index.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan, RetentionSpec } from '../plan/types.js';
 import { handler, wantsJson, type CliContext, type GlobalArgs } from './context.js';
 import { cliLogger } from './execute.js';
 import { formatCount, formatDuration, printJson, table, usageError } from './output.js';
@@ -35,6 +35,26 @@ interface VerifyArgs extends BackupArgs {
 interface PruneArgs extends BackupArgs {
   dryRun?: boolean;
   ifRetention?: boolean;
+  keepLast?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  keepMonthly?: number;
+  keepYearly?: number;
+  minAge?: string;
+}
+
+/** `--keep-daily 7 …` as restic takes them: when any is given they replace the plan's `retention:` for this prune. */
+function retentionFlags(args: PruneArgs): RetentionSpec | undefined {
+  const r: RetentionSpec = {
+    ...(args.keepLast !== undefined ? { keep_last: args.keepLast } : {}),
+    ...(args.keepDaily !== undefined ? { keep_daily: args.keepDaily } : {}),
+    ...(args.keepWeekly !== undefined ? { keep_weekly: args.keepWeekly } : {}),
+    ...(args.keepMonthly !== undefined ? { keep_monthly: args.keepMonthly } : {}),
+    ...(args.keepYearly !== undefined ? { keep_yearly: args.keepYearly } : {}),
+    ...(args.minAge !== undefined ? { min_age: args.minAge } : {}),
+  };
+  for (const [k, v] of Object.entries(r)) if (k !== 'min_age' && !(Number.isInteger(v) && (v as number) >= 0)) throw usageError(`--${k.replace('_', '-')} must be a whole number ≥ 0, not ${String(v)}`);
+  return Object.keys(r).length ? r : undefined;
 }
 
 async function withSets<T>(ctx: CliContext, args: BackupArgs, fn: (loc: SetLocation, plan: Plan, c: ConnectorContext) => Promise<T>): Promise<T> {
@@ -202,12 +222,19 @@ function pruneCommand(ctx: CliContext): CommandModule<GlobalArgs, PruneArgs> {
       y
         .positional('plan', { type: 'string', demandOption: true, describe: 'the backup plan file' })
         .option('dry-run', { type: 'boolean', describe: 'list what would be kept and deleted, delete nothing' })
-        .option('if-retention', { type: 'boolean', describe: 'do nothing (exit 0) when the plan has no `retention:` (scheduled backups)' }) as Argv<PruneArgs>,
+        .option('if-retention', { type: 'boolean', describe: 'do nothing (exit 0) when neither the plan nor the flags give a retention (scheduled backups)' })
+        .option('keep-last', { type: 'number', describe: 'keep the N newest complete sets (with any --keep-*: instead of the plan\'s retention)' })
+        .option('keep-daily', { type: 'number', describe: 'keep the newest set of each of the last N days' })
+        .option('keep-weekly', { type: 'number', describe: '… of each of the last N ISO weeks' })
+        .option('keep-monthly', { type: 'number', describe: '… of each of the last N months' })
+        .option('keep-yearly', { type: 'number', describe: '… of each of the last N years' })
+        .option('min-age', { type: 'string', describe: 'keep every set younger than this (36h, 7d)' }) as Argv<PruneArgs>,
     handler: handler<PruneArgs>(ctx, (args) =>
       withSets(ctx, args, async (loc, plan, c) => {
         if (plan.kind !== 'backup') throw usageError('prune takes the backup plan (its `retention:` decides)');
-        if (args.ifRetention && !plan.retention) return EXIT.OK;
-        const policy = policyOf(plan.retention);
+        const retention = retentionFlags(args) ?? plan.retention;
+        if (args.ifRetention && !retention) return EXIT.OK;
+        const policy = policyOf(retention);
         const out = await prune(loc, policy, { dryRun: Boolean(args.dryRun), signal: c.signal });
         if (wantsJson(ctx, args)) {
           printJson(ctx.io, {

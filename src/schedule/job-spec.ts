@@ -36,6 +36,8 @@ export interface JobSpec {
   window: number;
   /** A slot that comes while the previous run is alive: `skip` (recorded skipped) or `queue` (runs after it). */
   overlap: 'skip' | 'queue';
+  /** backup jobs: the retention applied after each backup, instead of the plan's. */
+  retention?: { keep_last?: number; keep_daily?: number; keep_weekly?: number; keep_monthly?: number; keep_yearly?: number; min_age?: string };
   /** Backups: the newest verified set must be younger than this (`ferry schedule status` exits 1 otherwise). */
   rpo?: string;
   /** verify jobs of a backup plan: `ferry backup verify` options. */
@@ -88,6 +90,14 @@ export const JOB_SPEC_SCHEMA: JsonSchema = {
     ),
     window: int('Minutes after its slot a run may still start (a trigger that fires late); later, the slot is recorded missed. Default 60.', 1, 10_080, 60),
     overlap: oneOfStrings(['skip', 'queue'], 'A slot due while the previous run still lives: `skip` records it skipped, `queue` runs it after. Default skip.', 'skip'),
+    retention: object('backup jobs: which sets to keep after each backup, instead of the plan\'s `retention:` (restic-style rules).', {
+      keep_last: int('The N newest complete sets.', 0),
+      keep_daily: int('… of each of the last N days.', 0),
+      keep_weekly: int('… of each of the last N ISO weeks.', 0),
+      keep_monthly: int('… of each of the last N months.', 0),
+      keep_yearly: int('… of each of the last N years.', 0),
+      min_age: str('Sets younger than this are kept.', DURATION),
+    }),
     rpo: str('Backups: the newest verified set must be younger than this; `ferry schedule status` exits 1 when it is not.', DURATION),
     verify: object('verify jobs: how much of the set to read.', {
       read_subset: str('all, n/t or auto/t (see `ferry backup verify`). Default auto/7.'),

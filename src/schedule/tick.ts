@@ -160,7 +160,7 @@ export function commandsOf(job: LoadedJobSpec, action: JobAction, state: string,
       return [['run', plan, '--continue', ...common]];
     case 'backup':
       // Every slot its own set: a failed night's incomplete set is pruned by retention, not resumed into.
-      return [['run', plan, '--new', ...common], ['backup', 'prune', plan, '--json', '--if-retention']];
+      return [['run', plan, '--new', ...common], ['backup', 'prune', plan, '--json', '--if-retention', ...retentionArgs(job)]];
     case 'verify':
       // A migration's stores compared again; a backup's newest set against its manifest (and the source, if asked).
       if (kind !== 'backup') return [['verify', plan, ...common]];
@@ -178,8 +178,14 @@ export function commandsOf(job: LoadedJobSpec, action: JobAction, state: string,
         ],
       ];
     case 'prune':
-      return [['backup', 'prune', plan, '--json']];
+      return [['backup', 'prune', plan, '--json', ...retentionArgs(job)]];
   }
+}
+
+/** The job's `retention:` as prune flags (they replace the plan's). */
+function retentionArgs(job: LoadedJobSpec): string[] {
+  const r = job.spec.retention ?? {};
+  return Object.entries(r).flatMap(([k, v]) => [`--${k.replaceAll('_', '-')}`, String(v)]);
 }
 
 function spawnAction(ctx: TickContext): NonNullable<TickContext['execute']> {

@@ -78,9 +78,8 @@ beforeAll(async () => {
     `target: { type: s3, bucket: ${uniqueName('sched')}, endpoint: "\${env:S3_ENDPOINT}", region: "\${env:AWS_REGION}", force_path_style: true, create: true }`,
     'streams: [{ from: public.items }]',
     'verify: [count, checksum]',
-    'retention: { keep_last: 1 }',
   ]);
-  writePlan(path.join(dir, 'backups'), 'nightly', ['version: 1', 'name: nightly-backup', 'plan: ../backup.yaml', 'schedule: { cron: "0 * * * *" }', 'rpo: 2h']);
+  writePlan(path.join(dir, 'backups'), 'nightly', ['version: 1', 'name: nightly-backup', 'plan: ../backup.yaml', 'schedule: { cron: "0 * * * *" }', 'window: 180', 'rpo: 2h', 'retention: { keep_last: 1 }']);
   writePlan(path.join(dir, 'jobs'), 'copy', ['version: 1', 'name: every-minute-copy', 'plan: ../copy.yaml', 'schedule: { cron: "* * * * *" }', 'window: 5']);
   writePlan(path.join(dir, 'failing'), 'broken', [
     'version: 1',
@@ -161,7 +160,7 @@ describe('ferry schedule tick', () => {
     expect(JSON.parse(st.out)).toMatchObject({ ok: false, jobs: [{ job: 'nightly-broken', last: { slot: '2026-12-08T01:00:00Z', status: 'failed' }, missed: 1 }] });
   }, 180_000);
 
-  it('a backup job: backed up, verified, pruned by the plan; status shows the RPO achieved under its target', () => {
+  it('a backup job: backed up, verified, pruned by the job\'s retention; status shows the RPO achieved under its target', () => {
     const r = ferry(['schedule', 'run', 'nightly-backup', '--jobs', 'backups', '--state', 'ferry.db', '--json'], { cwd: dir, env });
     expect(r.code, r.err).toBe(0);
     expect(r.events.find((e) => e.type === 'slot')).toMatchObject({ job: 'nightly-backup', outcome: 'succeeded' });
@@ -175,6 +174,15 @@ describe('ferry schedule tick', () => {
     // The same slot run again (a CronJob that fired twice): taken, nothing runs.
     const twice = ferry(['schedule', 'run', 'nightly-backup', '--jobs', 'backups', '--state', 'ferry.db', '--json'], { cwd: dir, env });
     expect(twice.events.find((e) => e.type === 'slot')).toMatchObject({ outcome: 'taken' });
+    // Another slot (the one before, still within its window): a second set, then the job's retention (keep_last: 1,
+    // the plan has none) leaves one.
+    const first = (r.events.find((e) => e.type === 'slot') as unknown as { slot: string }).slot;
+    const prev = new Date(Date.parse(first) - 3_600_000).toISOString();
+    const older = ferry(['schedule', 'run', 'nightly-backup', '--jobs', 'backups', '--slot', prev, '--state', 'ferry.db', '--json'], { cwd: dir, env });
+    expect(older.code, older.err).toBe(0);
+    expect(older.events.find((e) => e.type === 'slot')).toMatchObject({ slot: prev.replace('.000Z', 'Z'), outcome: 'succeeded' });
+    const sets = JSON.parse(ferry(['backup', 'list', 'backup.yaml', '--json'], { cwd: dir, env }).out) as { sets: { state: string }[] };
+    expect(sets.sets.map((x) => x.state)).toEqual(['complete']);
   }, 180_000);
 
   it('serve ticks at once, then waits for the next minute; SIGTERM ends it with exit 0', async () => {
