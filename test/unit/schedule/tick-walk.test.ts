@@ -10,8 +10,8 @@ import { slotKey, slotsBetween } from '../../../src/schedule/slots.js';
 import { tick, type ActionResult } from '../../../src/schedule/tick.js';
 import { openStateStore } from '../../../src/state/index.js';
 
-const spec = (name: string, cron: string, timezone: string, window = 60) =>
-  loadJobSpecText(`version: 1\nname: ${name}\nplan: p.yaml\naction: run\nschedule: { cron: "${cron}", timezone: ${timezone} }\nwindow: ${window}\n`, `/jobs/${name}.yaml`);
+const spec = (name: string, cron: string, timezone: string, window = 60, overlap = 'skip') =>
+  loadJobSpecText(`version: 1\nname: ${name}\nplan: p.yaml\naction: run\nschedule: { cron: "${cron}", timezone: ${timezone} }\nwindow: ${window}\noverlap: ${overlap}\n`, `/jobs/${name}.yaml`);
 
 function world() {
   const store = openStateStore(path.join(mkdtempSync(path.join(tmpdir(), 'ferry-walk-')), 'ferry.db'));
@@ -77,6 +77,23 @@ describe('ticks over simulated weeks', () => {
     const [o] = await tick([job], { slots, state: 'x', env: {}, now: () => new Date('2026-12-08T10:01:10Z'), log: () => {}, execute: w.execute });
     expect(o).toMatchObject({ slot: '2026-12-08T10:01:00Z', outcome: 'skipped', detail: 'the run of 2026-12-08T10:00:00Z was still alive (overlap: skip)' });
     expect(w.ran).toEqual([]);
+    await w.store.close();
+  });
+
+  it('overlap: queue — the slot waits while the previous run lives, then runs once it has ended, within its window', async () => {
+    const w = world();
+    const job = spec('queued', '* * * * *', 'UTC', 5, 'queue');
+    const slots = w.store.scheduleSlots();
+    const live = await slots.claim('queued', '2026-12-08T10:00:00Z', 'another host', 600_000);
+    if (live.outcome !== 'claimed') throw new Error('not claimed');
+    const ctx = (t: string) => ({ slots, state: 'x', env: {}, now: () => new Date(t), log: () => {}, execute: w.execute });
+    const [first] = await tick([job], ctx('2026-12-08T10:01:10Z'));
+    expect(first).toMatchObject({ slot: '2026-12-08T10:01:00Z', outcome: 'queued' });
+    expect(w.ran).toEqual([]);
+    await slots.finish(live.lease, 'succeeded');
+    const later = await tick([job], ctx('2026-12-08T10:01:40Z'));
+    expect(later.map((o) => [o.slot, o.outcome])).toEqual([['2026-12-08T10:01:00Z', 'succeeded']]);
+    expect(w.ran).toEqual(['queued 2026-12-08T10:01:00Z']);
     await w.store.close();
   });
 });
