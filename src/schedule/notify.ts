@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { redact } from '../errors.js';
+import { expandString } from '../plan/interpolate.js';
 import { ferryVersion } from '../util/ferry-version.js';
 
 export interface Notification {
@@ -19,23 +20,13 @@ export interface Notification {
 
 const TIMEOUT_MS = 10_000;
 
-/** `${env:NAME}` (and `${env:NAME:-default}`) expanded from `env`; undefined when a variable is unset. */
-export function expandEnv(text: string, env: NodeJS.ProcessEnv): string | undefined {
-  let missing = false;
-  const out = text.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, dflt: string | undefined) => {
-    const v = env[name];
-    if (v !== undefined && v !== '') return v;
-    if (dflt !== undefined) return dflt;
-    missing = true;
-    return '';
-  });
-  return missing ? undefined : out;
-}
-
-/** Sends it; returns why it was not delivered, or undefined. */
+/** Sends it; returns why it was not delivered, or undefined (also when the URL expands to nothing: none wanted). */
 export async function notify(webhook: string, n: Notification, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const url = expandEnv(webhook, env);
-  if (!url) return `the webhook ${webhook} names an unset variable`;
+  // The plans' own `${env:…}` expansion, only now: the URL (often a secret itself) is never stored.
+  const x = expandString(webhook, env);
+  const url = x.text;
+  if (x.errors.length > 0) return `the webhook ${webhook} cannot be expanded: ${x.errors[0]}`;
+  if (url === '') return undefined; // `${env:X:-}` left empty: no notification wanted here
   const body = {
     job: n.job,
     slot: n.slot,
