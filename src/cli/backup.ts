@@ -41,6 +41,7 @@ interface PruneArgs extends BackupArgs {
   keepMonthly?: number;
   keepYearly?: number;
   minAge?: string;
+  incompleteAfter?: string;
 }
 
 /** `--keep-daily 7 …` as restic takes them: when any is given they replace the plan's `retention:` for this prune. */
@@ -52,8 +53,9 @@ function retentionFlags(args: PruneArgs): RetentionSpec | undefined {
     ...(args.keepMonthly !== undefined ? { keep_monthly: args.keepMonthly } : {}),
     ...(args.keepYearly !== undefined ? { keep_yearly: args.keepYearly } : {}),
     ...(args.minAge !== undefined ? { min_age: args.minAge } : {}),
+    ...(args.incompleteAfter !== undefined ? { incomplete_after: args.incompleteAfter } : {}),
   };
-  for (const [k, v] of Object.entries(r)) if (k !== 'min_age' && !(Number.isInteger(v) && (v as number) >= 0)) throw usageError(`--${k.replace('_', '-')} must be a whole number ≥ 0, not ${String(v)}`);
+  for (const [k, v] of Object.entries(r)) if (k !== 'min_age' && k !== 'incomplete_after' && !(Number.isInteger(v) && (v as number) >= 0)) throw usageError(`--${k.replace('_', '-')} must be a whole number ≥ 0, not ${String(v)}`);
   return Object.keys(r).length ? r : undefined;
 }
 
@@ -228,7 +230,8 @@ function pruneCommand(ctx: CliContext): CommandModule<GlobalArgs, PruneArgs> {
         .option('keep-weekly', { type: 'number', describe: '… of each of the last N ISO weeks' })
         .option('keep-monthly', { type: 'number', describe: '… of each of the last N months' })
         .option('keep-yearly', { type: 'number', describe: '… of each of the last N years' })
-        .option('min-age', { type: 'string', describe: 'keep every set younger than this (36h, 7d)' }) as Argv<PruneArgs>,
+        .option('min-age', { type: 'string', describe: 'keep every set younger than this (36h, 7d)' })
+        .option('incomplete-after', { type: 'string', describe: 'delete a set without a manifest once this old (default 24h)' }) as Argv<PruneArgs>,
     handler: handler<PruneArgs>(ctx, (args) =>
       withSets(ctx, args, async (loc, plan, c) => {
         if (plan.kind !== 'backup') throw usageError('prune takes the backup plan (its `retention:` decides)');

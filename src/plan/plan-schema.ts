@@ -28,7 +28,20 @@ export const RATE_LIMIT_KEYS = {
 } as const;
 
 /** `36h`, `7d`, `2w`: what retention durations look like (src/backup/catalog.ts reads them). */
-const DURATION: JsonSchema = { pattern: '^\\d+(\\.\\d+)?\\s*(m|h|d|w)$', 'x-expect': 'a duration: a number and a unit m, h, d or w (36h, 7d, 2w)' };
+export const DURATION: JsonSchema = { pattern: '^\\d+(\\.\\d+)?\\s*(m|h|d|w)$', 'x-expect': 'a duration: a number and a unit m, h, d or w (36h, 7d, 2w)' };
+
+/** A backup's retention rules: the plan's `retention:`, and a scheduled job's that replaces it. */
+export function retentionSchema(description: string): JsonSchema {
+  return object(description, {
+    keep_last: int('The N newest complete sets.', 0),
+    keep_daily: int('The newest complete set of each of the last N days that have one.', 0),
+    keep_weekly: int('… of each of the last N ISO weeks.', 0),
+    keep_monthly: int('… of each of the last N months.', 0),
+    keep_yearly: int('… of each of the last N years.', 0),
+    min_age: str('Sets younger than this are always kept: a number and a unit, `36h`, `7d`, `2w`.', DURATION),
+    incomplete_after: str('A set without a manifest (killed, or still running) is deleted once this old. Default 24h.', DURATION),
+  });
+}
 
 export function planJsonSchema(): JsonSchema {
   return buildPlanSchema({ editor: true });
@@ -112,15 +125,7 @@ function buildPlanSchema(f: Flavour): JsonSchema {
         },
         ['plan'],
       ),
-      retention: object('kind: backup — which sets `ferry backup prune` keeps (restic-style: calendar rules ORed, UTC; the newest good set is always kept).', {
-        keep_last: int('The N newest complete sets.', 0),
-        keep_daily: int('The newest complete set of each of the last N days that have one.', 0),
-        keep_weekly: int('… of each of the last N ISO weeks.', 0),
-        keep_monthly: int('… of each of the last N months.', 0),
-        keep_yearly: int('… of each of the last N years.', 0),
-        min_age: str('Sets younger than this are always kept: a number and a unit, `36h`, `7d`, `2w`.', DURATION),
-        incomplete_after: str('A set without a manifest (killed, or still running) is deleted once this old. Default 24h.', DURATION),
-      }),
+      retention: retentionSchema('kind: backup — which sets `ferry backup prune` keeps (restic-style: calendar rules ORed, UTC; the newest good set is always kept).'),
     },
     required: ['version', 'kind', 'name', 'source', 'target', 'streams'],
     additionalProperties: false,

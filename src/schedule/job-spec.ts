@@ -13,7 +13,9 @@ import type { JsonSchema } from '../core/connector.js';
 import type { Diagnostic } from '../plan/diagnostics.js';
 import { PlanError } from '../plan/plan-error.js';
 import { bool, int, object, oneOfStrings, str } from '../plan/schema-fragments.js';
+import { DURATION, retentionSchema } from '../plan/plan-schema.js';
 import { createPlanAjv, schemaDiagnostics } from '../plan/schema-validator.js';
+import type { RetentionSpec } from '../plan/types.js';
 import { YamlLocator } from '../plan/yaml-locator.js';
 import { scheduleProblem } from './slots.js';
 
@@ -37,7 +39,7 @@ export interface JobSpec {
   /** A slot that comes while the previous run is alive: `skip` (recorded skipped) or `queue` (runs after it). */
   overlap: 'skip' | 'queue';
   /** backup jobs: the retention applied after each backup, instead of the plan's. */
-  retention?: { keep_last?: number; keep_daily?: number; keep_weekly?: number; keep_monthly?: number; keep_yearly?: number; min_age?: string };
+  retention?: RetentionSpec;
   /** Backups: the newest verified set must be younger than this (`ferry schedule status` exits 1 otherwise). */
   rpo?: string;
   /** verify jobs of a backup plan: `ferry backup verify` options. */
@@ -55,7 +57,6 @@ export interface LoadedJobSpec {
 }
 
 const NAME = { pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$', 'x-expect': 'a name of letters, digits, `.`, `_` or `-` (at most 100, starting with a letter or digit)' };
-const DURATION = { pattern: '^\\d+(\\.\\d+)?\\s*(m|h|d|w)$', 'x-expect': 'a duration: a number and a unit m, h, d or w (36h, 7d, 2w)' };
 const notify = (when: string): JsonSchema =>
   object(`Who to tell when a run ${when}.`, {
     webhook: str('A URL that gets a JSON POST (job, slot, outcome, error and fix; never a secret); write it as `${env:NAME}`.'),
@@ -90,14 +91,7 @@ export const JOB_SPEC_SCHEMA: JsonSchema = {
     ),
     window: int('Minutes after its slot a run may still start (a trigger that fires late); later, the slot is recorded missed. Default 60.', 1, 10_080, 60),
     overlap: oneOfStrings(['skip', 'queue'], 'A slot due while the previous run still lives: `skip` records it skipped, `queue` runs it after. Default skip.', 'skip'),
-    retention: object('backup jobs: which sets to keep after each backup, instead of the plan\'s `retention:` (restic-style rules).', {
-      keep_last: int('The N newest complete sets.', 0),
-      keep_daily: int('… of each of the last N days.', 0),
-      keep_weekly: int('… of each of the last N ISO weeks.', 0),
-      keep_monthly: int('… of each of the last N months.', 0),
-      keep_yearly: int('… of each of the last N years.', 0),
-      min_age: str('Sets younger than this are kept.', DURATION),
-    }),
+    retention: retentionSchema('backup jobs: which sets to keep after each backup, instead of the plan\'s `retention:` (passed to prune as --keep-* flags).'),
     rpo: str('Backups: the newest verified set must be younger than this; `ferry schedule status` exits 1 when it is not.', DURATION),
     verify: object('verify jobs: how much of the set to read.', {
       read_subset: str('all, n/t or auto/t (see `ferry backup verify`). Default auto/7.'),
