@@ -52,8 +52,10 @@ export class ObjectSnapshotSink extends BackupSink {
     return this.inner.cost?.(items) ?? {};
   }
 
+  /** Names are checked against the set's directory when writing; a verification (no set being written) keeps them. */
   toTarget(stream: StreamRef, record: FerryRecord): FerryRecord {
-    return this.inner.toTarget ? this.inner.toTarget(this.within(stream), record) : record;
+    if (!this.dir || !this.inner.toTarget) return record;
+    return this.inner.toTarget(this.within(stream), record);
   }
 
   override async prepare(stream: StreamRef, mode: WriteMode, signal: AbortSignal, run?: SinkRun): Promise<void> {

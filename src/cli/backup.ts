@@ -169,6 +169,7 @@ function verifyCommand(ctx: CliContext): CommandModule<GlobalArgs, VerifyArgs> {
       }
       const json = wantsJson(ctx, args);
       return withSets(ctx, args, async (loc, plan, c) => {
+        if (args.source && plan.kind !== 'backup') throw usageError('--source compares a set with the source of its backup plan; pass the backup plan, not the restore plan');
         const { sets, objects } = await listSets(loc, c.signal);
         const set = pickSet(sets, args.set, `${loc.store.url}/${loc.prefix}`);
         const result = await verifySet(loc.store, set, objects.get(set.prefix) ?? [], {

@@ -105,8 +105,12 @@ describe('object stores backed up as dated snapshots', () => {
   }, 180_000);
 
   it('verify hashes every copy, and names one whose bytes were altered', async () => {
-    const ok = ferry(['backup', 'verify', 'backup.yaml', '--json'], { cwd: dir });
+    const ok = ferry(['backup', 'verify', 'backup.yaml', '--source', '--json'], { cwd: dir });
     expect(ok.code, ok.out + ok.err).toBe(0);
+    expect(ok.events.find((e) => e.type === 'backup.verify')).toMatchObject({ source: 'match' });
+    // The plan verified on its own (no run): the live prefix against the newest set.
+    const plain = ferry(['verify', 'backup.yaml', '--state', 'ferry.db', '--json'], { cwd: dir });
+    expect(plain.code, plain.out + plain.err).toBe(0);
     expect(ok.events.find((e) => e.type === 'backup.verify')).toMatchObject({ outcome: 'ok', read: { files: N, records: N }, streamsProved: ['assets/'], notes: [] });
 
     const victim = storage.bucket(gcsBucket).file(`${setDir}objects/assets/doc/0007 — ñ.bin`);
