@@ -12,7 +12,7 @@ import type { ObjectStore } from '../core/object.js';
 import type { Value } from '../core/record.js';
 import { FerryError, isFerryError } from '../errors.js';
 import { recordDigest } from '../verify/record-digest.js';
-import { companionTest, decoderFor, type EncodingResolver } from './decoders.js';
+import { companionTest, decoderFor, type EncodingResolver, type LineDecoder } from './decoders.js';
 import { MANIFEST_NAME, type FoundSet, type ListedObject } from './layout.js';
 import type { BackupManifest, ManifestFile } from './manifest.js';
 import { chooseSubset, type SubsetSpec } from './read-subset.js';
@@ -111,6 +111,7 @@ export async function verifySet(store: ObjectStore, set: FoundSet, objects: read
   if (skipped.length > 0) result.skipped.reason = `over the byte budget (${opts.maxBytes} bytes)`;
 
   const sums = new Map<string, { digest: SetDigest; files: number; bad: boolean }>();
+  const decoders: Record<string, LineDecoder> = {};
   for (const [i, f] of choice.read.entries()) {
     if (opts.maxMs !== undefined && result.read.files > 0 && Date.now() - started > opts.maxMs) {
       skipped.push(...choice.read.slice(i));
@@ -138,7 +139,7 @@ export async function verifySet(store: ObjectStore, set: FoundSet, objects: read
         continue;
       }
       const body = await fetchFile(store, set.prefix, f, opts.signal);
-      const decode = await decoderFor(manifest, manifest.streams.find((x) => x.name === f.stream)!, opts.encodings);
+      const decode = (decoders[f.stream] ??= await decoderFor(manifest, manifest.streams.find((x) => x.name === f.stream)!, opts.encodings));
       for await (const r of fileRecords(body, `${store.url}/${set.prefix}${f.path}`, 0, decode, manifest.compression)) fileDigest.add(recordDigest(keyIdentity(r.key), r.doc as Value));
       if (fileDigest.count !== f.records) throw new FerryError('DAMAGED', `${f.path} holds ${fileDigest.count} records, the manifest says ${f.records}`);
       acc.digest.merge(fileDigest);

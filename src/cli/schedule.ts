@@ -5,12 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { catalog } from '../backup/catalog.js';
-import { durationMs } from '../backup/catalog.js';
-import { setsOfPlan } from '../backup/sets.js';
-import { openObjectStore } from '../engine/index.js';
 import { EXIT, FerryError } from '../errors.js';
 import { formatDiagnostics, isPlanError, loadPlanFile } from '../plan/index.js';
+import { jobStatus, type JobStatus } from '../schedule/status.js';
 import { cronJobs, crontab, systemdUnits, type ExportOptions } from '../schedule/export.js';
 import { JOB_SPEC_SCHEMA, loadJobSpecFile, type LoadedJobSpec } from '../schedule/job-spec.js';
 import { stringify } from 'yaml';
@@ -172,29 +169,8 @@ function statusCommand(ctx: CliContext): CommandModule<GlobalArgs, ScheduleArgs>
       const jobs = await loadJobs(ctx, args);
       const now = new Date();
       const rows = await withSlots(ctx, args, async (t) => {
-        const out = [];
-        for (const j of jobs) {
-          const slots = await t.slots.list(j.spec.name, 200);
-          const last = slots.find((s) => s.status !== 'missed' && s.status !== 'skipped');
-          const missed = slots.filter((s) => s.status === 'missed').length;
-          let rpo: { achievedMs?: number; targetMs: number; breached: boolean } | undefined;
-          if (j.spec.rpo) {
-            const targetMs = durationMs(j.spec.rpo);
-            const { plan } = await loadPlanFile(j.planPath, ctx.io.env);
-            const where = setsOfPlan(plan);
-            const abort = new AbortController();
-            await using store = await openObjectStore(where.block, { signal: abort.signal, logger: { debug() {}, info() {}, warn() {} } }, 'target');
-            const cat = await catalog({ store, prefix: where.prefix, plan: where.plan }, abort.signal, now);
-            rpo = { ...(cat.rpo ? { achievedMs: cat.rpo.ageMs } : {}), targetMs, breached: !cat.rpo || cat.rpo.ageMs > targetMs };
-          }
-          out.push({
-            job: j.spec.name,
-            last: last ? { slot: last.slot, status: last.status, ...(last.jobId ? { jobId: last.jobId } : {}), ...(last.detail ? { detail: last.detail } : {}) } : undefined,
-            next: slotKey(nextSlot(j.spec.schedule, now)!),
-            missed,
-            ...(rpo ? { rpo } : {}),
-          });
-        }
+        const out: JobStatus[] = [];
+        for (const j of jobs) out.push(await jobStatus(j, t.slots, ctx.io.env, now));
         return out;
       });
       const bad = rows.some((r) => r.rpo?.breached || r.last?.status === 'failed');
@@ -306,7 +282,7 @@ function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeArgs> {
               ctx.io.err(`ferry: the job specs do not load, nothing runs this minute: ${e instanceof Error ? e.message : String(e)}`);
               return [] as LoadedJobSpec[];
             });
-            for (const o of await tick(jobs, { ...t, now: () => new Date(), signal: stop.signal })) {
+            for (const o of await tick(jobs, { ...t, now: () => new Date() })) {
               ctx.io.out(JSON.stringify({ type: 'slot', at: new Date().toISOString(), ...o }));
             }
             const wait = 60_000 - (Date.now() % 60_000) + 200;

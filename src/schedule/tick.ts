@@ -35,8 +35,6 @@ export interface TickContext {
   /** Runs one action; the default spawns ferry. Tests may count calls instead. */
   execute?: (job: LoadedJobSpec, action: JobAction, slot: string, onJobId: (id: string) => void) => Promise<ActionResult>;
   leaseMs?: number;
-  /** Stops waiting for queued slots (SIGTERM on `serve`). */
-  signal?: AbortSignal;
 }
 
 export interface ActionResult {
