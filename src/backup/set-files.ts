@@ -14,15 +14,20 @@ import { decompressor, type Compression } from './compression.js';
 import type { LineDecoder } from './decoders.js';
 import type { ManifestFile } from './manifest.js';
 
+/** An object's whole content (a manifest, a data file: both bounded). */
+export async function objectBytes(store: ObjectStore, name: string, signal: AbortSignal): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of await store.get(name, signal)) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks);
+}
+
 /** The file's bytes, proved to be what the manifest says; DAMAGED (missing, truncated or altered) otherwise. */
 export async function fetchFile(store: ObjectStore, setDir: string, file: ManifestFile, signal: AbortSignal): Promise<Buffer> {
   const name = `${setDir}${file.path}`;
   const where = `${store.url}/${name}`;
   let body: Buffer;
   try {
-    const chunks: Buffer[] = [];
-    for await (const c of await store.get(name, signal)) chunks.push(Buffer.from(c as Buffer));
-    body = Buffer.concat(chunks);
+    body = await objectBytes(store, name, signal);
   } catch (e) {
     if (isFerryError(e) && e.code === 'NOT_FOUND') throw damaged(where, 'is missing', file);
     throw e;

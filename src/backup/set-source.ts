@@ -5,6 +5,7 @@
  * used (set-files.ts), and each stream's records are summed as they are read, so a full read also proves the
  * stream's count and digest.
  */
+import { starPattern } from '../util/star-pattern.js';
 import type { ConnectorContext } from '../core/connector.js';
 import type { ObjectStore } from '../core/object.js';
 import type { FerryRecord } from '../core/record.js';
@@ -84,7 +85,7 @@ export class BackupSetSource implements Source<FerryRecord> {
         .filter((s) => s.name === pattern || pattern === '*')
         .map((s) => ({ name: s.name, meta: { objectPrefix: s.name, defaultTarget: s.name, backupCount: s.count } }));
     }
-    const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    const re = starPattern(pattern);
     // The original source's facts (key columns and types...), so a target keys a restored stream as a migrated one.
     return manifest.streams.filter((s) => re.test(s.name)).map((s) => ({ name: s.name, meta: { ...(s.source_meta ?? {}), backupCount: s.count } }));
   }

@@ -7,6 +7,7 @@ import { FerryError } from '../errors.js';
 import type { ConnectionBlock, Plan } from '../plan/types.js';
 import { findSets, MANIFEST_NAME, planPrefix, type FoundSet, type ListedObject } from './layout.js';
 import { ManifestError, parseManifest, type BackupManifest } from './manifest.js';
+import { objectBytes } from './set-files.js';
 
 export interface SetLocation {
   store: ObjectStore;
@@ -54,9 +55,7 @@ export async function readManifest(store: ObjectStore, set: FoundSet, signal: Ab
   const name = `${set.prefix}${MANIFEST_NAME}`;
   let text: string;
   try {
-    const chunks: Buffer[] = [];
-    for await (const c of await store.get(name, signal)) chunks.push(Buffer.from(c as Buffer));
-    text = Buffer.concat(chunks).toString('utf8');
+    text = (await objectBytes(store, name, signal)).toString('utf8');
   } catch (e) {
     if (e instanceof FerryError && e.code === 'NOT_FOUND') throw new FerryError('DAMAGED', `${store.url}/${name} is missing: the set is incomplete`);
     throw e;

@@ -31,6 +31,7 @@
  *   bucket drops its saved-up burst; only then is THROTTLED (retryable) thrown, and the engine re-opens the segment
  *   after its last cursor with backoff of its own.
  */
+import { starPattern } from '../../util/star-pattern.js';
 import {
   ListTablesCommand,
   ScanCommand,
@@ -171,7 +172,7 @@ export class DynamoDbSource implements Source<FerryRecord> {
       const t = await describeTable(this.ops, this.tableName(pattern), signal);
       return t ? [this.refOf(pattern, t)] : [];
     }
-    const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    const re = starPattern(pattern);
     const prefix = this.options.tablePrefix;
     const names: string[] = [];
     let start: string | undefined;
